@@ -1,0 +1,75 @@
+using System.Globalization;
+
+namespace Okome.Caching.Keys;
+
+/// <summary>
+/// The identity of one cache entry: a namespace (developer configuration, validated) and a 128-bit
+/// hash of the namespace version and every part of the request that changes the answer. User text
+/// never appears in a key: only the hash does, so the length is bounded.
+/// </summary>
+public readonly struct CacheKey : IEquatable<CacheKey>
+{
+    /// <summary>The longest namespace name accepted.</summary>
+    public const int MaxNamespaceLength = 64;
+
+    /// <summary>Creates a key.</summary>
+    /// <param name="namespace">The namespace: 1 to 64 characters of ASCII letters, digits, '.', '-' or '_'.</param>
+    /// <param name="hash">The 128-bit hash of the namespace version and the significant request parts.</param>
+    /// <exception cref="ArgumentException"><paramref name="namespace"/> is empty, too long or has other characters.</exception>
+    public CacheKey(string @namespace, UInt128 hash)
+    {
+        ValidateNamespace(@namespace);
+        Namespace = @namespace;
+        Hash = hash;
+    }
+
+    /// <summary>The namespace the entry belongs to.</summary>
+    public string Namespace { get; }
+
+    /// <summary>The 128-bit hash that identifies the entry within its namespace.</summary>
+    public UInt128 Hash { get; }
+
+    /// <summary>Whether this is the default value (no namespace).</summary>
+    public bool IsEmpty => Namespace is null;
+
+    /// <summary>Throws unless <paramref name="namespace"/> is a valid namespace name.</summary>
+    /// <param name="namespace">The name to check.</param>
+    /// <param name="parameterName">The argument name to report.</param>
+    internal static void ValidateNamespace(string @namespace, string parameterName = "namespace")
+    {
+        ArgumentException.ThrowIfNullOrEmpty(@namespace, parameterName);
+        if (@namespace.Length > MaxNamespaceLength)
+        {
+            throw new ArgumentException($"A cache namespace has at most {MaxNamespaceLength} characters.", parameterName);
+        }
+
+        foreach (var c in @namespace)
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_'))
+            {
+                throw new ArgumentException("A cache namespace holds only ASCII letters, digits, '.', '-' and '_'.", parameterName);
+            }
+        }
+    }
+
+    /// <summary>The hash as 32 lower-case hexadecimal digits.</summary>
+    public string HashText => Hash.ToString("x32", CultureInfo.InvariantCulture);
+
+    /// <inheritdoc />
+    public bool Equals(CacheKey other) => Hash == other.Hash && string.Equals(Namespace, other.Namespace, StringComparison.Ordinal);
+
+    /// <inheritdoc />
+    public override bool Equals(object? obj) => obj is CacheKey other && Equals(other);
+
+    /// <inheritdoc />
+    public override int GetHashCode() => Hash.GetHashCode();
+
+    /// <summary><c>namespace:hash</c>; safe to log, since it holds no request text.</summary>
+    public override string ToString() => $"{Namespace}:{HashText}";
+
+    /// <summary>Compares two keys.</summary>
+    public static bool operator ==(CacheKey left, CacheKey right) => left.Equals(right);
+
+    /// <summary>Compares two keys.</summary>
+    public static bool operator !=(CacheKey left, CacheKey right) => !left.Equals(right);
+}
