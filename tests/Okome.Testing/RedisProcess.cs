@@ -37,13 +37,13 @@ public sealed class RedisProcess : IAsyncDisposable
     /// <summary>Whether the process is running.</summary>
     public bool IsRunning => _process is { HasExited: false };
 
-    /// <summary>Finds <c>redis-server</c> on PATH (or in /usr/bin and /usr/local/bin), or returns null.</summary>
+    /// <summary>Finds <c>redis-server</c> on PATH, or returns null.</summary>
     public static string? FindExecutable()
     {
         var path = Environment.GetEnvironmentVariable("PATH") ?? string.Empty;
-        var candidates = path.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Concat(["/usr/bin", "/usr/local/bin", "/usr/sbin"]);
-        return candidates.Select(dir => Path.Combine(dir, "redis-server")).FirstOrDefault(File.Exists);
+        return path.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Select(dir => Path.Combine(dir, "redis-server"))
+            .FirstOrDefault(File.Exists);
     }
 
     /// <summary>Starts a server on a free loopback port and waits until it answers PING.</summary>
