@@ -53,7 +53,7 @@ run_tests() {
 
 case "${1:-test}" in
   test) shift || true; run_tests "$@" ;;
-  pack) shift || true; dotnet pack Okome.sln -c "$configuration" -o artifacts/packages "$@" ;;
+  pack) shift || true; for p in src/Okome.*/; do dotnet pack "$p" -c "$configuration" -o artifacts/packages "$@"; done ;;
   bench) shift || true; [ "${1:-}" = "--" ] && shift; dotnet run -c Release --project benchmarks/Okome.Benchmarks -- "$@" ;;
   *) echo "usage: ./build.sh [test|pack|bench] [arguments]" >&2; exit 2 ;;
 esac
