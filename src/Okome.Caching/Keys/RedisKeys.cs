@@ -20,6 +20,9 @@ internal static class RedisKeys
     // "okome:{" + 32 hex + "}:" + suffix letter
     private const int EntryKeyLength = 6 + 1 + 32 + 2 + 1;
 
+    /// <summary>The one pub/sub channel on which nodes tell each other about commits, releases, removals and namespace bumps.</summary>
+    public static readonly RedisChannel Events = RedisChannel.Literal(Prefix + "events");
+
     public static RedisKey Entry(in CacheKey key) => Build(key, 'e');
 
     public static RedisKey Lease(in CacheKey key) => Build(key, 'l');

@@ -1,0 +1,44 @@
+using Okome.Caching.Freshness;
+using Okome.Caching.Keys;
+
+namespace Okome.Caching;
+
+/// <summary>A request to the cache: the key and the facts about the request that decide what the cache may do.</summary>
+public readonly struct CacheRequest
+{
+    /// <summary>Creates a request for <paramref name="key"/>.</summary>
+    /// <param name="key">The canonical key (see <see cref="CacheKeyBuilder"/>).</param>
+    /// <exception cref="ArgumentException"><paramref name="key"/> is the default value.</exception>
+    public CacheRequest(CacheKey key)
+    {
+        if (key.IsEmpty)
+        {
+            throw new ArgumentException("The cache key is the default value; build one with CacheKeyBuilder.", nameof(key));
+        }
+
+        Key = key;
+        IsDeterministic = true;
+        TenantsIsolated = true;
+    }
+
+    /// <summary>The key.</summary>
+    public CacheKey Key { get; }
+
+    /// <summary>The request's <c>Cache-Control</c> directives (<c>no-cache</c>, <c>no-store</c>, <c>only-if-cached</c>, <c>max-stale</c>, ...).</summary>
+    public CacheControl CacheControl { get; init; }
+
+    /// <summary>Whether the request carries <c>Authorization</c> (its response is then not shared across tenants).</summary>
+    public bool HasAuthorization { get; init; }
+
+    /// <summary>
+    /// Whether the same request always gets the same answer. Non-deterministic requests (sampling temperature above 0
+    /// without a seed, see <see cref="CacheKeyBuilder.IsDeterministic(ReadOnlySpan{byte})"/>) are <c>BYPASS</c> unless
+    /// <see cref="FreshnessPolicy.CacheNonDeterministic"/> is set.
+    /// </summary>
+    /// <value>Default <see langword="true"/>.</value>
+    public bool IsDeterministic { get; init; }
+
+    /// <summary>Whether the key includes the tenant (<see cref="CacheKeyPolicy.IsolateTenants"/>).</summary>
+    /// <value>Default <see langword="true"/>.</value>
+    public bool TenantsIsolated { get; init; }
+}

@@ -1,0 +1,145 @@
+using Okome.Caching.Entries;
+using Okome.Caching.Status;
+using Okome.Caching.Streaming;
+
+namespace Okome.Caching;
+
+/// <summary>
+/// The cache's answer to one request: the status to report, and the response to send — replayed from an entry or
+/// live from an upstream stream in flight. A struct, so a hit allocates nothing.
+/// </summary>
+public readonly struct CacheResponse
+{
+    private readonly CacheEntry? _entry;
+    private readonly StreamCapture.Reader? _live;
+
+    internal CacheResponse(CacheStatus status, CacheEntry entry, DateTimeOffset now, bool collapsed)
+    {
+        Status = status;
+        _entry = entry;
+        Collapsed = collapsed;
+        StatusCode = entry.StatusCode;
+        Age = entry.Age(now);
+        TimeToLiveSeconds = (long)Math.Floor(entry.TimeToLive(now).TotalSeconds);
+    }
+
+    internal CacheResponse(CacheStatus status, StreamCapture.Reader live, bool collapsed, bool stored)
+    {
+        Status = status;
+        _live = live;
+        Collapsed = collapsed;
+        Stored = stored;
+        StatusCode = live.Capture.Head.StatusCode;
+        ForwardStatus = collapsed ? null : StatusCode;
+    }
+
+    private CacheResponse(int statusCode)
+    {
+        Status = CacheStatus.Miss;
+        StatusCode = statusCode;
+    }
+
+    /// <summary>The <c>X-OKOME-Cache</c> status.</summary>
+    public CacheStatus Status { get; }
+
+    /// <summary>Whether this caller waited for another caller's upstream call instead of making one (reported as <c>HIT</c>).</summary>
+    public bool Collapsed { get; }
+
+    /// <summary>Whether this response is being stored (a streamed one once it completes successfully).</summary>
+    public bool Stored { get; }
+
+    /// <summary>The response status code.</summary>
+    public int StatusCode { get; }
+
+    /// <summary>The status the upstream answered this caller's own call with, or null when it made none.</summary>
+    public int? ForwardStatus { get; }
+
+    /// <summary>How old the stored response is (zero for a response fresh from the upstream).</summary>
+    public TimeSpan Age { get; }
+
+    /// <summary>Seconds of freshness left (negative when stale), or null for a response fresh from the upstream.</summary>
+    public long? TimeToLiveSeconds { get; }
+
+    /// <summary>Whether the response was, or is being, streamed: a replay streams it back chunk by chunk.</summary>
+    public bool IsStreamed => _entry?.IsStreamed ?? _live?.Capture.Head.IsStreamed ?? false;
+
+    /// <summary>The response headers worth replaying (content type, validators, ...).</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> Headers
+        => _entry?.Headers ?? _live?.Capture.Head.Headers ?? [];
+
+    /// <summary>The entity tag, if the upstream gave one.</summary>
+    public string? ETag => _entry?.ETag ?? FindHeader(Headers, "etag");
+
+    /// <summary>Whether this is the <c>only-if-cached</c> answer: nothing usable stored, upstream not called (status 504).</summary>
+    public bool IsGatewayTimeout => _entry is null && _live is null && StatusCode == 504;
+
+    /// <summary>
+    /// The body, chunk by chunk in the upstream's framing. A live body is read at most once; when it fails midway the
+    /// enumeration throws <see cref="UpstreamStreamException"/> (nothing was stored).
+    /// </summary>
+    public IAsyncEnumerable<ReadOnlyMemory<byte>> Body
+        => _live is not null ? _live.ReadAsync() : Replay(_entry);
+
+    internal static CacheResponse GatewayTimeout => new(504);
+
+    /// <summary>Reads the whole body into one array.</summary>
+    /// <param name="cancellationToken">Stops reading.</param>
+    /// <returns>The body bytes.</returns>
+    public async ValueTask<byte[]> ReadBodyAsync(CancellationToken cancellationToken)
+    {
+        using var buffer = new MemoryStream();
+        await foreach (var chunk in Body.WithCancellation(cancellationToken).ConfigureAwait(false))
+        {
+            buffer.Write(chunk.Span);
+        }
+
+        return buffer.ToArray();
+    }
+
+    /// <summary>
+    /// Gives up a live body without reading it. When every caller sharing an upstream stream has given up before it
+    /// ended, the cache stops the upstream call.
+    /// </summary>
+    public void Abandon() => _live?.Leave();
+
+    /// <summary>This response's member of the RFC 9211 <c>Cache-Status</c> field.</summary>
+    /// <param name="cacheName">The cache's name in the field, for example <c>OKOME</c>.</param>
+    /// <returns>The member.</returns>
+    public CacheStatusEntry ToCacheStatus(string cacheName)
+    {
+        var member = CacheStatusEntry.From(Status, cacheName) with
+        {
+            Collapsed = Collapsed,
+            Stored = Stored,
+            TimeToLive = TimeToLiveSeconds,
+        };
+        return ForwardStatus is { } forwarded ? member with { ForwardStatus = forwarded } : member;
+    }
+
+    private static async IAsyncEnumerable<ReadOnlyMemory<byte>> Replay(CacheEntry? entry)
+    {
+        await Task.CompletedTask.ConfigureAwait(false);
+        if (entry is null)
+        {
+            yield break;
+        }
+
+        foreach (var chunk in entry.Chunks)
+        {
+            yield return chunk;
+        }
+    }
+
+    private static string? FindHeader(IReadOnlyList<KeyValuePair<string, string>> headers, string name)
+    {
+        foreach (var (key, value) in headers)
+        {
+            if (string.Equals(key, name, StringComparison.OrdinalIgnoreCase))
+            {
+                return value;
+            }
+        }
+
+        return null;
+    }
+}

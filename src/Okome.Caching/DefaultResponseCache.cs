@@ -1,0 +1,291 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Logging;
+using Okome.Caching.Diagnostics;
+using Okome.Caching.Entries;
+using Okome.Caching.Freshness;
+using Okome.Caching.Keys;
+using Okome.Caching.Stampede;
+using Okome.Caching.Status;
+using Okome.Caching.Stores;
+using StackExchange.Redis;
+
+namespace Okome.Caching;
+
+/// <summary>
+/// The cache: the lookup and its decision here; the upstream call under the stampede lease in
+/// <see cref="Flight"/> (Stampede/readme.md); the stream fan-out in <see cref="Streaming.StreamCapture"/>.
+/// </summary>
+internal sealed class DefaultResponseCache : ResponseCache, IDisposable
+{
+    private readonly ConcurrentDictionary<CacheKey, Flight> _flights = new();
+    private readonly Dictionary<string, FreshnessCalculator> _calculators = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, FactoryTiming> _timings = new(StringComparer.Ordinal);
+    private readonly FreshnessCalculator _defaultCalculator;
+    private readonly NamespaceVersions _versions;
+
+    public DefaultResponseCache(ICacheStore store, ResponseCacheOptions options, TimeProvider timeProvider, ILoggerFactory loggerFactory, IMeterFactory? meterFactory)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        ArgumentNullException.ThrowIfNull(loggerFactory);
+        Options = options.ValidatedCopy();
+        Store = store;
+        Time = timeProvider;
+        Logger = loggerFactory.CreateLogger("Okome.Caching");
+        Metrics = new CachingMetrics(meterFactory);
+        _defaultCalculator = new FreshnessCalculator(Options.Freshness, timeProvider);
+        foreach (var (name, policy) in Options.Namespaces)
+        {
+            _calculators[name] = new FreshnessCalculator(policy, timeProvider);
+        }
+
+        _versions = new NamespaceVersions(store, timeProvider, Options.NamespaceVersionRefresh);
+    }
+
+    internal ResponseCacheOptions Options { get; }
+
+    internal ICacheStore Store { get; }
+
+    internal TimeProvider Time { get; }
+
+    internal ILogger Logger { get; }
+
+    internal CachingMetrics Metrics { get; }
+
+    /// <summary>Upstream calls in flight in this process (for tests).</summary>
+    internal int FlightCount => _flights.Count;
+
+    /// <summary>Callers waiting on the flight for <paramref name="key"/> (for tests).</summary>
+    internal int CallersOf(CacheKey key) => _flights.TryGetValue(key, out var flight) ? flight.Callers : 0;
+
+    public override ValueTask<CacheResponse> GetOrCreateAsync(CacheRequest request, UpstreamFactory factory, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(factory);
+        if (request.Key.IsEmpty)
+        {
+            throw new ArgumentException("The request has no key; create it with new CacheRequest(key).", nameof(request));
+        }
+
+        var calculator = CalculatorFor(request.Key.Namespace);
+        if (request.CacheControl.NoStore || (!request.IsDeterministic && !calculator.CacheNonDeterministic))
+        {
+            return JoinAsync(request, factory, calculator, StoreRead.Miss, CacheStatus.Bypass, FlightMode.Bypass, cancellationToken);
+        }
+
+        var read = Store.GetAsync(request.Key, cancellationToken);
+
+        // The in-memory store answers synchronously: decide without a state machine, so a hit allocates nothing.
+        return read.IsCompletedSuccessfully
+            ? Decide(request, factory, calculator, Checked(request.Key, read.Result), cancellationToken)
+            : ReadThenDecideAsync(request, factory, calculator, read, cancellationToken);
+    }
+
+    public override async ValueTask RemoveAsync(CacheKey key, CancellationToken cancellationToken)
+    {
+        if (key.IsEmpty)
+        {
+            throw new ArgumentException("The cache key is the default value.", nameof(key));
+        }
+
+        await Store.RemoveAsync(key, cancellationToken).ConfigureAwait(false);
+    }
+
+    public override ValueTask<long> GetNamespaceVersionAsync(string cacheNamespace, CancellationToken cancellationToken)
+    {
+        CacheKey.ValidateNamespace(cacheNamespace, nameof(cacheNamespace));
+        return _versions.GetAsync(cacheNamespace, cancellationToken);
+    }
+
+    public override async ValueTask<long> InvalidateNamespaceAsync(string cacheNamespace, CancellationToken cancellationToken)
+    {
+        CacheKey.ValidateNamespace(cacheNamespace, nameof(cacheNamespace));
+        var version = await Store.BumpNamespaceAsync(cacheNamespace, cancellationToken).ConfigureAwait(false);
+        _versions.Set(cacheNamespace, version);
+        return version;
+    }
+
+    public void Dispose() => Metrics.Dispose();
+
+    internal FreshnessCalculator CalculatorFor(string @namespace)
+        => _calculators.Count > 0 && _calculators.TryGetValue(@namespace, out var calculator) ? calculator : _defaultCalculator;
+
+    /// <summary>Runs a store operation within the store timeout; a failure is logged, counted and rethrown as <see cref="StoreUnavailableException"/>.</summary>
+    internal async ValueTask<T> StoreCallAsync<T>(ValueTask<T> operation, string name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            Metrics.StoreOperation(Store.Kind, name);
+            return operation.IsCompletedSuccessfully
+                ? operation.Result
+                : await operation.AsTask().WaitAsync(Options.StoreTimeout, Time, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsStoreFailure(ex, cancellationToken))
+        {
+            Metrics.StoreError(Store.Kind, name);
+            Log.StoreFailed(Logger, Store.Kind, name, ex);
+            throw new StoreUnavailableException(ex);
+        }
+    }
+
+    internal static bool IsStoreFailure(Exception exception, CancellationToken cancellationToken)
+        => exception is RedisException or TimeoutException or ObjectDisposedException
+           || (exception is OperationCanceledException && !cancellationToken.IsCancellationRequested);
+
+    /// <summary>Counts and logs unreadable bytes; they are a miss.</summary>
+    internal StoreRead Checked(in CacheKey key, StoreRead read)
+    {
+        if (read.IsCorrupt)
+        {
+            Metrics.Unreadable(read.Status);
+            Log.UnreadableEntry(Logger, key.HashText, read.Status);
+        }
+
+        return read;
+    }
+
+    internal void RecordFactoryDuration(string @namespace, TimeSpan elapsed)
+    {
+        Metrics.FactoryDuration(elapsed);
+        _timings.GetOrAdd(@namespace, static _ => new FactoryTiming()).Record(elapsed);
+    }
+
+    internal void Forget(in CacheKey key, Flight flight) => _flights.TryRemove(new KeyValuePair<CacheKey, Flight>(key, flight));
+
+    private async ValueTask<CacheResponse> ReadThenDecideAsync(
+        CacheRequest request, UpstreamFactory factory, FreshnessCalculator calculator, ValueTask<StoreRead> pending, CancellationToken cancellationToken)
+    {
+        StoreRead read;
+        try
+        {
+            read = Checked(request.Key, await StoreCallAsync(pending, "get", cancellationToken).ConfigureAwait(false));
+        }
+        catch (StoreUnavailableException)
+        {
+            // Without the store nothing can be shared or stored: callers in this process still share one upstream call.
+            return await JoinAsync(request, factory, calculator, StoreRead.Miss, CacheStatus.Bypass, FlightMode.StoreDown, cancellationToken).ConfigureAwait(false);
+        }
+
+        return await Decide(request, factory, calculator, read, cancellationToken).ConfigureAwait(false);
+    }
+
+    private ValueTask<CacheResponse> Decide(
+        CacheRequest request, UpstreamFactory factory, FreshnessCalculator calculator, StoreRead read, CancellationToken cancellationToken)
+    {
+        var entry = read.Entry;
+        var decision = calculator.DecideRequest(request.CacheControl, entry is null ? null : Lifetime(entry));
+        switch (decision.Action)
+        {
+            case CacheAction.UseFresh:
+                MaybeRefreshEarly(request, factory, calculator, entry!, read);
+                return Answer(new CacheResponse(CacheStatus.Hit, entry!, Time.GetUtcNow(), collapsed: false));
+            case CacheAction.ServeStaleAndRefresh:
+                StartRefresh(request, factory, calculator, read);
+                return Answer(new CacheResponse(CacheStatus.Updating, entry!, Time.GetUtcNow(), collapsed: false));
+            case CacheAction.GatewayTimeout:
+                return Answer(CacheResponse.GatewayTimeout);
+            case CacheAction.Bypass:
+                return JoinAsync(request, factory, calculator, read, CacheStatus.Bypass, FlightMode.Bypass, cancellationToken);
+            default:
+                var mode = decision.CanServeStaleOnError ? FlightMode.FetchWithStaleFallback : FlightMode.Fetch;
+                return JoinAsync(request, factory, calculator, read, decision.Status, mode, cancellationToken);
+        }
+    }
+
+    private ValueTask<CacheResponse> Answer(CacheResponse response)
+    {
+        Metrics.Request(response.Status);
+        return ValueTask.FromResult(response);
+    }
+
+    private async ValueTask<CacheResponse> JoinAsync(
+        CacheRequest request, UpstreamFactory factory, FreshnessCalculator calculator, StoreRead read, CacheStatus missStatus, FlightMode mode, CancellationToken cancellationToken)
+    {
+        // A bypassed request (no-store, non-deterministic) gets an upstream call of its own: its answer is its own.
+        CacheResponse response;
+        for (var attempt = 0; ; attempt++)
+        {
+            bool origin;
+            Flight flight;
+            if (mode == FlightMode.Bypass)
+            {
+                flight = new Flight(this, request, factory, calculator, read, missStatus, mode);
+                flight.Start();
+                origin = true;
+            }
+            else
+            {
+                flight = GetOrStartFlight(request, factory, calculator, read, missStatus, mode, out origin);
+            }
+
+            try
+            {
+                response = await flight.JoinAsync(origin, cancellationToken).ConfigureAwait(false);
+                break;
+            }
+            catch (FlightAbandonedException) when (attempt < 3 && !cancellationToken.IsCancellationRequested)
+            {
+                // The flight this caller joined ended without an answer (its callers all gave up, or it was a background
+                // refresh another node is doing): start or join a new one.
+                mode = mode == FlightMode.Refresh ? FlightMode.Fetch : mode;
+            }
+        }
+
+        Metrics.Request(response.Status);
+        if (response.Collapsed)
+        {
+            Metrics.Collapsed();
+        }
+
+        return response;
+    }
+
+    private Flight GetOrStartFlight(
+        CacheRequest request, UpstreamFactory factory, FreshnessCalculator calculator, StoreRead read, CacheStatus missStatus, FlightMode mode, out bool started)
+    {
+        var candidate = new Flight(this, request, factory, calculator, read, missStatus, mode);
+        var flight = _flights.GetOrAdd(request.Key, candidate);
+        started = ReferenceEquals(flight, candidate);
+        if (started)
+        {
+            candidate.Start();
+        }
+
+        return flight;
+    }
+
+    private void StartRefresh(CacheRequest request, UpstreamFactory factory, FreshnessCalculator calculator, StoreRead read)
+    {
+        if (!_flights.ContainsKey(request.Key))
+        {
+            GetOrStartFlight(request, factory, calculator, read, CacheStatus.Hit, FlightMode.Refresh, out _);
+        }
+    }
+
+    private void MaybeRefreshEarly(CacheRequest request, UpstreamFactory factory, FreshnessCalculator calculator, CacheEntry entry, StoreRead read)
+    {
+        if (_timings.TryGetValue(request.Key.Namespace, out var timing)
+            && calculator.ShouldRefreshEarly(Lifetime(entry), timing.Average))
+        {
+            StartRefresh(request, factory, calculator, read);
+        }
+    }
+
+    internal static EntryLifetime Lifetime(CacheEntry entry) => new(entry.Created, entry.FreshUntil, entry.StaleUntil, entry.ErrorUntil);
+
+    /// <summary>A moving average of how long the upstream takes per namespace: δ of XFetch.</summary>
+    private sealed class FactoryTiming
+    {
+        private long _averageTicks;
+
+        public TimeSpan Average => TimeSpan.FromTicks(Interlocked.Read(ref _averageTicks));
+
+        public void Record(TimeSpan elapsed)
+        {
+            var previous = Interlocked.Read(ref _averageTicks);
+            var next = previous == 0 ? elapsed.Ticks : ((previous * 7) + elapsed.Ticks) / 8;
+            Interlocked.Exchange(ref _averageTicks, next);
+        }
+    }
+}

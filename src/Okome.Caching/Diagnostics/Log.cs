@@ -1,0 +1,26 @@
+using Microsoft.Extensions.Logging;
+using Okome.Caching.Entries;
+
+namespace Okome.Caching.Diagnostics;
+
+/// <summary>The log messages of <c>Okome.Caching</c>. Keys are logged only as their hash; never a prompt or a body.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "Cache store {Store} failed on {Operation}; the request goes on without it.")]
+    public static partial void StoreFailed(ILogger logger, string store, string operation, Exception exception);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "Unreadable entry under key {KeyHash} ({Reason}); counted as a miss.")]
+    public static partial void UnreadableEntry(ILogger logger, string keyHash, EntryReadStatus reason);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "Upstream call for key {KeyHash} failed.")]
+    public static partial void UpstreamFailed(ILogger logger, string keyHash, Exception exception);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "Lease for key {KeyHash} was lost before the result was stored; the result was not stored.")]
+    public static partial void LeaseLost(ILogger logger, string keyHash);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Debug, Message = "Waited {Elapsed} for key {KeyHash} beyond the wait budget; applying {Behavior}.")]
+    public static partial void WaitTimedOut(ILogger logger, string keyHash, TimeSpan elapsed, WaitTimeoutBehavior behavior);
+
+    [LoggerMessage(EventId = 6, Level = LogLevel.Warning, Message = "Background refresh of key {KeyHash} failed.")]
+    public static partial void RefreshFailed(ILogger logger, string keyHash, Exception exception);
+}

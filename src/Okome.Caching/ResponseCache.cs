@@ -1,0 +1,77 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Okome.Caching.Keys;
+using Okome.Caching.Stores;
+using StackExchange.Redis;
+
+namespace Okome.Caching;
+
+/// <summary>
+/// A cache for an expensive, streaming upstream. For one key, however many callers in however many processes ask at
+/// once, the upstream is called once: callers in a process share one call, and across processes a lease in the store
+/// elects one caller while the others wait for its notification. See <c>docs/caching.md</c>.
+/// </summary>
+public abstract class ResponseCache
+{
+    /// <summary>
+    /// Answers from the cache or calls <paramref name="factory"/> (at most once per key at a time, everywhere), streams the
+    /// upstream's response to this caller and to every caller that joins meanwhile, and stores it once it completed
+    /// successfully. Never throws for store failures: without a store the request goes to the upstream (<c>BYPASS</c>).
+    /// </summary>
+    /// <param name="request">The key and the request's cache directives.</param>
+    /// <param name="factory">Calls the upstream.</param>
+    /// <param name="cancellationToken">Stops this caller's wait; the shared upstream call goes on while other callers wait for it.</param>
+    /// <returns>The response and the cache status to report.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="factory"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="request"/> has no key.</exception>
+    /// <exception cref="CacheWaitTimeoutException">The wait budget ran out and the policy is <see cref="WaitTimeoutBehavior.Fail"/>.</exception>
+    public abstract ValueTask<CacheResponse> GetOrCreateAsync(CacheRequest request, UpstreamFactory factory, CancellationToken cancellationToken);
+
+    /// <summary>Removes the entry under <paramref name="key"/> on every node.</summary>
+    /// <param name="key">The key.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>A task that completes when the entry is gone.</returns>
+    public abstract ValueTask RemoveAsync(CacheKey key, CancellationToken cancellationToken);
+
+    /// <summary>The current version of a namespace, to build keys with (see <see cref="CacheKeyRequest"/>).</summary>
+    /// <param name="cacheNamespace">The namespace.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The version (0 until the namespace is first invalidated).</returns>
+    public abstract ValueTask<long> GetNamespaceVersionAsync(string cacheNamespace, CancellationToken cancellationToken);
+
+    /// <summary>Invalidates every entry of a namespace at once, on every node, by bumping its version.</summary>
+    /// <param name="cacheNamespace">The namespace.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The new version.</returns>
+    public abstract ValueTask<long> InvalidateNamespaceAsync(string cacheNamespace, CancellationToken cancellationToken);
+
+    /// <summary>Creates a cache on the embedded in-memory store (one process).</summary>
+    /// <param name="options">The cache options.</param>
+    /// <param name="storeOptions">The bounds of the in-memory store.</param>
+    /// <param name="timeProvider">The clock.</param>
+    /// <returns>The cache.</returns>
+    public static ResponseCache CreateInMemory(ResponseCacheOptions options, MemoryCacheStoreOptions storeOptions, TimeProvider timeProvider)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(storeOptions);
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        return new DefaultResponseCache(new MemoryCacheStore(storeOptions, timeProvider), options, timeProvider, NullLoggerFactory.Instance, null);
+    }
+
+    /// <summary>Creates a cache on Redis, shared by every process that uses the same Redis. The cache never disposes <paramref name="redis"/>.</summary>
+    /// <param name="redis">The connection.</param>
+    /// <param name="options">The cache options.</param>
+    /// <param name="timeProvider">The clock.</param>
+    /// <param name="loggerFactory">Where logs go.</param>
+    /// <param name="meterFactory">Where metrics go, or null for a plain <see cref="Meter"/>.</param>
+    /// <returns>The cache.</returns>
+    public static ResponseCache CreateRedis(IConnectionMultiplexer redis, ResponseCacheOptions options, TimeProvider timeProvider, ILoggerFactory loggerFactory, IMeterFactory? meterFactory)
+    {
+        ArgumentNullException.ThrowIfNull(redis);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        ArgumentNullException.ThrowIfNull(loggerFactory);
+        return new DefaultResponseCache(new RedisCacheStore(redis, timeProvider), options, timeProvider, loggerFactory, meterFactory);
+    }
+}

@@ -1,0 +1,151 @@
+using System.Globalization;
+using Okome.Caching.Freshness;
+using Okome.Caching.Keys;
+using Okome.Caching.Status;
+
+namespace Okome.Caching;
+
+/// <summary>Options of a <see cref="ResponseCache"/>. Validated when the cache is built; every error is listed at once.</summary>
+public sealed class ResponseCacheOptions
+{
+    /// <summary>The freshness policy of namespaces without one of their own in <see cref="Namespaces"/>.</summary>
+    /// <value>Default: a new <see cref="FreshnessPolicy"/> (5 min fresh, 1 min stale-while-revalidate, 10 min stale-if-error).</value>
+    public FreshnessPolicy Freshness { get; set; } = new();
+
+    /// <summary>Freshness policies per namespace.</summary>
+    public IDictionary<string, FreshnessPolicy> Namespaces { get; } = new Dictionary<string, FreshnessPolicy>(StringComparer.Ordinal);
+
+    /// <summary>How long a lease holder may call the upstream before others may take over; renewed while it runs.</summary>
+    /// <value>Default 30 s.</value>
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a caller waits for another caller's upstream call before <see cref="WaitTimeoutBehavior"/> applies.</summary>
+    /// <value>Default 60 s (a long generation may take that).</value>
+    public TimeSpan WaitTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>What a caller does when its wait budget runs out.</summary>
+    /// <value>Default <see cref="Caching.WaitTimeoutBehavior.ServeStale"/>.</value>
+    public WaitTimeoutBehavior WaitTimeoutBehavior { get; set; } = WaitTimeoutBehavior.ServeStale;
+
+    /// <summary>The longest a store operation may take before the request path goes on without the store.</summary>
+    /// <value>Default 500 ms.</value>
+    public TimeSpan StoreTimeout { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>How often a waiter looks again if no notification came (a lost pub/sub message).</summary>
+    /// <value>Default 1 s.</value>
+    public TimeSpan RecheckInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long a node trusts its copy of a namespace version without hearing of a bump.</summary>
+    /// <value>Default 5 s.</value>
+    public TimeSpan NamespaceVersionRefresh { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The response headers stored and replayed (names compared case-insensitively).</summary>
+    /// <value>Default <c>content-type</c>, <c>content-encoding</c>, <c>content-language</c>, <c>etag</c>, <c>last-modified</c>, <c>cache-control</c>, <c>vary</c>.</value>
+    public ISet<string> StoredHeaders { get; } = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
+    {
+        "content-type", "content-encoding", "content-language", "etag", "last-modified", "cache-control", "vary",
+    };
+
+    /// <summary>This cache's name in the <c>Cache-Status</c> field.</summary>
+    /// <value>Default <c>OKOME</c>.</value>
+    public string CacheName { get; set; } = "OKOME";
+
+    /// <summary>Every problem with these options, empty when they are valid.</summary>
+    /// <returns>One message per problem.</returns>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        void Positive(TimeSpan value, string name)
+        {
+            if (value <= TimeSpan.Zero)
+            {
+                errors.Add(string.Create(CultureInfo.InvariantCulture, $"{name} must be positive (was {value})."));
+            }
+        }
+
+        Positive(LeaseDuration, nameof(LeaseDuration));
+        Positive(WaitTimeout, nameof(WaitTimeout));
+        Positive(StoreTimeout, nameof(StoreTimeout));
+        Positive(RecheckInterval, nameof(RecheckInterval));
+        Positive(NamespaceVersionRefresh, nameof(NamespaceVersionRefresh));
+        if (!Enum.IsDefined(WaitTimeoutBehavior))
+        {
+            errors.Add($"{nameof(WaitTimeoutBehavior)} is not a defined value.");
+        }
+
+        ValidatePolicy(Freshness, nameof(Freshness), errors);
+
+        foreach (var (name, policy) in Namespaces)
+        {
+            try
+            {
+                CacheKey.ValidateNamespace(name, nameof(Namespaces));
+            }
+            catch (ArgumentException ex)
+            {
+                errors.Add($"Namespace '{name}': {ex.Message}");
+            }
+
+            ValidatePolicy(policy, $"Namespaces['{name}']", errors);
+        }
+
+        try
+        {
+            _ = new CacheStatusEntry(CacheName);
+        }
+        catch (ArgumentException ex)
+        {
+            errors.Add($"{nameof(CacheName)}: {ex.Message}");
+        }
+
+        return errors;
+    }
+
+    private static void ValidatePolicy(FreshnessPolicy? policy, string name, List<string> errors)
+    {
+        if (policy is null)
+        {
+            errors.Add($"{name} is required.");
+            return;
+        }
+
+        try
+        {
+            policy.Validate(name);
+        }
+        catch (ArgumentException ex)
+        {
+            errors.Add(ex.Message);
+        }
+    }
+
+    /// <summary>A validated copy, so later changes to this instance do not reach a running cache.</summary>
+    internal ResponseCacheOptions ValidatedCopy()
+    {
+        var errors = Validate();
+        if (errors.Count > 0)
+        {
+            throw new ArgumentException("Invalid ResponseCacheOptions: " + string.Join(" ", errors), "options");
+        }
+
+        var copy = new ResponseCacheOptions
+        {
+            Freshness = Freshness,
+            LeaseDuration = LeaseDuration,
+            WaitTimeout = WaitTimeout,
+            WaitTimeoutBehavior = WaitTimeoutBehavior,
+            StoreTimeout = StoreTimeout,
+            RecheckInterval = RecheckInterval,
+            NamespaceVersionRefresh = NamespaceVersionRefresh,
+            CacheName = CacheName,
+        };
+        foreach (var (name, policy) in Namespaces)
+        {
+            copy.Namespaces[name] = policy;
+        }
+
+        copy.StoredHeaders.Clear();
+        copy.StoredHeaders.UnionWith(StoredHeaders);
+        return copy;
+    }
+}

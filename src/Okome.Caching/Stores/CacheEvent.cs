@@ -1,0 +1,24 @@
+namespace Okome.Caching.Stores;
+
+/// <summary>Something that happened to an entry or a namespace, on this node or another.</summary>
+/// <param name="Kind">What happened.</param>
+/// <param name="Hash">The entry's key hash (entry events).</param>
+/// <param name="Namespace">The namespace (namespace events).</param>
+/// <param name="FromThisNode">Whether this process caused it.</param>
+internal readonly record struct CacheEvent(CacheEventKind Kind, UInt128 Hash, string? Namespace, bool FromThisNode);
+
+/// <summary>The kinds of <see cref="CacheEvent"/>; the byte values are on the wire between nodes.</summary>
+internal enum CacheEventKind : byte
+{
+    /// <summary>A lease holder stored a new entry and released the lease.</summary>
+    Committed = 1,
+
+    /// <summary>A lease holder gave up without storing (its factory failed).</summary>
+    Released = 2,
+
+    /// <summary>An entry was written or removed outside a lease.</summary>
+    Changed = 3,
+
+    /// <summary>A namespace's version was bumped: all its entries are gone.</summary>
+    NamespaceBumped = 4,
+}

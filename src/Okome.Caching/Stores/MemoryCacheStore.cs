@@ -1,0 +1,253 @@
+using System.Collections.Concurrent;
+using Okome.Caching.Entries;
+using Okome.Caching.Keys;
+
+namespace Okome.Caching.Stores;
+
+/// <summary>
+/// The embedded store: entries, leases and namespace versions in this process, with the same semantics as
+/// <see cref="RedisCacheStore"/>. Bounded by entry count and payload bytes; past a bound, expired entries go
+/// first, then the least recently read.
+/// </summary>
+internal sealed class MemoryCacheStore : ICacheStore
+{
+    private readonly ConcurrentDictionary<CacheKey, Slot> _entries = new();
+    private readonly ConcurrentDictionary<UInt128, Lease> _leases = new();
+    private readonly ConcurrentDictionary<string, long> _namespaces = new(StringComparer.Ordinal);
+    private readonly MemoryCacheStoreOptions _options;
+    private readonly TimeProvider _time;
+    private readonly Lock _evictionGate = new();
+    private long _bytes;
+    private long _clock;
+    private uint _stamps;
+
+    public MemoryCacheStore(MemoryCacheStoreOptions options, TimeProvider timeProvider)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        _options = options.Validated();
+        _time = timeProvider;
+    }
+
+    public string Kind => "memory";
+
+    public CacheEventHub Events { get; } = new();
+
+    public Task Listening => Task.CompletedTask;
+
+    /// <summary>Entries held now.</summary>
+    public int Count => _entries.Count;
+
+    /// <summary>Payload bytes held now.</summary>
+    public long Bytes => Interlocked.Read(ref _bytes);
+
+    public ValueTask<StoreRead> GetAsync(CacheKey key, CancellationToken cancellationToken)
+        => ValueTask.FromResult(Read(key));
+
+    /// <summary>The synchronous read behind <see cref="GetAsync"/>: the in-process hit path, allocation-free.</summary>
+    public StoreRead Read(in CacheKey key)
+    {
+        if (!_entries.TryGetValue(key, out var slot))
+        {
+            return StoreRead.Miss;
+        }
+
+        if (_time.GetUtcNow() >= slot.Entry.StoreUntil)
+        {
+            Drop(key, slot);
+            return StoreRead.Miss;
+        }
+
+        // Approximate recency: a plain write of a racy counter is enough to order evictions.
+        slot.LastRead = ++_clock;
+        return new StoreRead(slot.Entry, EntryReadStatus.Ok, new EntryStamp(slot.Stamp, true));
+    }
+
+    public ValueTask SetAsync(CacheKey key, CacheEntry entry, CancellationToken cancellationToken)
+    {
+        Write(key, entry);
+        Events.Publish(new CacheEvent(CacheEventKind.Changed, key.Hash, null, FromThisNode: true));
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask<bool> RemoveAsync(CacheKey key, CancellationToken cancellationToken)
+    {
+        var removed = _entries.TryRemove(key, out var slot);
+        if (removed)
+        {
+            Interlocked.Add(ref _bytes, -slot!.Size);
+        }
+
+        Events.Publish(new CacheEvent(CacheEventKind.Changed, key.Hash, null, FromThisNode: true));
+        return ValueTask.FromResult(removed);
+    }
+
+    public ValueTask<LeaseAttempt> TryAcquireLeaseAsync(CacheKey key, LeaseToken token, TimeSpan duration, EntryStamp observed, CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow();
+        while (true)
+        {
+            if (CurrentStamp(key) != observed)
+            {
+                return ValueTask.FromResult(LeaseAttempt.EntryChanged);
+            }
+
+            var lease = new Lease(token.Value, now + duration);
+            if (_leases.TryAdd(key.Hash, lease))
+            {
+                return ValueTask.FromResult(LeaseAttempt.Acquired);
+            }
+
+            if (_leases.TryGetValue(key.Hash, out var held))
+            {
+                if (held.ExpiresAt > now)
+                {
+                    return ValueTask.FromResult(LeaseAttempt.Held(held.ExpiresAt - now));
+                }
+
+                // The holder's lease ran out (it crashed or hung): take it over.
+                if (_leases.TryUpdate(key.Hash, lease, held))
+                {
+                    return ValueTask.FromResult(LeaseAttempt.Acquired);
+                }
+            }
+        }
+    }
+
+    public ValueTask<bool> RenewLeaseAsync(CacheKey key, LeaseToken token, TimeSpan duration, CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow();
+        var renewed = _leases.TryGetValue(key.Hash, out var held)
+                      && held.Token == token.Value
+                      && held.ExpiresAt > now
+                      && _leases.TryUpdate(key.Hash, held with { ExpiresAt = now + duration }, held);
+        return ValueTask.FromResult(renewed);
+    }
+
+    public ValueTask<bool> CommitAsync(CacheKey key, LeaseToken token, CacheEntry entry, CancellationToken cancellationToken)
+    {
+        if (!TryTakeLease(key, token))
+        {
+            return ValueTask.FromResult(false);
+        }
+
+        Write(key, entry);
+        Events.Publish(new CacheEvent(CacheEventKind.Committed, key.Hash, null, FromThisNode: true));
+        return ValueTask.FromResult(true);
+    }
+
+    public ValueTask<bool> ReleaseLeaseAsync(CacheKey key, LeaseToken token, CancellationToken cancellationToken)
+    {
+        var released = TryTakeLease(key, token);
+        if (released)
+        {
+            Events.Publish(new CacheEvent(CacheEventKind.Released, key.Hash, null, FromThisNode: true));
+        }
+
+        return ValueTask.FromResult(released);
+    }
+
+    public ValueTask<long> GetNamespaceVersionAsync(string @namespace, CancellationToken cancellationToken)
+        => ValueTask.FromResult(_namespaces.TryGetValue(@namespace, out var version) ? version : 0);
+
+    public ValueTask<long> BumpNamespaceAsync(string @namespace, CancellationToken cancellationToken)
+    {
+        var version = _namespaces.AddOrUpdate(@namespace, 1, static (_, current) => current + 1);
+
+        // Entries of the old version can never be read again (the version is part of every key hash); free them now.
+        foreach (var (key, slot) in _entries)
+        {
+            if (string.Equals(key.Namespace, @namespace, StringComparison.Ordinal))
+            {
+                Drop(key, slot);
+            }
+        }
+
+        Events.Publish(new CacheEvent(CacheEventKind.NamespaceBumped, default, @namespace, FromThisNode: true));
+        return ValueTask.FromResult(version);
+    }
+
+    private EntryStamp CurrentStamp(in CacheKey key)
+        => _entries.TryGetValue(key, out var slot) && _time.GetUtcNow() < slot.Entry.StoreUntil
+            ? new EntryStamp(slot.Stamp, true)
+            : EntryStamp.None;
+
+    /// <summary>Compare-and-delete: removes the lease only if <paramref name="token"/> holds it and it has not run out.</summary>
+    private bool TryTakeLease(in CacheKey key, LeaseToken token)
+        => _leases.TryGetValue(key.Hash, out var held)
+           && held.Token == token.Value
+           && held.ExpiresAt > _time.GetUtcNow()
+           && _leases.TryRemove(new KeyValuePair<UInt128, Lease>(key.Hash, held));
+
+    private void Write(in CacheKey key, CacheEntry entry)
+    {
+        var slot = new Slot(entry, Interlocked.Increment(ref _stamps), SizeOf(entry)) { LastRead = ++_clock };
+        var added = slot.Size;
+        _entries.AddOrUpdate(
+            key,
+            slot,
+            (_, previous) =>
+            {
+                Interlocked.Add(ref _bytes, -previous.Size);
+                return slot;
+            });
+        Interlocked.Add(ref _bytes, added);
+        if (_entries.Count > _options.MaxEntries || Interlocked.Read(ref _bytes) > _options.MaxBytes)
+        {
+            Evict();
+        }
+    }
+
+    private void Drop(in CacheKey key, Slot slot)
+    {
+        if (_entries.TryRemove(new KeyValuePair<CacheKey, Slot>(key, slot)))
+        {
+            Interlocked.Add(ref _bytes, -slot.Size);
+        }
+    }
+
+    /// <summary>Brings the store to 90 % of its bounds: expired entries first, then the least recently read.</summary>
+    private void Evict()
+    {
+        lock (_evictionGate)
+        {
+            var now = _time.GetUtcNow();
+            var targetCount = _options.MaxEntries * 9 / 10;
+            var targetBytes = _options.MaxBytes * 9 / 10;
+            var candidates = _entries.ToArray();
+            Array.Sort(candidates, static (a, b) => a.Value.LastRead.CompareTo(b.Value.LastRead));
+            foreach (var (key, slot) in candidates)
+            {
+                if (now >= slot.Entry.StoreUntil)
+                {
+                    Drop(key, slot);
+                }
+            }
+
+            foreach (var (key, slot) in candidates)
+            {
+                if (_entries.Count <= targetCount && Interlocked.Read(ref _bytes) <= targetBytes)
+                {
+                    break;
+                }
+
+                Drop(key, slot);
+            }
+        }
+    }
+
+    private static long SizeOf(CacheEntry entry) => entry.PayloadLength + 256;
+
+    private sealed class Slot(CacheEntry entry, uint stamp, long size)
+    {
+        public CacheEntry Entry { get; } = entry;
+
+        public uint Stamp { get; } = stamp;
+
+        public long Size { get; } = size;
+
+        public long LastRead { get; set; }
+    }
+
+    private sealed record Lease(string Token, DateTimeOffset ExpiresAt);
+}

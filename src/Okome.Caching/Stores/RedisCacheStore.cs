@@ -1,0 +1,205 @@
+using System.Buffers.Binary;
+using System.Text;
+using Okome.Caching.Entries;
+using Okome.Caching.Keys;
+using StackExchange.Redis;
+
+namespace Okome.Caching.Stores;
+
+/// <summary>
+/// The shared store on Redis (StackExchange.Redis). A read is one GET; lease, commit and release are one script
+/// each, on the entry's hash tag, so everything works on a Redis Cluster. Every node hears the others' events on
+/// one pub/sub channel. The store never owns the connection it is given.
+/// </summary>
+internal sealed class RedisCacheStore : ICacheStore
+{
+    private const int NodeIdLength = 16;
+
+    private readonly IConnectionMultiplexer _redis;
+    private readonly TimeProvider _time;
+    private readonly RedisChannel _channel;
+    private readonly byte[] _nodeId = Guid.NewGuid().ToByteArray();
+    private readonly Lazy<Task> _listening;
+
+    public RedisCacheStore(IConnectionMultiplexer redis, TimeProvider timeProvider)
+    {
+        ArgumentNullException.ThrowIfNull(redis);
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        _redis = redis;
+        _time = timeProvider;
+        _channel = RedisKeys.Events;
+        _listening = new Lazy<Task>(SubscribeAsync, LazyThreadSafetyMode.ExecutionAndPublication);
+    }
+
+    public string Kind => "redis";
+
+    public CacheEventHub Events { get; } = new();
+
+    /// <summary>Completes once this node hears other nodes' events; waiters await it before they wait.</summary>
+    public Task Listening => _listening.Value;
+
+    private IDatabase Database => _redis.GetDatabase();
+
+    public async ValueTask<StoreRead> GetAsync(CacheKey key, CancellationToken cancellationToken)
+    {
+        var value = await Database.StringGetAsync(RedisKeys.Entry(key)).WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (value.IsNull)
+        {
+            return StoreRead.Miss;
+        }
+
+        var bytes = (byte[])value!;
+        var status = CacheEntrySerializer.TryRead(bytes.AsMemory(), key.Hash, out var entry);
+        return new StoreRead(entry, status, EntryStamp.Of(bytes));
+    }
+
+    public async ValueTask SetAsync(CacheKey key, CacheEntry entry, CancellationToken cancellationToken)
+    {
+        var ttl = TimeToLive(entry);
+        if (ttl <= 0)
+        {
+            return;
+        }
+
+        await Database.ScriptEvaluateAsync(
+            RedisScripts.Write,
+            [RedisKeys.Entry(key)],
+            [CacheEntrySerializer.Serialize(entry), ttl, _channel.ToString(), EntryMessage(CacheEventKind.Changed, key.Hash)])
+            .WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask<bool> RemoveAsync(CacheKey key, CancellationToken cancellationToken)
+    {
+        var removed = await Database.ScriptEvaluateAsync(
+            RedisScripts.Write,
+            [RedisKeys.Entry(key)],
+            [RedisValue.EmptyString, 0, _channel.ToString(), EntryMessage(CacheEventKind.Changed, key.Hash)])
+            .WaitAsync(cancellationToken).ConfigureAwait(false);
+        return (long)removed == 1;
+    }
+
+    public async ValueTask<LeaseAttempt> TryAcquireLeaseAsync(CacheKey key, LeaseToken token, TimeSpan duration, EntryStamp observed, CancellationToken cancellationToken)
+    {
+        var result = (RedisResult[])(await Database.ScriptEvaluateAsync(
+            RedisScripts.Acquire,
+            [RedisKeys.Entry(key), RedisKeys.Lease(key)],
+            [token.Value, Milliseconds(duration), observed.ToBytes()])
+            .WaitAsync(cancellationToken).ConfigureAwait(false))!;
+        return (long)result[0] switch
+        {
+            0 => LeaseAttempt.Acquired,
+            1 => LeaseAttempt.Held(TimeSpan.FromMilliseconds(Math.Max(0, (long)result[1]))),
+            _ => LeaseAttempt.EntryChanged,
+        };
+    }
+
+    public async ValueTask<bool> RenewLeaseAsync(CacheKey key, LeaseToken token, TimeSpan duration, CancellationToken cancellationToken)
+    {
+        var renewed = await Database.ScriptEvaluateAsync(
+            RedisScripts.Renew, [RedisKeys.Lease(key)], [token.Value, Milliseconds(duration)])
+            .WaitAsync(cancellationToken).ConfigureAwait(false);
+        return (long)renewed == 1;
+    }
+
+    public async ValueTask<bool> CommitAsync(CacheKey key, LeaseToken token, CacheEntry entry, CancellationToken cancellationToken)
+    {
+        // An entry already past its store limit is not written, but the lease is still released for the waiters.
+        var ttl = Math.Max(1, TimeToLive(entry));
+        var committed = await Database.ScriptEvaluateAsync(
+            RedisScripts.Commit,
+            [RedisKeys.Entry(key), RedisKeys.Lease(key)],
+            [token.Value, CacheEntrySerializer.Serialize(entry), ttl, _channel.ToString(), EntryMessage(CacheEventKind.Committed, key.Hash)])
+            .WaitAsync(cancellationToken).ConfigureAwait(false);
+        return (long)committed == 1;
+    }
+
+    public async ValueTask<bool> ReleaseLeaseAsync(CacheKey key, LeaseToken token, CancellationToken cancellationToken)
+    {
+        var released = await Database.ScriptEvaluateAsync(
+            RedisScripts.Release,
+            [RedisKeys.Lease(key)],
+            [token.Value, _channel.ToString(), EntryMessage(CacheEventKind.Released, key.Hash)])
+            .WaitAsync(cancellationToken).ConfigureAwait(false);
+        return (long)released == 1;
+    }
+
+    public async ValueTask<long> GetNamespaceVersionAsync(string @namespace, CancellationToken cancellationToken)
+    {
+        var value = await Database.StringGetAsync(RedisKeys.NamespaceVersion(@namespace)).WaitAsync(cancellationToken).ConfigureAwait(false);
+        return value.TryParse(out long version) ? version : 0;
+    }
+
+    public async ValueTask<long> BumpNamespaceAsync(string @namespace, CancellationToken cancellationToken)
+    {
+        var version = await Database.ScriptEvaluateAsync(
+            RedisScripts.Bump,
+            [RedisKeys.NamespaceVersion(@namespace)],
+            [_channel.ToString(), NamespaceMessage(@namespace)])
+            .WaitAsync(cancellationToken).ConfigureAwait(false);
+        return (long)version;
+    }
+
+    private long TimeToLive(CacheEntry entry) => (long)Math.Ceiling((entry.StoreUntil - _time.GetUtcNow()).TotalMilliseconds);
+
+    private static long Milliseconds(TimeSpan duration) => Math.Max(1, (long)Math.Ceiling(duration.TotalMilliseconds));
+
+    private async Task SubscribeAsync()
+    {
+        var queue = await _redis.GetSubscriber().SubscribeAsync(_channel).ConfigureAwait(false);
+        queue.OnMessage(message => Deliver(message.Message));
+    }
+
+    private void Deliver(RedisValue message)
+    {
+        if (TryDecode((byte[])message!, out var cacheEvent))
+        {
+            // This node's own events come back too; waiters still need them (they may have registered before the
+            // local publish), and listeners can tell them apart by FromThisNode.
+            Events.Publish(cacheEvent);
+        }
+    }
+
+    /// <summary>Message layout: kind (1 byte), node id (16 bytes), then the key hash (16 bytes, little-endian) or the namespace (UTF-8).</summary>
+    private byte[] EntryMessage(CacheEventKind kind, UInt128 hash)
+    {
+        var message = new byte[1 + NodeIdLength + 16];
+        message[0] = (byte)kind;
+        _nodeId.CopyTo(message, 1);
+        BinaryPrimitives.WriteUInt128LittleEndian(message.AsSpan(1 + NodeIdLength), hash);
+        return message;
+    }
+
+    private byte[] NamespaceMessage(string @namespace)
+    {
+        var message = new byte[1 + NodeIdLength + Encoding.UTF8.GetByteCount(@namespace)];
+        message[0] = (byte)CacheEventKind.NamespaceBumped;
+        _nodeId.CopyTo(message, 1);
+        Encoding.UTF8.GetBytes(@namespace, message.AsSpan(1 + NodeIdLength));
+        return message;
+    }
+
+    /// <summary>Decodes a message; anything malformed (another program on the channel) is ignored.</summary>
+    private bool TryDecode(byte[]? message, out CacheEvent cacheEvent)
+    {
+        cacheEvent = default;
+        if (message is null || message.Length < 1 + NodeIdLength)
+        {
+            return false;
+        }
+
+        var kind = (CacheEventKind)message[0];
+        var fromThisNode = message.AsSpan(1, NodeIdLength).SequenceEqual(_nodeId);
+        var body = message.AsSpan(1 + NodeIdLength);
+        switch (kind)
+        {
+            case CacheEventKind.Committed or CacheEventKind.Released or CacheEventKind.Changed when body.Length == 16:
+                cacheEvent = new CacheEvent(kind, BinaryPrimitives.ReadUInt128LittleEndian(body), null, fromThisNode);
+                return true;
+            case CacheEventKind.NamespaceBumped when body.Length is > 0 and <= CacheKey.MaxNamespaceLength:
+                cacheEvent = new CacheEvent(kind, default, Encoding.UTF8.GetString(body), fromThisNode);
+                return true;
+            default:
+                return false;
+        }
+    }
+}

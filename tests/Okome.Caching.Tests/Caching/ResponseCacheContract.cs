@@ -1,0 +1,413 @@
+using System.Text;
+using System.Threading.Channels;
+using Microsoft.Extensions.Time.Testing;
+using Okome.Caching.Freshness;
+using Okome.Caching.Keys;
+using Okome.Caching.Status;
+using Okome.Caching.Streaming;
+using Okome.Caching.Tests.Stores;
+
+namespace Okome.Caching.Tests.Caching;
+
+/// <summary>What the cache does, whatever store it runs on.</summary>
+public abstract class ResponseCacheContract
+{
+    internal FakeTimeProvider Time { get; } = new(DateTimeOffset.UtcNow);
+
+    internal static ResponseCacheOptions Options() => new()
+    {
+        Freshness = new FreshnessPolicy
+        {
+            FreshFor = TimeSpan.FromMinutes(5),
+            StaleWhileRevalidate = TimeSpan.FromMinutes(1),
+            StaleIfError = TimeSpan.FromMinutes(10),
+            Jitter = 0,
+        },
+    };
+
+    /// <summary>A cache as one node sees it; the same <paramref name="node"/> gives the same cache.</summary>
+    internal abstract Task<ResponseCache> CacheAsync(int node = 0);
+
+    private static async Task<string> BodyAsync(CacheResponse response)
+        => Encoding.UTF8.GetString(await response.ReadBodyAsync(default));
+
+    [Fact]
+    public async Task GetOrCreateAsync_Miss_CallsTheUpstreamOnceThenHits()
+    {
+        var cache = await CacheAsync();
+        var upstream = new FakeUpstream();
+        var request = new CacheRequest(TestEntries.NewKey());
+
+        var first = await cache.GetOrCreateAsync(request, FakeUpstream.Fixed("answer", upstream), default);
+        var firstBody = await BodyAsync(first);
+        var second = await cache.GetOrCreateAsync(request, FakeUpstream.Fixed("other", upstream), default);
+
+        first.Status.Should().Be(CacheStatus.Miss);
+        first.Stored.Should().BeTrue();
+        firstBody.Should().Be("answer");
+        second.Status.Should().Be(CacheStatus.Hit);
+        (await BodyAsync(second)).Should().Be("answer");
+        upstream.Calls.Should().Be(1);
+    }
+
+    [Fact]
+    public async Task GetOrCreateAsync_TwoHundredConcurrentCallers_OneUpstreamCallAndTheRestCollapsedHits()
+    {
+        var cache = await CacheAsync();
+        var upstream = new FakeUpstream();
+        var gate = new TaskCompletionSource();
+        var request = new CacheRequest(TestEntries.NewKey());
+
+        var callers = Enumerable.Range(0, 200)
+            .Select(_ => Task.Run(async () => await cache.GetOrCreateAsync(request, upstream.Gated(gate.Task, "once"), default)))
+            .ToArray();
+        await WaitUntilAsync(() => upstream.Calls > 0);
+        gate.SetResult();
+        var responses = await Task.WhenAll(callers);
+
+        upstream.Calls.Should().Be(1);
+        responses.Count(r => r.Status == CacheStatus.Miss && !r.Collapsed).Should().BeLessThanOrEqualTo(1);
+        responses.Count(r => r.Collapsed || r.Status == CacheStatus.Hit).Should().BeGreaterThanOrEqualTo(199);
+        responses.Where(r => r.Collapsed).Should().OnlyContain(r => r.Status == CacheStatus.Hit);
+        foreach (var response in responses)
+        {
+            (await BodyAsync(response)).Should().Be("once");
+        }
+    }
+
+    [Fact]
+    public async Task GetOrCreateAsync_JoinerArrivingMidStream_GetsEarlierChunksThenTheRestLive()
+    {
+        var cache = await CacheAsync();
+        var upstream = new FakeUpstream();
+        var chunks = Channel.CreateUnbounded<string>();
+        var request = new CacheRequest(TestEntries.NewKey());
+
+        var leader = await cache.GetOrCreateAsync(request, upstream.Streaming(chunks), default);
+        var leaderChunks = new List<string>();
+        var leaderReading = ReadChunksAsync(leader, leaderChunks);
+        await chunks.Writer.WriteAsync("data: a\n\n");
+        await chunks.Writer.WriteAsync("data: b\n\n");
+        await WaitUntilAsync(() => leaderChunks.Count == 2);
+
+        var joiner = await cache.GetOrCreateAsync(request, upstream.Streaming(Channel.CreateUnbounded<string>()), default);
+        var joinerChunks = new List<string>();
+        var joinerReading = ReadChunksAsync(joiner, joinerChunks);
+        await WaitUntilAsync(() => joinerChunks.Count == 2);
+        await chunks.Writer.WriteAsync("data: c\n\n");
+        chunks.Writer.Complete();
+        await Task.WhenAll(leaderReading, joinerReading);
+
+        upstream.Calls.Should().Be(1);
+        joiner.Status.Should().Be(CacheStatus.Hit);
+        joiner.Collapsed.Should().BeTrue();
+        joinerChunks.Should().Equal("data: a\n\n", "data: b\n\n", "data: c\n\n");
+        leaderChunks.Should().Equal(joinerChunks);
+
+        var replay = await WaitForHitAsync(cache, request);
+        var replayChunks = new List<string>();
+        await ReadChunksAsync(replay, replayChunks);
+        replay.IsStreamed.Should().BeTrue();
+        replayChunks.Should().Equal(leaderChunks, "a replay keeps the upstream's chunk framing");
+    }
+
+    [Fact]
+    public async Task GetOrCreateAsync_StreamCutOff_StoresNothingAndTellsTheReaders()
+    {
+        var cache = await CacheAsync();
+        var upstream = new FakeUpstream();
+        var chunks = Channel.CreateUnbounded<string>();
+        var request = new CacheRequest(TestEntries.NewKey());
+
+        var leader = await cache.GetOrCreateAsync(request, upstream.Streaming(chunks), default);
+        await chunks.Writer.WriteAsync("data: partial\n\n");
+        chunks.Writer.Complete(new IOException("connection reset"));
+        var read = () => BodyAsync(leader);
+
+        await read.Should().ThrowAsync<UpstreamStreamException>();
+        var next = await cache.GetOrCreateAsync(request, FakeUpstream.Fixed("complete", upstream), default);
+        next.Status.Should().Be(CacheStatus.Miss, "a cut-off stream leaves no entry behind");
+        (await BodyAsync(next)).Should().Be("complete");
+        upstream.Calls.Should().Be(2);
+    }
+
+    [Fact]
+    public async Task GetOrCreateAsync_OneCallerCancels_TheSharedCallGoesOnForTheOthers()
+    {
+        var cache = await CacheAsync();
+        var upstream = new FakeUpstream();
+        var gate = new TaskCompletionSource();
+        var request = new CacheRequest(TestEntries.NewKey());
+        using var cancelled = new CancellationTokenSource();
+
+        var quitter = cache.GetOrCreateAsync(request, upstream.Gated(gate.Task, "shared"), cancelled.Token).AsTask();
+        await WaitUntilAsync(() => upstream.Calls > 0);
+        var stayer = cache.GetOrCreateAsync(request, upstream.Gated(gate.Task, "shared"), default).AsTask();
+        await WaitUntilAsync(() => ((DefaultResponseCache)cache).CallersOf(request.Key) == 2);
+        await cancelled.CancelAsync();
+        await quitter.Invoking(t => t).Should().ThrowAsync<OperationCanceledException>();
+        gate.SetResult();
+
+        var response = await stayer;
+        (await BodyAsync(response)).Should().Be("shared");
+        upstream.Calls.Should().Be(1);
+    }
+
+    [Fact]
+    public async Task GetOrCreateAsync_NonDeterministicRequest_IsBypassedAndNotStored()
+    {
+        var cache = await CacheAsync();
+        var upstream = new FakeUpstream();
+        var request = new CacheRequest(TestEntries.NewKey()) { IsDeterministic = false };
+
+        var first = await cache.GetOrCreateAsync(request, FakeUpstream.Fixed("sample 1", upstream), default);
+        await BodyAsync(first);
+        var second = await cache.GetOrCreateAsync(request, FakeUpstream.Fixed("sample 2", upstream), default);
+
+        first.Status.Should().Be(CacheStatus.Bypass);
+        first.Stored.Should().BeFalse();
+        (await BodyAsync(second)).Should().Be("sample 2");
+        upstream.Calls.Should().Be(2);
+    }
+
+    [Fact]
+    public async Task GetOrCreateAsync_RequestNoStore_IsBypassed()
+    {
+        var cache = await CacheAsync();
+        var upstream = new FakeUpstream();
+        var key = TestEntries.NewKey();
+        await BodyAsync(await cache.GetOrCreateAsync(new CacheRequest(key), FakeUpstream.Fixed("cached", upstream), default));
+
+        var response = await cache.GetOrCreateAsync(
+            new CacheRequest(key) { CacheControl = CacheControl.Parse("no-store") }, FakeUpstream.Fixed("direct", upstream), default);
+
+        response.Status.Should().Be(CacheStatus.Bypass);
+        (await BodyAsync(response)).Should().Be("direct");
+    }
+
+    [Fact]
+    public async Task GetOrCreateAsync_OnlyIfCachedWithNothingStored_Answers504WithoutCallingTheUpstream()
+    {
+        var cache = await CacheAsync();
+        var upstream = new FakeUpstream();
+
+        var response = await cache.GetOrCreateAsync(
+            new CacheRequest(TestEntries.NewKey()) { CacheControl = CacheControl.Parse("only-if-cached") }, FakeUpstream.Fixed("x", upstream), default);
+
+        response.IsGatewayTimeout.Should().BeTrue();
+        response.StatusCode.Should().Be(504);
+        upstream.Calls.Should().Be(0);
+    }
+
+    [Fact]
+    public async Task GetOrCreateAsync_ResponseNoStore_IsServedButNotStored()
+    {
+        var cache = await CacheAsync();
+        var upstream = new FakeUpstream();
+        var request = new CacheRequest(TestEntries.NewKey());
+
+        var first = await cache.GetOrCreateAsync(request, FakeUpstream.Fixed("private", upstream, cacheControl: "no-store"), default);
+        await BodyAsync(first);
+        var second = await cache.GetOrCreateAsync(request, FakeUpstream.Fixed("again", upstream), default);
+
+        first.Stored.Should().BeFalse();
+        second.Status.Should().Be(CacheStatus.Miss);
+        upstream.Calls.Should().Be(2);
+    }
+
+    [Fact]
+    public async Task GetOrCreateAsync_UpstreamFailsWithNothingStale_ThrowsToTheCaller()
+    {
+        var cache = await CacheAsync();
+        var upstream = new FakeUpstream();
+
+        var call = async () => await cache.GetOrCreateAsync(new CacheRequest(TestEntries.NewKey()), upstream.Failing(), default);
+
+        await call.Should().ThrowAsync<HttpRequestException>();
+    }
+
+    [Fact]
+    public async Task InvalidateNamespaceAsync_BumpsTheVersion_SoKeysBuiltAfterwardsMiss()
+    {
+        var cache = await CacheAsync();
+        var @namespace = "inv-" + Guid.NewGuid().ToString("N")[..8];
+        var builder = new CacheKeyBuilder(new CacheKeyPolicy());
+        var body = """{"model":"m","messages":[{"role":"user","content":"hi"}],"temperature":0}"""u8.ToArray();
+        async Task<CacheKey> KeyAsync() => builder.Build(new CacheKeyRequest(@namespace, await cache.GetNamespaceVersionAsync(@namespace, default), "POST", "/v1/chat/completions", body));
+        var upstream = new FakeUpstream();
+        var before = await KeyAsync();
+        await BodyAsync(await cache.GetOrCreateAsync(new CacheRequest(before), FakeUpstream.Fixed("v0", upstream), default));
+
+        var version = await cache.InvalidateNamespaceAsync(@namespace, default);
+        var after = await KeyAsync();
+        var response = await cache.GetOrCreateAsync(new CacheRequest(after), FakeUpstream.Fixed("v1", upstream), default);
+
+        version.Should().Be(1);
+        after.Should().NotBe(before);
+        response.Status.Should().Be(CacheStatus.Miss);
+    }
+
+    [Fact]
+    public async Task RemoveAsync_StoredEntry_NextRequestMisses()
+    {
+        var cache = await CacheAsync();
+        var upstream = new FakeUpstream();
+        var request = new CacheRequest(TestEntries.NewKey());
+        await BodyAsync(await cache.GetOrCreateAsync(request, FakeUpstream.Fixed("a", upstream), default));
+
+        await cache.RemoveAsync(request.Key, default);
+
+        (await cache.GetOrCreateAsync(request, FakeUpstream.Fixed("b", upstream), default)).Status.Should().Be(CacheStatus.Miss);
+    }
+
+    [Fact]
+    public async Task GetOrCreateAsync_InvalidArguments_ThrowNamingTheArgument()
+    {
+        var cache = await CacheAsync();
+
+        var noFactory = async () => await cache.GetOrCreateAsync(new CacheRequest(TestEntries.NewKey()), null!, default);
+        var noKey = async () => await cache.GetOrCreateAsync(default, FakeUpstream.Fixed("x", new FakeUpstream()), default);
+        var badNamespace = async () => await cache.InvalidateNamespaceAsync("has space", default);
+
+        (await noFactory.Should().ThrowAsync<ArgumentNullException>()).Which.ParamName.Should().Be("factory");
+        (await noKey.Should().ThrowAsync<ArgumentException>()).Which.ParamName.Should().Be("request");
+        (await badNamespace.Should().ThrowAsync<ArgumentException>()).Which.ParamName.Should().Be("cacheNamespace");
+    }
+
+    [Fact]
+    public async Task GetOrCreateAsync_StaleWithinStaleWhileRevalidate_ServesUpdatingAndRefreshesOnce()
+    {
+        var cache = await CacheAsync();
+        var upstream = new FakeUpstream();
+        var request = new CacheRequest(TestEntries.NewKey());
+        await BodyAsync(await cache.GetOrCreateAsync(request, FakeUpstream.Fixed("old", upstream), default));
+        Time.Advance(TimeSpan.FromMinutes(5.5));
+        var gate = new TaskCompletionSource();
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ =>
+            cache.GetOrCreateAsync(request, upstream.Gated(gate.Task, "new"), default).AsTask()));
+        gate.SetResult();
+
+        responses.Should().OnlyContain(r => r.Status == CacheStatus.Updating);
+        (await BodyAsync(responses[0])).Should().Be("old");
+        await WaitUntilAsync(() => upstream.Calls == 2);
+        var refreshed = await WaitForBodyAsync(cache, request, "new");
+        refreshed.Status.Should().Be(CacheStatus.Hit);
+        upstream.Calls.Should().Be(2, "one background refresh for twenty stale reads");
+    }
+
+    [Fact]
+    public async Task GetOrCreateAsync_UpstreamFailsWithinStaleIfError_ServesStale()
+    {
+        var cache = await CacheAsync();
+        var upstream = new FakeUpstream();
+        var request = new CacheRequest(TestEntries.NewKey());
+        await BodyAsync(await cache.GetOrCreateAsync(request, FakeUpstream.Fixed("kept", upstream), default));
+        Time.Advance(TimeSpan.FromMinutes(8));
+
+        var thrown = await cache.GetOrCreateAsync(request, upstream.Failing(), default);
+        var failedStatus = await cache.GetOrCreateAsync(request, FakeUpstream.Fixed("error", upstream, status: 503), default);
+
+        thrown.Status.Should().Be(CacheStatus.Stale);
+        (await BodyAsync(thrown)).Should().Be("kept");
+        failedStatus.Status.Should().Be(CacheStatus.Stale);
+        (await BodyAsync(failedStatus)).Should().Be("kept");
+    }
+
+    [Fact]
+    public async Task GetOrCreateAsync_PastEveryWindow_RefetchesAsExpired()
+    {
+        var cache = await CacheAsync();
+        var upstream = new FakeUpstream();
+        var request = new CacheRequest(TestEntries.NewKey());
+        await BodyAsync(await cache.GetOrCreateAsync(request, FakeUpstream.Fixed("old", upstream), default));
+        Time.Advance(TimeSpan.FromMinutes(8));
+
+        var response = await cache.GetOrCreateAsync(request, FakeUpstream.Fixed("new", upstream), default);
+
+        response.Status.Should().Be(CacheStatus.Expired);
+        (await BodyAsync(response)).Should().Be("new");
+    }
+
+    [Fact]
+    public async Task GetOrCreateAsync_UpstreamAnswers304ToTheStaleEntrysETag_Revalidates()
+    {
+        var cache = await CacheAsync();
+        var key = TestEntries.NewKey();
+        var etags = new List<string?>();
+        UpstreamFactory first = (call, _) => ValueTask.FromResult(UpstreamResponse.FromBody(
+            200, [new("content-type", "application/json"), new("etag", "\"e1\"")], "{\"v\":1}"u8.ToArray()));
+        UpstreamFactory notModified = (call, _) =>
+        {
+            etags.Add(call.IfNoneMatch);
+            return ValueTask.FromResult(UpstreamResponse.FromBody(304, [new("etag", "\"e1\"")], ReadOnlyMemory<byte>.Empty));
+        };
+        await BodyAsync(await cache.GetOrCreateAsync(new CacheRequest(key), first, default));
+        Time.Advance(TimeSpan.FromMinutes(8));
+
+        var response = await cache.GetOrCreateAsync(new CacheRequest(key), notModified, default);
+        var after = await cache.GetOrCreateAsync(new CacheRequest(key), notModified, default);
+
+        etags.Should().Equal("\"e1\"");
+        response.Status.Should().Be(CacheStatus.Revalidated);
+        (await BodyAsync(response)).Should().Be("{\"v\":1}");
+        after.Status.Should().Be(CacheStatus.Hit, "the revalidated entry is fresh again");
+    }
+
+    internal static async Task ReadChunksAsync(CacheResponse response, List<string> into)
+    {
+        await foreach (var chunk in response.Body)
+        {
+            lock (into)
+            {
+                into.Add(Encoding.UTF8.GetString(chunk.Span));
+            }
+        }
+    }
+
+    /// <summary>Waits for a condition another task makes true; bounded, so a broken test fails instead of hanging.</summary>
+    internal static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        for (var i = 0; i < 2000 && !condition(); i++)
+        {
+            await Task.Delay(5);
+        }
+
+        condition().Should().BeTrue("the condition should become true within ten seconds");
+    }
+
+    private static async Task<CacheResponse> WaitForBodyAsync(ResponseCache cache, CacheRequest request, string body)
+    {
+        var upstream = new FakeUpstream();
+        for (var i = 0; i < 2000; i++)
+        {
+            var response = await cache.GetOrCreateAsync(request, FakeUpstream.Fixed("unexpected", upstream), default);
+            if (await BodyAsync(response) == body)
+            {
+                return response;
+            }
+
+            await Task.Delay(5);
+        }
+
+        throw new InvalidOperationException($"The cache never served '{body}'.");
+    }
+
+    /// <summary>The commit lands just after the last chunk went out; ask until the entry is there.</summary>
+    private static async Task<CacheResponse> WaitForHitAsync(ResponseCache cache, CacheRequest request)
+    {
+        var upstream = new FakeUpstream();
+        for (var i = 0; i < 2000; i++)
+        {
+            var response = await cache.GetOrCreateAsync(request with { CacheControl = CacheControl.Parse("only-if-cached") }, FakeUpstream.Fixed("none", upstream), default);
+            if (response.Status == CacheStatus.Hit)
+            {
+                return response;
+            }
+
+            await Task.Delay(5);
+        }
+
+        throw new InvalidOperationException("The entry was never stored.");
+    }
+}
