@@ -1,0 +1,102 @@
+using Okome.Budget.Policies;
+using Okome.Budget.Resilience;
+
+namespace Okome.Budget;
+
+/// <summary>
+/// Settings of a <see cref="BudgetService"/>: the policies, where state lives, and what happens while the store is unreachable.
+/// Validated at start-up (every error listed at once); a service keeps its own copy.
+/// </summary>
+public sealed class BudgetOptions
+{
+    /// <summary>The default of <see cref="StoreTimeout"/>.</summary>
+    public static readonly TimeSpan DefaultStoreTimeout = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>The default of <see cref="StoreRetryInterval"/>.</summary>
+    public static readonly TimeSpan DefaultStoreRetryInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>The default of <see cref="DeniedCacheMaxDuration"/>.</summary>
+    public static readonly TimeSpan DefaultDeniedCacheMaxDuration = TimeSpan.FromSeconds(5);
+
+    /// <summary>The policies the service knows by name (<see cref="BudgetService.TryGetPolicy"/>); names must be distinct.</summary>
+    /// <value>Empty.</value>
+    public IList<BudgetPolicy> Policies { get; } = [];
+
+    /// <summary>
+    /// Whether state lives in Redis (through the <c>IConnectionMultiplexer</c> registered in dependency injection) rather than in this process.
+    /// </summary>
+    /// <value><see langword="false"/>: in memory.</value>
+    public bool UseRedis { get; set; }
+
+    /// <summary>The prefix of every Redis key.</summary>
+    /// <value><c>okome:b</c>.</value>
+    public string KeyPrefix { get; set; } = Stores.BudgetKeys.DefaultPrefix;
+
+    /// <summary>What decisions do while the store is unreachable or slower than <see cref="StoreTimeout"/>.</summary>
+    /// <value><see cref="BudgetFailureMode.LocalFallback"/>.</value>
+    public BudgetFailureMode FailureMode { get; set; } = BudgetFailureMode.LocalFallback;
+
+    /// <summary>Per-policy overrides of <see cref="FailureMode"/>, by policy name.</summary>
+    /// <value>Empty.</value>
+    public IDictionary<string, BudgetFailureMode> PolicyFailureModes { get; } = new Dictionary<string, BudgetFailureMode>(StringComparer.Ordinal);
+
+    /// <summary>The longest a decision waits for the store before the failure mode applies; from 1 ms to 1 minute.</summary>
+    /// <value>250 milliseconds.</value>
+    public TimeSpan StoreTimeout { get; set; } = DefaultStoreTimeout;
+
+    /// <summary>
+    /// After a store failure, how long decisions go straight to the failure mode before the store is tried again
+    /// (it is also skipped while the connection reports itself down). From zero to 5 minutes.
+    /// </summary>
+    /// <value>1 second.</value>
+    public TimeSpan StoreRetryInterval { get; set; } = DefaultStoreRetryInterval;
+
+    /// <summary>
+    /// The share of each limit the local fallback limiter grants in this process, from just above 0 to 1: with N processes
+    /// sharing a limit, <c>1 / N</c> keeps the total near the global limit while the store is down. Rounded down, at least 1.
+    /// </summary>
+    /// <value>1 (each process may use the whole limit while the store is down).</value>
+    public double LocalFallbackShare { get; set; } = 1.0;
+
+    /// <summary>Whether decisions are evaluated and reported (metrics, headers) but never deny.</summary>
+    /// <value><see langword="false"/>.</value>
+    public bool ShadowMode { get; set; }
+
+    /// <summary>
+    /// The longest a partition that was denied by a rate or quota limit is denied locally, without a round trip (until its
+    /// retry-after, capped by this, so refunds made by other processes are seen within it). Zero turns the cache off. At most 1 hour.
+    /// </summary>
+    /// <value>5 seconds.</value>
+    public TimeSpan DeniedCacheMaxDuration { get; set; } = DefaultDeniedCacheMaxDuration;
+
+    /// <summary>The failure mode of a policy.</summary>
+    internal BudgetFailureMode FailureModeOf(string policyName)
+        => PolicyFailureModes.TryGetValue(policyName, out var mode) ? mode : FailureMode;
+
+    /// <summary>A copy, so later changes to this instance do not reach a running service.</summary>
+    internal BudgetOptions Clone()
+    {
+        var copy = new BudgetOptions
+        {
+            UseRedis = UseRedis,
+            KeyPrefix = KeyPrefix,
+            FailureMode = FailureMode,
+            StoreTimeout = StoreTimeout,
+            StoreRetryInterval = StoreRetryInterval,
+            LocalFallbackShare = LocalFallbackShare,
+            ShadowMode = ShadowMode,
+            DeniedCacheMaxDuration = DeniedCacheMaxDuration,
+        };
+        foreach (var policy in Policies)
+        {
+            copy.Policies.Add(policy);
+        }
+
+        foreach (var pair in PolicyFailureModes)
+        {
+            copy.PolicyFailureModes[pair.Key] = pair.Value;
+        }
+
+        return copy;
+    }
+}

@@ -1,0 +1,232 @@
+using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
+using System.Diagnostics.Metrics;
+using System.Threading.RateLimiting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Okome.Budget.Decisions;
+using Okome.Budget.Diagnostics;
+using Okome.Budget.FastPath;
+using Okome.Budget.Leases;
+using Okome.Budget.Policies;
+using Okome.Budget.RateLimiting;
+using Okome.Budget.Resilience;
+using Okome.Budget.Stores;
+using StackExchange.Redis;
+
+namespace Okome.Budget;
+
+/// <summary>
+/// Decides whether a request fits its partition's budget and hands out the lease to settle when it is done.
+/// One instance per store; thread-safe. Decisions never throw because Redis is down: the failure mode of
+/// <see cref="BudgetOptions"/> applies (fail-closed denies).
+/// </summary>
+/// <example>
+/// <code>
+/// var budgets = BudgetService.CreateRedis(multiplexer, TimeProvider.System);
+/// await using var lease = await budgets.AcquireAsync(policy, apiKey, estimatedTokens, ct);
+/// if (!lease.IsAcquired) { /* 429 with lease.Decision.RetryAfter */ }
+/// try { produced = await StreamAsync(ct); } finally { await lease.SettleAsync(produced, CancellationToken.None); }
+/// </code>
+/// </example>
+public sealed class BudgetService
+{
+    private static readonly Lazy<BudgetMetrics> SharedMetrics = new(() => new BudgetMetrics(null));
+
+    private readonly GuardedBudgetStore _store;
+    private readonly TimeProvider _timeProvider;
+    private readonly BudgetOptions _options;
+    private readonly DeniedCache _deniedCache;
+    private readonly Dictionary<string, BudgetPolicy> _policies;
+    private readonly ILogger _logger;
+
+    internal BudgetService(IBudgetStore store, Func<bool> isConnected, BudgetOptions options, TimeProvider timeProvider, ILoggerFactory? loggerFactory, IMeterFactory? meterFactory)
+    {
+        _timeProvider = timeProvider;
+        _options = options;
+        _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Okome.Budget");
+        Metrics = meterFactory is null ? SharedMetrics.Value : new BudgetMetrics(meterFactory);
+        _store = new GuardedBudgetStore(store, isConnected, options, timeProvider, Metrics, _logger);
+        _deniedCache = new DeniedCache(timeProvider);
+        _policies = options.Policies.ToDictionary(static p => p.Name, StringComparer.Ordinal);
+    }
+
+    /// <summary>The store behind the failure policy; for tests.</summary>
+    internal GuardedBudgetStore Store => _store;
+
+    /// <summary>The local denied-until cache; for tests and the rate limiter adapter.</summary>
+    internal DeniedCache DeniedCache => _deniedCache;
+
+    internal BudgetMetrics Metrics { get; }
+
+    internal TimeProvider TimeProvider => _timeProvider;
+
+    internal bool IsShadowMode => _options.ShadowMode;
+
+    /// <summary>A budget service whose state lives in this process (the embedded default: nothing to install).</summary>
+    /// <param name="timeProvider">The clock.</param>
+    /// <returns>The service.</returns>
+    public static BudgetService CreateInMemory(TimeProvider timeProvider) => CreateInMemory(new BudgetOptions(), timeProvider);
+
+    /// <summary>A budget service whose state lives in this process, with options.</summary>
+    /// <param name="options">The options; validated (every error listed in one <see cref="Microsoft.Extensions.Options.OptionsValidationException"/>) and copied.</param>
+    /// <param name="timeProvider">The clock.</param>
+    /// <returns>The service.</returns>
+    public static BudgetService CreateInMemory(BudgetOptions options, TimeProvider timeProvider) => Create(options, null, timeProvider, null, null);
+
+    /// <summary>A budget service whose state lives in Redis, shared by every process that uses the same Redis; decisions use Redis server time.</summary>
+    /// <param name="redis">The connection; it stays the caller's and is never disposed here.</param>
+    /// <param name="timeProvider">The clock for lease renewal timers, store timeouts and the local caches.</param>
+    /// <returns>The service.</returns>
+    public static BudgetService CreateRedis(IConnectionMultiplexer redis, TimeProvider timeProvider)
+    {
+        ArgumentNullException.ThrowIfNull(redis);
+        return Create(new BudgetOptions { UseRedis = true }, redis, timeProvider, null, null);
+    }
+
+    /// <summary>A budget service whose state lives in Redis, with options (failure mode, timeout, shadow mode…).</summary>
+    /// <param name="redis">The connection; it stays the caller's and is never disposed here.</param>
+    /// <param name="options">The options; validated and copied. <see cref="BudgetOptions.UseRedis"/> is implied.</param>
+    /// <param name="timeProvider">The clock for lease renewal timers, store timeouts and the local caches.</param>
+    /// <returns>The service.</returns>
+    public static BudgetService CreateRedis(IConnectionMultiplexer redis, BudgetOptions options, TimeProvider timeProvider)
+    {
+        ArgumentNullException.ThrowIfNull(redis);
+        return Create(options, redis, timeProvider, null, null);
+    }
+
+    /// <summary>A budget service with every dependency given (what <c>AddOkomeBudget</c> uses).</summary>
+    /// <param name="options">The options; validated (every error listed in one <see cref="Microsoft.Extensions.Options.OptionsValidationException"/>) and copied.</param>
+    /// <param name="redis">The Redis connection when state lives in Redis; <see langword="null"/> for in-memory state.</param>
+    /// <param name="timeProvider">The clock.</param>
+    /// <param name="loggerFactory">Where logs go; <see langword="null"/> for none.</param>
+    /// <param name="meterFactory">Where the meter comes from; <see langword="null"/> for a process-wide meter.</param>
+    /// <returns>The service.</returns>
+    public static BudgetService Create(BudgetOptions options, IConnectionMultiplexer? redis, TimeProvider timeProvider, ILoggerFactory? loggerFactory, IMeterFactory? meterFactory)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        BudgetOptionsValidator.ThrowIfInvalid(options);
+        var copy = options.Clone();
+        if (redis is null)
+        {
+            copy.UseRedis = false;
+            return new BudgetService(new InMemoryBudgetStore(timeProvider), static () => true, copy, timeProvider, loggerFactory, meterFactory);
+        }
+
+        copy.UseRedis = true;
+        return new BudgetService(new RedisBudgetStore(redis, copy.KeyPrefix), () => redis.IsConnected, copy, timeProvider, loggerFactory, meterFactory);
+    }
+
+    /// <summary>Finds a policy of <see cref="BudgetOptions.Policies"/> by name.</summary>
+    /// <param name="name">The policy's name.</param>
+    /// <param name="policy">The policy, when found.</param>
+    /// <returns>Whether it was found.</returns>
+    public bool TryGetPolicy(string name, [NotNullWhen(true)] out BudgetPolicy? policy)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return _policies.TryGetValue(name, out policy);
+    }
+
+    /// <summary>
+    /// Checks every limit of <paramref name="policy"/> for <paramref name="partitionKey"/> in one atomic step and, when all allow,
+    /// charges them and reserves <paramref name="estimatedCost"/> from every quota. Dispose the lease when the work is done.
+    /// A partition known to be denied is denied locally, without a round trip (see <see cref="BudgetOptions.DeniedCacheMaxDuration"/>).
+    /// </summary>
+    /// <param name="policy">The policy.</param>
+    /// <param name="partitionKey">The partition (tenant, API key, client IP…); only its hash is stored or logged.</param>
+    /// <param name="estimatedCost">The cost to reserve from every quota; settle the actual cost later. At least zero.</param>
+    /// <param name="cancellationToken">Cancels the wait for the decision.</param>
+    /// <returns>A lease: acquired or not, with the decision.</returns>
+    public async ValueTask<BudgetLease> AcquireAsync(BudgetPolicy policy, string partitionKey, long estimatedCost, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        ArgumentNullException.ThrowIfNull(partitionKey);
+        ArgumentOutOfRangeException.ThrowIfNegative(estimatedCost);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(estimatedCost, BudgetLimit.MaxQuota);
+        var partition = PartitionId.FromKey(partitionKey);
+        var decision = await DecideAsync(policy, partition, estimatedCost, null, cancellationToken).ConfigureAwait(false);
+        return CreateLease(policy, partition, decision);
+    }
+
+    /// <summary>
+    /// A <see cref="RateLimiter"/> for one partition of <paramref name="policy"/>; a permit is one cost unit (a request asks for its
+    /// estimated cost; a policy with only rate and concurrency limits asks for 1). <c>AttemptAcquire</c> never does I/O: see
+    /// <c>docs/budget.md</c> for its exact semantics. Retry-after travels under <see cref="MetadataName.RetryAfter"/> and the
+    /// decision under <see cref="BudgetMetadataNames.Decision"/>.
+    /// </summary>
+    /// <param name="policy">The policy.</param>
+    /// <param name="partitionKey">The partition; only its hash is kept.</param>
+    /// <returns>The limiter.</returns>
+    public RateLimiter CreateRateLimiter(BudgetPolicy policy, string partitionKey)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        ArgumentNullException.ThrowIfNull(partitionKey);
+        return new BudgetRateLimiter(this, policy, PartitionId.FromKey(partitionKey));
+    }
+
+    /// <summary>
+    /// A <see cref="PartitionedRateLimiter{TResource}"/> (for example for ASP.NET Core's <c>UseRateLimiter</c>) with one
+    /// <see cref="CreateRateLimiter"/> limiter per partition key; limiters idle for a while are dropped.
+    /// </summary>
+    /// <typeparam name="TResource">The resource type, for example <c>HttpContext</c>.</typeparam>
+    /// <param name="policy">The policy.</param>
+    /// <param name="partitionKeySelector">The partition key of a resource (tenant, API key, client IP…).</param>
+    /// <returns>The limiter.</returns>
+    public PartitionedRateLimiter<TResource> CreatePartitionedRateLimiter<TResource>(BudgetPolicy policy, Func<TResource, string> partitionKeySelector)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        ArgumentNullException.ThrowIfNull(partitionKeySelector);
+        // One factory delegate for all partitions, so routing a resource allocates nothing beyond the key selector.
+        Func<string, RateLimiter> factory = key => CreateRateLimiter(policy, key);
+        return PartitionedRateLimiter.Create<TResource, string>(resource => RateLimitPartition.Get(partitionKeySelector(resource), factory));
+    }
+
+    /// <summary>The decision path shared by <see cref="AcquireAsync"/> and the rate limiters: denied-until cache, store, failure policy, shadow mode, telemetry.</summary>
+    internal async ValueTask<BudgetDecision> DecideAsync(BudgetPolicy policy, PartitionId partition, long cost, DeniedEntry? entry, CancellationToken cancellationToken)
+    {
+        var useCache = _options.DeniedCacheMaxDuration > TimeSpan.Zero;
+        entry ??= useCache ? _deniedCache.Get(policy, partition) : null;
+        var now = _timeProvider.GetTimestamp();
+        BudgetDecision decision;
+        if (entry is not null && entry.IsDenied(now, cost) && entry.Decision(now) is { } local)
+        {
+            decision = local;
+        }
+        else
+        {
+            using var activity = Metrics.Tracing.StartActivity("okome.budget.acquire");
+            activity?.SetTag("okome.budget.policy", policy.Name);
+            decision = await _store.AcquireAsync(policy, partition, cost, cancellationToken).ConfigureAwait(false);
+            if (activity is not null)
+            {
+                activity.SetTag("okome.budget.result", decision.IsAllowed ? "allowed" : "denied");
+                activity.SetTag("okome.budget.source", BudgetMetrics.SourceName(decision.Source));
+            }
+
+            if (useCache && entry is not null)
+            {
+                entry.Remember(decision, cost, now, _options.DeniedCacheMaxDuration);
+            }
+        }
+
+        if (_options.ShadowMode)
+        {
+            decision = decision.With(decision.Source, isShadow: true);
+            if (!decision.IsAllowed)
+            {
+                Log.ShadowDenied(_logger, policy.Name, partition.Hash, decision.DeniedBy, decision.RetryAfter);
+            }
+        }
+
+        Metrics.Decision(decision);
+        return decision;
+    }
+
+    internal BudgetLease CreateLease(BudgetPolicy policy, PartitionId partition, BudgetDecision decision)
+        => new(_store, policy, partition, decision, _timeProvider);
+
+    /// <summary>The denied-until entry a rate limiter keeps for its partition (never null: an unused one when the cache is off).</summary>
+    internal DeniedEntry EntryFor(BudgetPolicy policy, PartitionId partition)
+        => _options.DeniedCacheMaxDuration > TimeSpan.Zero ? _deniedCache.Get(policy, partition) : new DeniedEntry(_timeProvider);
+}

@@ -1,0 +1,114 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using Okome.Budget.Decisions;
+using Okome.Budget.Policies;
+
+namespace Okome.Budget.Diagnostics;
+
+/// <summary>
+/// The instruments of the <c>Okome.Budget</c> meter and its activity source. Tags are low-cardinality only (policy name,
+/// result, limit kind, shadow, source, operation, mode) — never a partition key or its hash.
+/// </summary>
+internal sealed class BudgetMetrics : IDisposable
+{
+    private static readonly object True = true;
+    private static readonly object False = false;
+    private readonly Meter _meter;
+    private readonly Counter<long> _decisions;
+    private readonly Counter<long> _reserved;
+    private readonly Counter<long> _settled;
+    private readonly Counter<long> _roundTrips;
+    private readonly Counter<long> _fallbacks;
+
+    public BudgetMetrics(IMeterFactory? meterFactory)
+    {
+        _meter = meterFactory?.Create(BudgetDiagnostics.MeterName) ?? new Meter(BudgetDiagnostics.MeterName);
+        _decisions = _meter.CreateCounter<long>("okome.budget.decisions", "{decision}", "Budget decisions, by result, denying limit kind, shadow mode and source.");
+        _reserved = _meter.CreateCounter<long>("okome.budget.cost.reserved", "{unit}", "Cost units reserved from quotas by allowed requests.");
+        _settled = _meter.CreateCounter<long>("okome.budget.cost.settled", "{unit}", "Actual cost units settled on leases.");
+        _roundTrips = _meter.CreateCounter<long>("okome.budget.round_trips", "{round_trip}", "Calls to the budget store, by operation.");
+        _fallbacks = _meter.CreateCounter<long>("okome.budget.fallbacks", "{decision}", "Decisions made by the failure mode because the store was unreachable or too slow.");
+    }
+
+    public ActivitySource Tracing { get; } = new(BudgetDiagnostics.ActivitySourceName);
+
+    public void Decision(BudgetDecision decision)
+    {
+        if (_decisions.Enabled)
+        {
+            var kind = "none";
+            if (!decision.IsAllowed)
+            {
+                foreach (var state in decision.LimitArray)
+                {
+                    if (!state.IsAllowed)
+                    {
+                        kind = KindName(state.Limit.Kind);
+                        break;
+                    }
+                }
+            }
+
+            var tags = new TagList
+            {
+                { "okome.budget.policy", decision.PolicyName },
+                { "okome.budget.result", decision.IsAllowed ? "allowed" : "denied" },
+                { "okome.budget.limit.kind", kind },
+                { "okome.budget.shadow", decision.IsShadow ? True : False },
+                { "okome.budget.source", SourceName(decision.Source) },
+            };
+            _decisions.Add(1, tags);
+        }
+
+        if (decision.IsAllowed && decision.ReservedCost > 0 && _reserved.Enabled)
+        {
+            _reserved.Add(decision.ReservedCost, new KeyValuePair<string, object?>("okome.budget.policy", decision.PolicyName));
+        }
+    }
+
+    public void Settled(string policyName, long cost)
+    {
+        if (_settled.Enabled)
+        {
+            _settled.Add(cost, new KeyValuePair<string, object?>("okome.budget.policy", policyName));
+        }
+    }
+
+    public void RoundTrip(string operation)
+    {
+        if (_roundTrips.Enabled)
+        {
+            _roundTrips.Add(1, new KeyValuePair<string, object?>("okome.budget.operation", operation));
+        }
+    }
+
+    public void Fallback(string policyName, BudgetDecisionSource mode)
+    {
+        if (_fallbacks.Enabled)
+        {
+            _fallbacks.Add(1, new("okome.budget.policy", policyName), new("okome.budget.source", SourceName(mode)));
+        }
+    }
+
+    public void Dispose()
+    {
+        Tracing.Dispose();
+        _meter.Dispose();
+    }
+
+    internal static string KindName(BudgetLimitKind kind) => kind switch
+    {
+        BudgetLimitKind.Rate => "rate",
+        BudgetLimitKind.Quota => "quota",
+        _ => "concurrency",
+    };
+
+    internal static string SourceName(BudgetDecisionSource source) => source switch
+    {
+        BudgetDecisionSource.Store => "store",
+        BudgetDecisionSource.DeniedCache => "denied_cache",
+        BudgetDecisionSource.LocalFallback => "local_fallback",
+        BudgetDecisionSource.FailOpen => "fail_open",
+        _ => "fail_closed",
+    };
+}

@@ -1,0 +1,244 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Okome.Budget.Decisions;
+using Okome.Budget.Diagnostics;
+using Okome.Budget.Policies;
+using Okome.Budget.Stores;
+
+namespace Okome.Budget.Resilience;
+
+/// <summary>
+/// Puts the failure policy in front of a store: a bounded wait for each call, a retry interval after a failure (during which
+/// the store is skipped), and then fail-open, fail-closed or a local fallback limiter. Decisions never throw because the
+/// store is down; lease operations on a down store log and report <see cref="BudgetSettleResult.NotFound"/>. See <c>readme.md</c>.
+/// </summary>
+internal sealed class GuardedBudgetStore : IBudgetStore
+{
+    private readonly IBudgetStore _primary;
+    private readonly Func<bool> _isConnected;
+    private readonly InMemoryBudgetStore _fallback;
+    private readonly ConcurrentDictionary<BudgetPolicy, BudgetPolicy> _shares = new();
+    private readonly ConcurrentDictionary<string, byte> _fallbackLeases = new(StringComparer.Ordinal);
+    private readonly BudgetOptions _options;
+    private readonly TimeProvider _timeProvider;
+    private readonly BudgetMetrics _metrics;
+    private readonly ILogger _logger;
+    private long _retryAt;
+    private int _down;
+    private long _storeCalls;
+
+    public GuardedBudgetStore(IBudgetStore primary, Func<bool> isConnected, BudgetOptions options, TimeProvider timeProvider, BudgetMetrics metrics, ILogger logger)
+    {
+        _primary = primary;
+        _isConnected = isConnected;
+        _options = options;
+        _timeProvider = timeProvider;
+        _metrics = metrics;
+        _logger = logger;
+        _fallback = new InMemoryBudgetStore(timeProvider);
+    }
+
+    /// <summary>Calls made to the primary store (round trips when it is Redis); for tests.</summary>
+    public long StoreCalls => Interlocked.Read(ref _storeCalls);
+
+    /// <summary>Whether the last call to the store failed and it is being skipped or probed.</summary>
+    public bool IsDown => Volatile.Read(ref _down) != 0;
+
+    /// <inheritdoc />
+    public async ValueTask<BudgetDecision> AcquireAsync(BudgetPolicy policy, PartitionId partition, long cost, CancellationToken cancellationToken)
+    {
+        if (IsAvailable(policy, partition))
+        {
+            try
+            {
+                var decision = await CallAsync(_primary.AcquireAsync(policy, partition, cost, cancellationToken), "acquire", cancellationToken).ConfigureAwait(false);
+                MarkUp();
+                return decision;
+            }
+#pragma warning disable CA1031 // Any store failure (connection, timeout, script error) is handled by the failure policy; only the caller's cancellation propagates.
+            catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
+#pragma warning restore CA1031
+            {
+                MarkDown();
+                Log.StoreFailed(_logger, policy.Name, partition.Hash, _options.FailureModeOf(policy.Name), _options.StoreRetryInterval, exception);
+            }
+        }
+
+        return await DegradeAsync(policy, partition, cost, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<BudgetSettleResult> SettleAsync(BudgetPolicy policy, PartitionId partition, string leaseId, long actualCost, CancellationToken cancellationToken)
+    {
+        BudgetSettleResult result;
+        if (_fallbackLeases.TryRemove(leaseId, out _))
+        {
+            result = await _fallback.SettleAsync(Share(policy), partition, leaseId, actualCost, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            try
+            {
+                result = await CallAsync(_primary.SettleAsync(policy, partition, leaseId, actualCost, cancellationToken), "settle", cancellationToken).ConfigureAwait(false);
+            }
+#pragma warning disable CA1031 // Settling on a down store must not fail the request: the lease expires and its reservation stays charged.
+            catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
+#pragma warning restore CA1031
+            {
+                Log.LeaseOperationFailed(_logger, "settle", policy.Name, partition.Hash, exception);
+                return BudgetSettleResult.NotFound;
+            }
+        }
+
+        if (result == BudgetSettleResult.Settled)
+        {
+            _metrics.Settled(policy.Name, actualCost);
+        }
+
+        return result;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<BudgetSettleResult> ReleaseAsync(BudgetPolicy policy, PartitionId partition, string leaseId, CancellationToken cancellationToken)
+    {
+        if (_fallbackLeases.TryRemove(leaseId, out _))
+        {
+            return await _fallback.ReleaseAsync(Share(policy), partition, leaseId, cancellationToken).ConfigureAwait(false);
+        }
+
+        try
+        {
+            return await CallAsync(_primary.ReleaseAsync(policy, partition, leaseId, cancellationToken), "release", cancellationToken).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // Releasing on a down store must not fail: the lease expires by itself.
+        catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
+#pragma warning restore CA1031
+        {
+            Log.LeaseOperationFailed(_logger, "release", policy.Name, partition.Hash, exception);
+            return BudgetSettleResult.NotFound;
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask<bool> RenewAsync(BudgetPolicy policy, PartitionId partition, string leaseId, CancellationToken cancellationToken)
+        => _fallbackLeases.ContainsKey(leaseId)
+            ? _fallback.RenewAsync(Share(policy), partition, leaseId, cancellationToken)
+            : CallAsync(_primary.RenewAsync(policy, partition, leaseId, cancellationToken), "renew", cancellationToken); // a failure is retried by the lease's next tick
+
+    /// <summary>The policy the local fallback limiter enforces: each limit scaled by <see cref="BudgetOptions.LocalFallbackShare"/>.</summary>
+    internal BudgetPolicy Share(BudgetPolicy policy)
+        => _options.LocalFallbackShare >= 1 ? policy : _shares.GetOrAdd(policy, static (p, share) => Scale(p, share), _options.LocalFallbackShare);
+
+    internal static BudgetPolicy Scale(BudgetPolicy policy, double share)
+    {
+        var limits = new BudgetLimit[policy.LimitSpan.Length];
+        for (var i = 0; i < limits.Length; i++)
+        {
+            var limit = policy.LimitSpan[i];
+            try
+            {
+                limits[i] = limit.Kind switch
+                {
+                    BudgetLimitKind.Rate => BudgetLimit.Rate(limit.Name, Part(limit.Limit, share), limit.Window, Part(limit.Burst, share)),
+                    BudgetLimitKind.Quota => BudgetLimit.Quota(limit.Name, Part(limit.Limit, share), limit.Window, limit.WindowKind),
+                    _ => BudgetLimit.Concurrency(limit.Name, Part(limit.Limit, share)),
+                };
+            }
+            catch (ArgumentException)
+            {
+                // A share that rounds outside the accepted ranges (for example a burst spacing past 366 days) keeps the full limit.
+                limits[i] = limit;
+            }
+        }
+
+        return new BudgetPolicy(policy.Name, limits, policy.LeaseDuration);
+    }
+
+    private static int Part(long value, double share) => (int)Math.Clamp(Math.Floor(value * share), 1, int.MaxValue);
+
+    private bool IsAvailable(BudgetPolicy policy, PartitionId partition)
+    {
+        if (!_isConnected())
+        {
+            // A connection known to be down is a failure too: no point waiting for the timeout.
+            if (Volatile.Read(ref _down) == 0)
+            {
+                MarkDown();
+                Log.StoreFailed(_logger, policy.Name, partition.Hash, _options.FailureModeOf(policy.Name), _options.StoreRetryInterval, null);
+            }
+
+            return false;
+        }
+
+        var retryAt = Volatile.Read(ref _retryAt);
+        return retryAt == 0 || _timeProvider.GetTimestamp() >= retryAt;
+    }
+
+    private async ValueTask<T> CallAsync<T>(ValueTask<T> call, string operation, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _storeCalls);
+        _metrics.RoundTrip(operation);
+        if (call.IsCompletedSuccessfully)
+        {
+            return call.Result;
+        }
+
+        return await call.AsTask().WaitAsync(_options.StoreTimeout, _timeProvider, cancellationToken).ConfigureAwait(false);
+    }
+
+    private void MarkUp()
+    {
+        if (Volatile.Read(ref _down) != 0 && Interlocked.Exchange(ref _down, 0) != 0)
+        {
+            Volatile.Write(ref _retryAt, 0);
+            Log.StoreRecovered(_logger);
+        }
+    }
+
+    private void MarkDown()
+    {
+        Volatile.Write(ref _down, 1);
+        var retryAt = _timeProvider.GetTimestamp() + (long)(_options.StoreRetryInterval.TotalSeconds * _timeProvider.TimestampFrequency);
+        Volatile.Write(ref _retryAt, Math.Max(retryAt, 1));
+    }
+
+    private async ValueTask<BudgetDecision> DegradeAsync(BudgetPolicy policy, PartitionId partition, long cost, CancellationToken cancellationToken)
+    {
+        BudgetDecision decision;
+        switch (_options.FailureModeOf(policy.Name))
+        {
+            case BudgetFailureMode.FailOpen:
+                decision = Uniform(policy, allowed: true, TimeSpan.Zero, BudgetDecisionSource.FailOpen);
+                break;
+            case BudgetFailureMode.FailClosed:
+                var retry = _options.StoreRetryInterval > TimeSpan.Zero ? _options.StoreRetryInterval : TimeSpan.FromSeconds(1);
+                decision = Uniform(policy, allowed: false, retry, BudgetDecisionSource.FailClosed);
+                break;
+            default:
+                decision = (await _fallback.AcquireAsync(Share(policy), partition, cost, cancellationToken).ConfigureAwait(false))
+                    .With(BudgetDecisionSource.LocalFallback, isShadow: false);
+                if (decision.LeaseId is not null)
+                {
+                    _fallbackLeases.TryAdd(decision.LeaseId, 0);
+                }
+
+                break;
+        }
+
+        _metrics.Fallback(policy.Name, decision.Source);
+        return decision;
+    }
+
+    private static BudgetDecision Uniform(BudgetPolicy policy, bool allowed, TimeSpan retryAfter, BudgetDecisionSource source)
+    {
+        var limits = policy.LimitSpan;
+        var states = new BudgetLimitState[limits.Length];
+        for (var i = 0; i < limits.Length; i++)
+        {
+            // Fail-open reports the full limit (nothing is known, nothing is counted); fail-closed reports nothing left.
+            states[i] = new BudgetLimitState(limits[i], allowed, allowed ? limits[i].Limit : 0, retryAfter, retryAfter);
+        }
+
+        return new BudgetDecision(allowed, policy.Name, states, leaseId: null, reservedCost: 0, source, isShadow: false);
+    }
+}
