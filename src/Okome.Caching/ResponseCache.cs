@@ -59,6 +59,15 @@ public abstract class ResponseCache
         return new DefaultResponseCache(new MemoryCacheStore(storeOptions, timeProvider), options, timeProvider, NullLoggerFactory.Instance, null);
     }
 
+    /// <summary>The Redis store, behind an in-process L1 when <see cref="ResponseCacheOptions.LocalCacheDuration"/> is set.</summary>
+    internal static ICacheStore RedisStore(IConnectionMultiplexer redis, ResponseCacheOptions options, TimeProvider timeProvider)
+    {
+        ICacheStore store = new RedisCacheStore(redis, timeProvider);
+        return options.LocalCacheDuration > TimeSpan.Zero && options.LocalCacheBounds is { } bounds
+            ? new TieredCacheStore(store, bounds.Validated(), options.LocalCacheDuration, timeProvider)
+            : store;
+    }
+
     /// <summary>Creates a cache on Redis, shared by every process that uses the same Redis. The cache never disposes <paramref name="redis"/>.</summary>
     /// <param name="redis">The connection.</param>
     /// <param name="options">The cache options.</param>
@@ -72,6 +81,6 @@ public abstract class ResponseCache
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(timeProvider);
         ArgumentNullException.ThrowIfNull(loggerFactory);
-        return new DefaultResponseCache(new RedisCacheStore(redis, timeProvider), options, timeProvider, loggerFactory, meterFactory);
+        return new DefaultResponseCache(RedisStore(redis, options, timeProvider), options, timeProvider, loggerFactory, meterFactory);
     }
 }

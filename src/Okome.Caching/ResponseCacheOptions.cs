@@ -39,6 +39,18 @@ public sealed class ResponseCacheOptions
     /// <value>Default 5 s.</value>
     public TimeSpan NamespaceVersionRefresh { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How long a node keeps an in-process copy (L1) of an entry read from a shared store, so fresh hits need no round trip.
+    /// Copies are dropped when another node changes the entry or bumps its namespace (pub/sub); this bounds how long a copy
+    /// can outlive a lost message. Zero turns the L1 off.
+    /// </summary>
+    /// <value>Default zero (off): every lookup reads the shared store.</value>
+    public TimeSpan LocalCacheDuration { get; set; }
+
+    /// <summary>The bounds of the in-process copy (L1) when <see cref="LocalCacheDuration"/> is set.</summary>
+    /// <value>Default: a new <see cref="Stores.MemoryCacheStoreOptions"/> (10 000 entries, 256 MiB).</value>
+    public Stores.MemoryCacheStoreOptions LocalCacheBounds { get; set; } = new();
+
     /// <summary>The response headers stored and replayed (names compared case-insensitively).</summary>
     /// <value>Default <c>content-type</c>, <c>content-encoding</c>, <c>content-language</c>, <c>etag</c>, <c>last-modified</c>, <c>cache-control</c>, <c>vary</c>.</value>
     public ISet<string> StoredHeaders { get; } = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
@@ -68,6 +80,15 @@ public sealed class ResponseCacheOptions
         Positive(StoreTimeout, nameof(StoreTimeout));
         Positive(RecheckInterval, nameof(RecheckInterval));
         Positive(NamespaceVersionRefresh, nameof(NamespaceVersionRefresh));
+        if (LocalCacheDuration < TimeSpan.Zero)
+        {
+            errors.Add(string.Create(CultureInfo.InvariantCulture, $"{nameof(LocalCacheDuration)} must not be negative (was {LocalCacheDuration})."));
+        }
+
+        if (LocalCacheBounds is null || LocalCacheBounds.MaxEntries < 1 || LocalCacheBounds.MaxBytes < 1)
+        {
+            errors.Add($"{nameof(LocalCacheBounds)} needs at least one entry and one byte.");
+        }
         if (!Enum.IsDefined(WaitTimeoutBehavior))
         {
             errors.Add($"{nameof(WaitTimeoutBehavior)} is not a defined value.");
@@ -137,6 +158,8 @@ public sealed class ResponseCacheOptions
             StoreTimeout = StoreTimeout,
             RecheckInterval = RecheckInterval,
             NamespaceVersionRefresh = NamespaceVersionRefresh,
+            LocalCacheDuration = LocalCacheDuration,
+            LocalCacheBounds = LocalCacheBounds,
             CacheName = CacheName,
         };
         foreach (var (name, policy) in Namespaces)

@@ -21,4 +21,7 @@ internal enum CacheEventKind : byte
 
     /// <summary>A namespace's version was bumped: all its entries are gone.</summary>
     NamespaceBumped = 4,
+
+    /// <summary>This node reconnected to the shared store and may have missed events: drop what was learned from them. Never sent between nodes.</summary>
+    Reset = 5,
 }

@@ -11,7 +11,8 @@ namespace Okome.Caching.Stores;
 /// </summary>
 internal sealed class MemoryCacheStore : ICacheStore
 {
-    private readonly ConcurrentDictionary<CacheKey, Slot> _entries = new();
+    // Keyed by the 128-bit hash alone (the namespace is hashed into it); the slot keeps the key to check it.
+    private readonly ConcurrentDictionary<UInt128, Slot> _entries = new();
     private readonly ConcurrentDictionary<UInt128, Lease> _leases = new();
     private readonly ConcurrentDictionary<string, long> _namespaces = new(StringComparer.Ordinal);
     private readonly MemoryCacheStoreOptions _options;
@@ -47,14 +48,14 @@ internal sealed class MemoryCacheStore : ICacheStore
     /// <summary>The synchronous read behind <see cref="GetAsync"/>: the in-process hit path, allocation-free.</summary>
     public StoreRead Read(in CacheKey key)
     {
-        if (!_entries.TryGetValue(key, out var slot))
+        if (!_entries.TryGetValue(key.Hash, out var slot) || slot.Key != key)
         {
             return StoreRead.Miss;
         }
 
-        if (_time.GetUtcNow() >= slot.Entry.StoreUntil)
+        if (_time.GetUtcNow() >= slot.ExpiresAt)
         {
-            Drop(key, slot);
+            Drop(slot);
             return StoreRead.Miss;
         }
 
@@ -72,7 +73,7 @@ internal sealed class MemoryCacheStore : ICacheStore
 
     public ValueTask<bool> RemoveAsync(CacheKey key, CancellationToken cancellationToken)
     {
-        var removed = _entries.TryRemove(key, out var slot);
+        var removed = _entries.TryRemove(key.Hash, out var slot);
         if (removed)
         {
             Interlocked.Add(ref _bytes, -slot!.Size);
@@ -155,20 +156,47 @@ internal sealed class MemoryCacheStore : ICacheStore
         var version = _namespaces.AddOrUpdate(@namespace, 1, static (_, current) => current + 1);
 
         // Entries of the old version can never be read again (the version is part of every key hash); free them now.
-        foreach (var (key, slot) in _entries)
-        {
-            if (string.Equals(key.Namespace, @namespace, StringComparison.Ordinal))
-            {
-                Drop(key, slot);
-            }
-        }
+        DropNamespace(@namespace);
 
         Events.Publish(new CacheEvent(CacheEventKind.NamespaceBumped, default, @namespace, FromThisNode: true));
         return ValueTask.FromResult(version);
     }
 
+    /// <summary>Drops the entry stored under <paramref name="hash"/>, if any (an L1 told that another node changed it).</summary>
+    public void DropHash(UInt128 hash)
+    {
+        if (_entries.TryGetValue(hash, out var slot))
+        {
+            Drop(slot);
+        }
+    }
+
+    /// <summary>Drops every entry of a namespace.</summary>
+    public void DropNamespace(string @namespace)
+    {
+        foreach (var (_, slot) in _entries)
+        {
+            if (string.Equals(slot.Key.Namespace, @namespace, StringComparison.Ordinal))
+            {
+                Drop(slot);
+            }
+        }
+    }
+
+    /// <summary>Drops everything (an L1 that may have missed events).</summary>
+    public void Clear()
+    {
+        foreach (var (_, slot) in _entries)
+        {
+            Drop(slot);
+        }
+    }
+
+    /// <summary>Keeps <paramref name="entry"/> without telling anyone, until <paramref name="keepUntil"/> at the latest (an L1 copy).</summary>
+    public void Keep(in CacheKey key, CacheEntry entry, DateTimeOffset keepUntil) => Write(key, entry, keepUntil);
+
     private EntryStamp CurrentStamp(in CacheKey key)
-        => _entries.TryGetValue(key, out var slot) && _time.GetUtcNow() < slot.Entry.StoreUntil
+        => _entries.TryGetValue(key.Hash, out var slot) && slot.Key == key && _time.GetUtcNow() < slot.ExpiresAt
             ? new EntryStamp(slot.Stamp, true)
             : EntryStamp.None;
 
@@ -179,12 +207,15 @@ internal sealed class MemoryCacheStore : ICacheStore
            && held.ExpiresAt > _time.GetUtcNow()
            && _leases.TryRemove(new KeyValuePair<UInt128, Lease>(key.Hash, held));
 
-    private void Write(in CacheKey key, CacheEntry entry)
+    private void Write(in CacheKey key, CacheEntry entry) => Write(key, entry, entry.StoreUntil);
+
+    private void Write(in CacheKey key, CacheEntry entry, DateTimeOffset keepUntil)
     {
-        var slot = new Slot(entry, Interlocked.Increment(ref _stamps), SizeOf(entry)) { LastRead = ++_clock };
+        var expiresAt = keepUntil < entry.StoreUntil ? keepUntil : entry.StoreUntil;
+        var slot = new Slot(key, entry, expiresAt, Interlocked.Increment(ref _stamps), SizeOf(entry)) { LastRead = ++_clock };
         var added = slot.Size;
         _entries.AddOrUpdate(
-            key,
+            key.Hash,
             slot,
             (_, previous) =>
             {
@@ -198,9 +229,9 @@ internal sealed class MemoryCacheStore : ICacheStore
         }
     }
 
-    private void Drop(in CacheKey key, Slot slot)
+    private void Drop(Slot slot)
     {
-        if (_entries.TryRemove(new KeyValuePair<CacheKey, Slot>(key, slot)))
+        if (_entries.TryRemove(new KeyValuePair<UInt128, Slot>(slot.Key.Hash, slot)))
         {
             Interlocked.Add(ref _bytes, -slot.Size);
         }
@@ -216,31 +247,35 @@ internal sealed class MemoryCacheStore : ICacheStore
             var targetBytes = _options.MaxBytes * 9 / 10;
             var candidates = _entries.ToArray();
             Array.Sort(candidates, static (a, b) => a.Value.LastRead.CompareTo(b.Value.LastRead));
-            foreach (var (key, slot) in candidates)
+            foreach (var (_, slot) in candidates)
             {
-                if (now >= slot.Entry.StoreUntil)
+                if (now >= slot.ExpiresAt)
                 {
-                    Drop(key, slot);
+                    Drop(slot);
                 }
             }
 
-            foreach (var (key, slot) in candidates)
+            foreach (var (_, slot) in candidates)
             {
                 if (_entries.Count <= targetCount && Interlocked.Read(ref _bytes) <= targetBytes)
                 {
                     break;
                 }
 
-                Drop(key, slot);
+                Drop(slot);
             }
         }
     }
 
     private static long SizeOf(CacheEntry entry) => entry.PayloadLength + 256;
 
-    private sealed class Slot(CacheEntry entry, uint stamp, long size)
+    private sealed class Slot(CacheKey key, CacheEntry entry, DateTimeOffset expiresAt, uint stamp, long size)
     {
+        public CacheKey Key { get; } = key;
+
         public CacheEntry Entry { get; } = entry;
+
+        public DateTimeOffset ExpiresAt { get; } = expiresAt;
 
         public uint Stamp { get; } = stamp;
 

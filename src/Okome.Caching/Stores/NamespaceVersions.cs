@@ -24,6 +24,10 @@ internal sealed class NamespaceVersions
             {
                 _known.TryRemove(name, out _);
             }
+            else if (cacheEvent.Kind == CacheEventKind.Reset)
+            {
+                _known.Clear();
+            }
         };
     }
 

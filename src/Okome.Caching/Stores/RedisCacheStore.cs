@@ -29,6 +29,9 @@ internal sealed class RedisCacheStore : ICacheStore
         _time = timeProvider;
         _channel = RedisKeys.Events;
         _listening = new Lazy<Task>(SubscribeAsync, LazyThreadSafetyMode.ExecutionAndPublication);
+
+        // While disconnected, other nodes' events were lost: whoever keeps copies must drop them.
+        _redis.ConnectionRestored += (_, _) => Events.Publish(new CacheEvent(CacheEventKind.Reset, default, null, FromThisNode: true));
     }
 
     public string Kind => "redis";
