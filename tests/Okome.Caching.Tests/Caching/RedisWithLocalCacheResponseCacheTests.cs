@@ -3,40 +3,25 @@ using Okome.Caching.Status;
 using Okome.Caching.Stores;
 using Okome.Caching.Tests.Stores;
 using Okome.Testing;
-using StackExchange.Redis;
 
 namespace Okome.Caching.Tests.Caching;
 
 /// <summary>The whole contract again with an in-process L1 in front of Redis, plus L1 coherence across nodes.</summary>
-public sealed class RedisWithLocalCacheResponseCacheTests : ResponseCacheContract, IAsyncLifetime
+public sealed class RedisWithLocalCacheResponseCacheTests : ResponseCacheContract, IAsyncDisposable
 {
-    private readonly List<ConnectionMultiplexer> _connections = [];
-    private readonly Dictionary<int, ResponseCache> _nodes = [];
-    private TestRedisServer _redis = null!;
+    private readonly RedisNodes<ResponseCache> _nodes;
 
-    public async Task InitializeAsync() => _redis = await TestRedis.GetAsync();
-
-    public async Task DisposeAsync()
-    {
-        foreach (var connection in _connections)
+    public RedisWithLocalCacheResponseCacheTests()
+        => _nodes = new(connection =>
         {
-            await connection.DisposeAsync();
-        }
-    }
-
-    internal override async Task<ResponseCache> CacheAsync(int node = 0)
-    {
-        if (!_nodes.TryGetValue(node, out var cache))
-        {
-            var connection = await _redis.ConnectNewAsync();
-            _connections.Add(connection);
             var options = Options();
             options.LocalCacheDuration = TimeSpan.FromMinutes(1);
-            cache = _nodes[node] = ResponseCache.CreateRedis(connection, options, Time, NullLoggerFactory.Instance, null);
-        }
+            return ResponseCache.CreateRedis(connection, options, Time, NullLoggerFactory.Instance, null);
+        });
 
-        return cache;
-    }
+    public ValueTask DisposeAsync() => _nodes.DisposeAsync();
+
+    internal override Task<ResponseCache> CacheAsync(int node = 0) => _nodes.NodeAsync(node);
 
     [Fact]
     public async Task GetOrCreateAsync_FreshLocalCopy_AnswersWithoutARoundTrip()

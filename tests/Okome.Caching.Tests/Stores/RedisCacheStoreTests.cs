@@ -6,39 +6,21 @@ using StackExchange.Redis;
 
 namespace Okome.Caching.Tests.Stores;
 
-public sealed class RedisCacheStoreTests : CacheStoreContract, IAsyncLifetime
+public sealed class RedisCacheStoreTests : CacheStoreContract, IAsyncDisposable
 {
-    private readonly List<ConnectionMultiplexer> _connections = [];
-    private readonly Dictionary<int, ICacheStore> _nodes = [];
-    private TestRedisServer _redis = null!;
-
-    public async Task InitializeAsync() => _redis = await TestRedis.GetAsync();
-
-    public async Task DisposeAsync()
-    {
-        foreach (var connection in _connections)
-        {
-            await connection.DisposeAsync();
-        }
-    }
+    private readonly RedisNodes<ICacheStore> _nodes;
 
     // Each node has a connection of its own, as separate processes would.
-    internal override async Task<ICacheStore> StoreAsync(int node = 0)
-    {
-        if (!_nodes.TryGetValue(node, out var store))
-        {
-            var connection = await _redis.ConnectNewAsync();
-            _connections.Add(connection);
-            store = _nodes[node] = new RedisCacheStore(connection, Time);
-        }
+    public RedisCacheStoreTests() => _nodes = new(connection => new RedisCacheStore(connection, Time));
 
-        return store;
-    }
+    public ValueTask DisposeAsync() => _nodes.DisposeAsync();
+
+    internal override Task<ICacheStore> StoreAsync(int node = 0) => _nodes.NodeAsync(node);
 
     // Redis keeps its own time: shorten the lease's remaining life on the server instead.
     internal override async Task ExpireLeaseAsync(CacheKey key)
     {
-        var database = _redis.Multiplexer.GetDatabase();
+        var database = (await TestRedis.GetAsync()).Multiplexer.GetDatabase();
         await database.KeyExpireAsync(RedisKeys.Lease(key), TimeSpan.FromMilliseconds(1));
         for (var attempt = 0; attempt < 200 && await database.KeyExistsAsync(RedisKeys.Lease(key)); attempt++)
         {
@@ -54,7 +36,7 @@ public sealed class RedisCacheStoreTests : CacheStoreContract, IAsyncLifetime
     {
         var store = await StoreAsync();
         var key = TestEntries.NewKey();
-        await _redis.Multiplexer.GetDatabase().StringSetAsync(RedisKeys.Entry(key), bytes);
+        await (await TestRedis.GetAsync()).Multiplexer.GetDatabase().StringSetAsync(RedisKeys.Entry(key), bytes);
 
         var read = await store.GetAsync(key, default);
 
@@ -69,7 +51,7 @@ public sealed class RedisCacheStoreTests : CacheStoreContract, IAsyncLifetime
         var key = TestEntries.NewKey();
         var other = TestEntries.NewKey();
         await store.SetAsync(other, TestEntries.Entry(other, Time.GetUtcNow()), default);
-        var database = _redis.Multiplexer.GetDatabase();
+        var database = (await TestRedis.GetAsync()).Multiplexer.GetDatabase();
         await database.StringSetAsync(RedisKeys.Entry(key), await database.StringGetAsync(RedisKeys.Entry(other)));
 
         var read = await store.GetAsync(key, default);
@@ -87,7 +69,7 @@ public sealed class RedisCacheStoreTests : CacheStoreContract, IAsyncLifetime
 
         await store.SetAsync(key, entry, default);
 
-        var ttl = await _redis.Multiplexer.GetDatabase().KeyTimeToLiveAsync(RedisKeys.Entry(key));
+        var ttl = await (await TestRedis.GetAsync()).Multiplexer.GetDatabase().KeyTimeToLiveAsync(RedisKeys.Entry(key));
         ttl.Should().NotBeNull();
         ttl!.Value.Should().BeGreaterThan(TimeSpan.FromMinutes(5)).And.BeLessThanOrEqualTo(TimeSpan.FromMinutes(6));
     }
