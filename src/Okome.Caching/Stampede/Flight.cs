@@ -336,6 +336,7 @@ internal sealed class Flight
         Deliver(Outcome.Live(capture, status, stored: false));
         if (await PumpAsync(capture, upstream).ConfigureAwait(false))
         {
+            _cache.Forget(_request.Key, this);
             capture.Complete();
         }
     }
@@ -373,6 +374,8 @@ internal sealed class Flight
         }
         catch (Exception ex)
         {
+            // As on success: the flight is gone before its readers learn the end, so nobody joins a failed stream.
+            _cache.Forget(_request.Key, this);
             capture.Fail(ex);
             if (!pump.IsCancellationRequested)
             {

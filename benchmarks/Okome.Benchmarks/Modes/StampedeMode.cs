@@ -1,0 +1,170 @@
+using System.Globalization;
+using System.Reflection;
+using System.Text.Json;
+using Okome.Testing;
+using StackExchange.Redis;
+
+namespace Okome.Benchmarks.Modes;
+
+/// <summary>
+/// <c>stampede</c>: for each library (OKOME and its peers), <c>--processes</c> <c>Okome.Caching.Worker</c> processes ×
+/// <c>--callers</c> concurrent callers ask for one key that nobody has (fresh per library) at the same moment; the upstream
+/// takes <c>--factory-ms</c> and counts itself in Redis (INCR), so calls are counted across processes. Prints per library the
+/// upstream calls, the statuses, and the waiters' latency (every caller but those that called the upstream, from <c>go</c>).
+/// OKOME's goal: exactly one call, and a waiter p99 within 10 ms of the factory time.
+/// Exit code: 0 done (OKOME made one call, if it ran), 1 OKOME called the upstream more than once, 2 error, 64 bad arguments.
+/// </summary>
+internal static class StampedeMode
+{
+    /// <summary>The first argument that selects this mode.</summary>
+    public const string Command = "stampede";
+
+    /// <summary>The libraries the worker knows (its <c>--library</c>).</summary>
+    public static readonly string[] Libraries = ["okome", "hybrid", "fusion"];
+
+    private const string Usage =
+        "usage: stampede [--processes 4] [--callers 50] [--factory-ms 50] [--redis HOST:PORT] [--libraries okome,hybrid,fusion] [--timeout-seconds 120]";
+
+    private const double LatencyGoalMilliseconds = 10;
+
+    private static readonly string[] Options = ["processes", "callers", "factory-ms", "redis", "libraries", "timeout-seconds"];
+
+    private static string WorkerPath { get; } = typeof(StampedeMode).Assembly
+        .GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "OkomeCachingWorker").Value!;
+
+    public static async Task<int> RunAsync(IReadOnlyList<string> args)
+    {
+        int processes, callers, factoryMilliseconds, timeoutSeconds;
+        string? endpoint;
+        string[] libraries;
+        try
+        {
+            var options = ModeArguments.Parse(args, Options);
+            processes = options.GetInt32("processes", 4, 1);
+            callers = options.GetInt32("callers", 50, 1);
+            factoryMilliseconds = options.GetInt32("factory-ms", 50, 0);
+            timeoutSeconds = options.GetInt32("timeout-seconds", 120, 1);
+            endpoint = options.GetString("redis");
+            libraries = (options.GetString("libraries") ?? string.Join(',', Libraries))
+                .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            if (libraries.Length == 0 || libraries.Any(l => !Libraries.Contains(l)))
+            {
+                throw new ModeUsageException($"--libraries takes a comma-separated list of {string.Join(", ", Libraries)}.");
+            }
+        }
+        catch (ModeUsageException ex)
+        {
+            await Console.Error.WriteLineAsync(ex.Message);
+            await Console.Error.WriteLineAsync(Usage);
+            return 64;
+        }
+
+        RedisProcess? owned = null;
+        try
+        {
+            if (endpoint is null)
+            {
+                var executable = RedisProcess.FindExecutable()
+                    ?? throw new InvalidOperationException("redis-server is not on PATH: install it, or pass --redis HOST:PORT.");
+                owned = await RedisProcess.StartAsync(executable);
+                endpoint = owned.Endpoint;
+            }
+
+            await using var redis = await ConnectionMultiplexer.ConnectAsync(TestRedisServer.Options(endpoint));
+            await redis.GetDatabase().PingAsync();
+            Console.WriteLine(Invariant($"stampede: {processes} processes x {callers} callers on one key, factory {factoryMilliseconds} ms, Redis {endpoint}{(owned is null ? string.Empty : " (started for this run)")}"));
+
+            var okomeCalls = 1L;
+            foreach (var library in libraries)
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(timeoutSeconds));
+                var calls = await RunLibraryAsync(redis, endpoint, library, processes, callers, factoryMilliseconds, timeout.Token);
+                if (library == "okome")
+                {
+                    okomeCalls = calls;
+                }
+            }
+
+            return okomeCalls == 1 ? 0 : 1;
+        }
+#pragma warning disable CA1031 // The mode reports any failure (Redis unreachable, a worker crashed, the timeout) as exit code 2.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            await Console.Error.WriteLineAsync($"stampede: error: {ex.Message}");
+            return 2;
+        }
+        finally
+        {
+            if (owned is not null)
+            {
+                await owned.DisposeAsync();
+            }
+        }
+    }
+
+    private static async Task<long> RunLibraryAsync(ConnectionMultiplexer redis, string endpoint, string library, int processes, int callers, int factoryMilliseconds, CancellationToken cancellationToken)
+    {
+        var key = ((UInt128)(ulong)Random.Shared.NextInt64() << 64 | (ulong)Random.Shared.NextInt64()).ToString("x32", CultureInfo.InvariantCulture);
+        var counter = $"okome-stampede:{library}:{key}:calls";
+        string[] arguments =
+        [
+            "--redis", endpoint, "--key", key, "--counter", counter, "--callers", Invariant($"{callers}"),
+            "--factory-ms", Invariant($"{factoryMilliseconds}"), "--library", library, "--caller-statuses", "--warm-up",
+        ];
+        var workers = new List<Okome.Testing.WorkerProcess>(processes);
+        StampedeWorkerReport[] reports;
+        try
+        {
+            for (var i = 0; i < processes; i++)
+            {
+                workers.Add(Okome.Testing.WorkerProcess.StartAssembly(WorkerPath, arguments));
+            }
+
+            // Every worker connects and warms up first; then all start together, so their callers really contend.
+            await Task.WhenAll(workers.Select(worker => worker.Ready)).WaitAsync(cancellationToken);
+            foreach (var worker in workers)
+            {
+                worker.Go();
+            }
+
+            var lines = await Task.WhenAll(workers.Select(worker => worker.ResultAsync(cancellationToken)));
+            reports = lines.Select(line => JsonSerializer.Deserialize<StampedeWorkerReport>(line)
+                ?? throw new InvalidOperationException($"A {library} worker printed no report.")).ToArray();
+        }
+        finally
+        {
+            foreach (var worker in workers)
+            {
+                worker.Dispose();
+            }
+        }
+
+        var calls = (long)await redis.GetDatabase().StringGetAsync(counter);
+        var statuses = reports.SelectMany(r => r.Statuses).GroupBy(s => s.Key).OrderBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => Invariant($"{g.Key.ToUpperInvariant()} {g.Sum(s => s.Value)}"));
+        var waiters = reports.SelectMany(r => r.LatenciesMs.Zip(r.CallerStatuses))
+            .Where(caller => caller.Second != "Miss").Select(caller => caller.First).Order().ToArray();
+        var callerLatencies = reports.SelectMany(r => r.LatenciesMs.Zip(r.CallerStatuses))
+            .Where(caller => caller.Second == "Miss").Select(caller => caller.First).Order().ToArray();
+        var bodies = reports.SelectMany(r => r.Bodies).Distinct(StringComparer.Ordinal).Count();
+
+        Console.WriteLine(Invariant($"{library,-7} upstream calls {calls}; {string.Join(", ", statuses)}; {reports.Sum(r => r.Collapsed)} waited for another caller's call; {bodies} distinct bodies"));
+        Console.WriteLine(Invariant($"        waiters ({waiters.Length}) from go: p50 {Percentile(waiters, 0.50):F1} ms, p99 {Percentile(waiters, 0.99):F1} ms, max {Percentile(waiters, 1):F1} ms; factory {factoryMilliseconds} ms; the callers that called the upstream ({callerLatencies.Length}) finished at p50 {Percentile(callerLatencies, 0.50):F1} ms"));
+        if (library == "okome")
+        {
+            var p99 = Percentile(waiters, 0.99);
+            var oneCall = calls == 1;
+            var fast = waiters.Length == 0 || p99 <= factoryMilliseconds + LatencyGoalMilliseconds;
+            Console.WriteLine(Invariant($"        goal (exactly 1 call, waiter p99 <= factory + {LatencyGoalMilliseconds} ms): calls {(oneCall ? "met" : "MISSED")}, latency {(fast ? "met" : "MISSED")} ({p99 - factoryMilliseconds:F1} ms over the factory time)"));
+        }
+
+        return calls;
+    }
+
+    // Nearest rank: the smallest value with at least the fraction q of the values at or below it.
+    private static double Percentile(double[] sorted, double q)
+        => sorted.Length == 0 ? double.NaN : sorted[Math.Clamp((int)Math.Ceiling(q * sorted.Length) - 1, 0, sorted.Length - 1)];
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}

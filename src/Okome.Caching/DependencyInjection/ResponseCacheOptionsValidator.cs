@@ -1,0 +1,62 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Okome.Caching.Stores;
+using StackExchange.Redis;
+
+namespace Okome.Caching.DependencyInjection;
+
+/// <summary>
+/// Validates the options of every cache registered with <c>AddOkomeCaching</c> at start-up and lists every error at once:
+/// the <see cref="ResponseCacheOptions"/>, the bounds of the in-memory store, and a Redis store without a registered
+/// <see cref="IConnectionMultiplexer"/>.
+/// </summary>
+internal sealed class ResponseCacheOptionsValidator : IValidateOptions<ResponseCacheOptions>
+{
+    private readonly IOptionsMonitor<CacheStoreRegistration> _registrations;
+    private readonly IOptionsMonitor<MemoryCacheStoreOptions> _memoryStores;
+    private readonly IServiceProviderIsService? _isService;
+
+    public ResponseCacheOptionsValidator(
+        IOptionsMonitor<CacheStoreRegistration> registrations, IOptionsMonitor<MemoryCacheStoreOptions> memoryStores, IServiceProvider services)
+    {
+        _registrations = registrations;
+        _memoryStores = memoryStores;
+        _isService = services.GetService<IServiceProviderIsService>();
+    }
+
+    public ValidateOptionsResult Validate(string? name, ResponseCacheOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        name ??= Options.DefaultName;
+        var errors = new List<string>(options.Validate());
+        if (_registrations.Get(name).UseRedis)
+        {
+            // Without IServiceProviderIsService (a container that cannot say) the cache reports it when it is built.
+            if (_isService is not null && !_isService.IsService(typeof(IConnectionMultiplexer)))
+            {
+                errors.Add("The cache is set to UseRedis() but no StackExchange.Redis.IConnectionMultiplexer is registered; register the application's multiplexer (services.AddSingleton<IConnectionMultiplexer>(...)).");
+            }
+        }
+        else
+        {
+            var store = _memoryStores.Get(name);
+            if (store.MaxEntries < 1)
+            {
+                errors.Add($"{nameof(MemoryCacheStoreOptions)}.{nameof(MemoryCacheStoreOptions.MaxEntries)} must be at least 1 (was {store.MaxEntries}).");
+            }
+
+            if (store.MaxBytes < 1)
+            {
+                errors.Add($"{nameof(MemoryCacheStoreOptions)}.{nameof(MemoryCacheStoreOptions.MaxBytes)} must be at least 1 (was {store.MaxBytes}).");
+            }
+        }
+
+        if (errors.Count == 0)
+        {
+            return ValidateOptionsResult.Success;
+        }
+
+        var cache = name.Length == 0 ? "the default Okome cache" : $"Okome cache '{name}'";
+        return ValidateOptionsResult.Fail(errors.Select(error => $"{cache}: {error}"));
+    }
+}
