@@ -118,6 +118,31 @@ public sealed class BudgetService
         return new BudgetService(new RedisBudgetStore(redis, copy.KeyPrefix), () => redis.IsConnected, copy, timeProvider, loggerFactory, meterFactory);
     }
 
+    /// <summary>
+    /// Delivers the aborts still waiting for the store: acquires whose answer never came back (timed out, cancelled, failed)
+    /// are undone in Redis by their lease id, normally in the background. Call it before a graceful shutdown, so that an
+    /// acquire that ran in Redis does not stay charged until its lease expires. Retries until the queue is empty or
+    /// <paramref name="cancellationToken"/> fires; never throws because the store is down.
+    /// </summary>
+    /// <param name="cancellationToken">Ends the wait (aborts still waiting then stay queued).</param>
+    /// <returns>Whether no abort is left waiting.</returns>
+    public async Task<bool> FlushPendingAbortsAsync(CancellationToken cancellationToken)
+    {
+        while (!await _store.PendingAborts.DrainAsync(wait: true).ConfigureAwait(false))
+        {
+            try
+            {
+                await Task.Delay(PendingAborts.MinBackoff, _timeProvider, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     /// <summary>Finds a policy of <see cref="BudgetOptions.Policies"/> by name.</summary>
     /// <param name="name">The policy's name.</param>
     /// <param name="policy">The policy, when found.</param>

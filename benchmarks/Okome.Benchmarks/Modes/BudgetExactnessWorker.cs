@@ -54,6 +54,10 @@ internal static class BudgetExactnessWorker
                 AccountingPart => await RunAccountingAsync(budgets, partition, callers, options.GetInt32("operations", 2000, 1), options.GetInt32("seed", 1, 0)),
                 _ => throw new ModeUsageException($"--part must be '{PermitsPart}' or '{AccountingPart}'; got '{part}'."),
             };
+
+            // Acquires that timed out on this side but may have run in Redis are undone by queued aborts: deliver them before exiting.
+            using var flush = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await budgets.FlushPendingAbortsAsync(flush.Token);
             Console.Out.WriteLine("result " + result);
             Console.Out.Flush();
             return 0;

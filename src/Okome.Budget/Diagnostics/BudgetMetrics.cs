@@ -19,6 +19,7 @@ internal sealed class BudgetMetrics : IDisposable
     private readonly Counter<long> _settled;
     private readonly Counter<long> _roundTrips;
     private readonly Counter<long> _fallbacks;
+    private readonly Counter<long> _leaseAborts;
 
     public BudgetMetrics(IMeterFactory? meterFactory)
     {
@@ -28,6 +29,7 @@ internal sealed class BudgetMetrics : IDisposable
         _settled = _meter.CreateCounter<long>("okome.budget.cost.settled", "{unit}", "Actual cost units settled on leases.");
         _roundTrips = _meter.CreateCounter<long>("okome.budget.round_trips", "{round_trip}", "Calls to the budget store, by operation.");
         _fallbacks = _meter.CreateCounter<long>("okome.budget.fallbacks", "{decision}", "Decisions made by the failure mode because the store was unreachable or too slow.");
+        _leaseAborts = _meter.CreateCounter<long>("okome.budget.lease_aborts", "{abort}", "Aborts of acquires whose answer never came back, by outcome (queued, undone, nothing_to_undo, dropped).");
     }
 
     public ActivitySource Tracing { get; } = new(BudgetDiagnostics.ActivitySourceName);
@@ -87,6 +89,14 @@ internal sealed class BudgetMetrics : IDisposable
         if (_fallbacks.Enabled)
         {
             _fallbacks.Add(1, new("okome.budget.policy", policyName), new("okome.budget.source", SourceName(mode)));
+        }
+    }
+
+    public void LeaseAbort(string policyName, string outcome)
+    {
+        if (_leaseAborts.Enabled)
+        {
+            _leaseAborts.Add(1, new("okome.budget.policy", policyName), new("okome.budget.outcome", outcome));
         }
     }
 

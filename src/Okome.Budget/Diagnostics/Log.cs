@@ -18,6 +18,15 @@ internal static partial class Log
     /// <summary>Event id of <see cref="ShadowDenied"/>.</summary>
     public const int ShadowDeniedId = 4;
 
+    /// <summary>Event id of <see cref="LeaseAbortDropped"/>.</summary>
+    public const int LeaseAbortDroppedId = 5;
+
+    /// <summary>Event id of <see cref="LeaseAborted"/>.</summary>
+    public const int LeaseAbortedId = 6;
+
+    /// <summary>Event id of <see cref="LeaseAbortFailed"/>.</summary>
+    public const int LeaseAbortFailedId = 7;
+
     [LoggerMessage(EventId = StoreFailedId, Level = LogLevel.Warning, Message = "Budget store failed deciding policy {Policy} for partition {PartitionHash}; applying {FailureMode} for {RetryInterval}.")]
     public static partial void StoreFailed(ILogger logger, string policy, string partitionHash, BudgetFailureMode failureMode, TimeSpan retryInterval, Exception? exception);
 
@@ -26,6 +35,15 @@ internal static partial class Log
 
     [LoggerMessage(EventId = LeaseOperationFailedId, Level = LogLevel.Warning, Message = "Budget store failed on {Operation} of a lease of policy {Policy} for partition {PartitionHash}; the lease expires by itself and its reservation stays charged.")]
     public static partial void LeaseOperationFailed(ILogger logger, string operation, string policy, string partitionHash, Exception exception);
+
+    [LoggerMessage(EventId = LeaseAbortDroppedId, Level = LogLevel.Warning, Message = "Budget store: {Capacity} lease aborts are already waiting; the abort of an unanswered acquire of policy {Policy} for partition {PartitionHash} is dropped. If that acquire ran, its lease expires and its reservation stays charged.")]
+    public static partial void LeaseAbortDropped(ILogger logger, string policy, string partitionHash, int capacity);
+
+    [LoggerMessage(EventId = LeaseAbortedId, Level = LogLevel.Debug, Message = "Budget store: aborted an unanswered acquire of policy {Policy} for partition {PartitionHash}: {Outcome}.")]
+    public static partial void LeaseAborted(ILogger logger, string policy, string partitionHash, Okome.Budget.Stores.LeaseAbortResult outcome);
+
+    [LoggerMessage(EventId = LeaseAbortFailedId, Level = LogLevel.Debug, Message = "Budget store: the abort of an unanswered acquire of policy {Policy} for partition {PartitionHash} failed; it is retried.")]
+    public static partial void LeaseAbortFailed(ILogger logger, string policy, string partitionHash, Exception exception);
 
     [LoggerMessage(EventId = ShadowDeniedId, Level = LogLevel.Debug, Message = "Shadow mode: policy {Policy} would deny partition {PartitionHash} (limit {DeniedBy}, retry after {RetryAfter}); the request goes ahead.")]
     public static partial void ShadowDenied(ILogger logger, string policy, string partitionHash, string? deniedBy, TimeSpan retryAfter);

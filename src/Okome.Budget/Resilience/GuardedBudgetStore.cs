@@ -23,6 +23,11 @@ internal sealed class GuardedBudgetStore : IBudgetStore
     private readonly TimeProvider _timeProvider;
     private readonly BudgetMetrics _metrics;
     private readonly ILogger _logger;
+    private readonly PendingAborts _aborts;
+
+    // The in-memory store decides synchronously under a lock: its answer always comes back, so there is never anything to
+    // abort and the store may pick the lease id itself.
+    private readonly bool _answersAtOnce;
     private long _retryAt;
     private int _down;
     private long _storeCalls;
@@ -36,6 +41,8 @@ internal sealed class GuardedBudgetStore : IBudgetStore
         _metrics = metrics;
         _logger = logger;
         _fallback = new InMemoryBudgetStore(timeProvider);
+        _answersAtOnce = primary is InMemoryBudgetStore;
+        _aborts = new PendingAborts(primary, isConnected, options.StoreTimeout, timeProvider, metrics, logger);
     }
 
     /// <summary>Calls made to the primary store (round trips when it is Redis); for tests.</summary>
@@ -45,13 +52,30 @@ internal sealed class GuardedBudgetStore : IBudgetStore
     public bool IsDown => Volatile.Read(ref _down) != 0;
 
     /// <inheritdoc />
-    public async ValueTask<BudgetDecision> AcquireAsync(BudgetPolicy policy, PartitionId partition, long cost, CancellationToken cancellationToken)
+    public ValueTask<BudgetDecision> AcquireAsync(BudgetPolicy policy, PartitionId partition, long cost, CancellationToken cancellationToken)
+        => AcquireCoreAsync(policy, partition, cost, policy.HasLeasedLimits && !_answersAtOnce ? LeaseIds.Create() : null, cancellationToken);
+
+    /// <inheritdoc />
+    public ValueTask<BudgetDecision> AcquireAsync(BudgetPolicy policy, PartitionId partition, long cost, string leaseId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(leaseId);
+        return AcquireCoreAsync(policy, partition, cost, leaseId, cancellationToken);
+    }
+
+    /// <summary>
+    /// The lease id is chosen here, before the call, so that an acquire whose answer never comes back can be aborted by it.
+    /// With <paramref name="leaseId"/> null (a rate-only policy, or a store that answers at once) the store picks the id.
+    /// </summary>
+    private async ValueTask<BudgetDecision> AcquireCoreAsync(BudgetPolicy policy, PartitionId partition, long cost, string? leaseId, CancellationToken cancellationToken)
     {
         if (IsAvailable(policy, partition))
         {
             try
             {
-                var decision = await CallAsync(_primary.AcquireAsync(policy, partition, cost, cancellationToken), "acquire", cancellationToken).ConfigureAwait(false);
+                var call = leaseId is null
+                    ? _primary.AcquireAsync(policy, partition, cost, cancellationToken)
+                    : _primary.AcquireAsync(policy, partition, cost, leaseId, cancellationToken);
+                var decision = await CallAsync(call, "acquire", cancellationToken).ConfigureAwait(false);
                 MarkUp();
                 return decision;
             }
@@ -60,12 +84,28 @@ internal sealed class GuardedBudgetStore : IBudgetStore
 #pragma warning restore CA1031
             {
                 MarkDown();
+                AbortLater(policy, partition, leaseId);
                 Log.StoreFailed(_logger, policy.Name, partition.Hash, _options.FailureModeOf(policy.Name), _options.StoreRetryInterval, exception);
+            }
+            catch (Exception) when (cancellationToken.IsCancellationRequested)
+            {
+                // The caller stopped waiting, but the script may still run: undo it like a timed-out one.
+                AbortLater(policy, partition, leaseId);
+                throw;
             }
         }
 
         return await DegradeAsync(policy, partition, cost, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <inheritdoc />
+    public ValueTask<LeaseAbortResult> AbortAsync(BudgetPolicy policy, PartitionId partition, string leaseId, CancellationToken cancellationToken)
+        => _fallbackLeases.TryRemove(leaseId, out _)
+            ? _fallback.AbortAsync(Share(policy), partition, leaseId, cancellationToken)
+            : CallAsync(_primary.AbortAsync(policy, partition, leaseId, cancellationToken), "abort", cancellationToken);
+
+    /// <summary>The aborts of unanswered acquires waiting for the store; for tests and diagnostics.</summary>
+    internal PendingAborts PendingAborts => _aborts;
 
     /// <inheritdoc />
     public async ValueTask<BudgetSettleResult> SettleAsync(BudgetPolicy policy, PartitionId partition, string leaseId, long actualCost, CancellationToken cancellationToken)
@@ -186,8 +226,26 @@ internal sealed class GuardedBudgetStore : IBudgetStore
         return await call.AsTask().WaitAsync(_options.StoreTimeout, _timeProvider, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Queues the abort of an acquire whose answer did not come back. Only a policy with leases has anything the abort can
+    /// find and undo (a rate-only acquire writes no lease record, so a rate emission it spent in Redis stays spent).
+    /// </summary>
+    private void AbortLater(BudgetPolicy policy, PartitionId partition, string? leaseId)
+    {
+        if (leaseId is not null)
+        {
+            _aborts.Enqueue(policy, partition, leaseId);
+        }
+    }
+
     private void MarkUp()
     {
+        if (_aborts.Count != 0)
+        {
+            // The store answers again: deliver what is waiting now rather than at the next backoff tick.
+            _aborts.Kick();
+        }
+
         if (Volatile.Read(ref _down) != 0 && Interlocked.Exchange(ref _down, 0) != 0)
         {
             Volatile.Write(ref _retryAt, 0);

@@ -18,6 +18,9 @@ internal static class BudgetScripts
     /// <summary>Ends an unsettled lease by policy.</summary>
     public static readonly string Release = Load("release.lua");
 
+    /// <summary>Undoes an acquire the client gave up on and leaves a tombstone for its lease id.</summary>
+    public static readonly string Abort = Load("abort.lua");
+
     /// <summary>Extends an open lease.</summary>
     public static readonly string Renew = Load("renew.lua");
 

@@ -16,6 +16,20 @@ internal interface IBudgetStore
     /// <param name="cancellationToken">Cancels the wait for the answer.</param>
     ValueTask<BudgetDecision> AcquireAsync(BudgetPolicy policy, PartitionId partition, long cost, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// As <see cref="AcquireAsync(BudgetPolicy, PartitionId, long, CancellationToken)"/>, with the lease id chosen by the caller
+    /// (a <see cref="LeaseIds.Create"/> id), so that the caller can <see cref="AbortAsync">abort</see> the call if it never gets
+    /// the answer. Throws when <paramref name="leaseId"/> was aborted before (the acquire is refused and changes nothing).
+    /// </summary>
+    ValueTask<BudgetDecision> AcquireAsync(BudgetPolicy policy, PartitionId partition, long cost, string leaseId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Undoes an acquire with this lease id whose answer the caller never received: if it ran and its lease is still open, gives
+    /// back its whole reservation, its rate emissions and its concurrency slots; in every case remembers the id for one lease
+    /// duration so that the acquire, arriving later, is refused. Idempotent.
+    /// </summary>
+    ValueTask<LeaseAbortResult> AbortAsync(BudgetPolicy policy, PartitionId partition, string leaseId, CancellationToken cancellationToken);
+
     /// <summary>Settles a lease with its actual cost: refunds or charges the difference and frees its concurrency slots. Idempotent.</summary>
     ValueTask<BudgetSettleResult> SettleAsync(BudgetPolicy policy, PartitionId partition, string leaseId, long actualCost, CancellationToken cancellationToken);
 

@@ -13,6 +13,7 @@ internal sealed class InMemoryBudgetStore : IBudgetStore
 {
     private readonly ConcurrentDictionary<string, PartitionState> _partitions = new(StringComparer.Ordinal);
     private readonly TimeProvider _timeProvider;
+    private long _purgeVisits;
 
     public InMemoryBudgetStore(TimeProvider timeProvider)
     {
@@ -22,6 +23,16 @@ internal sealed class InMemoryBudgetStore : IBudgetStore
 
     /// <inheritdoc />
     public ValueTask<BudgetDecision> AcquireAsync(BudgetPolicy policy, PartitionId partition, long cost, CancellationToken cancellationToken)
+        => AcquireCore(policy, partition, cost, null);
+
+    /// <inheritdoc />
+    public ValueTask<BudgetDecision> AcquireAsync(BudgetPolicy policy, PartitionId partition, long cost, string leaseId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(leaseId);
+        return AcquireCore(policy, partition, cost, leaseId);
+    }
+
+    private ValueTask<BudgetDecision> AcquireCore(BudgetPolicy policy, PartitionId partition, long cost, string? requestedLeaseId)
     {
         var limits = policy.LimitSpan;
         var state = GetState(policy, partition);
@@ -33,6 +44,12 @@ internal sealed class InMemoryBudgetStore : IBudgetStore
         {
             var now = Now();
             state.PurgeLeases(now);
+            if (policy.HasLeasedLimits && requestedLeaseId is not null && state.Leases.ContainsKey(requestedLeaseId))
+            {
+                // As acquire.lua: a lease id with a record is the tombstone of an aborted acquire; refuse it, change nothing.
+                throw new InvalidOperationException("okome budget: lease aborted");
+            }
+
             for (var i = 0; i < limits.Length; i++)
             {
                 var limit = limits[i];
@@ -143,10 +160,11 @@ internal sealed class InMemoryBudgetStore : IBudgetStore
 
             if (allowed)
             {
-                leaseId = policy.HasLeasedLimits ? LeaseIds.Create() : null;
-                var windows = new Dictionary<string, long>(StringComparer.Ordinal);
-                foreach (var limit in limits)
+                leaseId = policy.HasLeasedLimits ? requestedLeaseId ?? LeaseIds.Create() : null;
+                var windows = leaseId is null ? null : new long[limits.Length];
+                for (var i = 0; i < limits.Length; i++)
                 {
+                    var limit = limits[i];
                     var ls = state.Limit(limit.Name);
                     switch (limit.Kind)
                     {
@@ -155,7 +173,11 @@ internal sealed class InMemoryBudgetStore : IBudgetStore
                             break;
                         case BudgetLimitKind.Quota:
                             (ls.Window, ls.Used, ls.Previous) = (ls.PendingWindow, ls.PendingUsed + cost, ls.PendingPrevious);
-                            windows[limit.Name] = ls.PendingWindow;
+                            if (windows is not null)
+                            {
+                                windows[i] = ls.PendingWindow;
+                            }
+
                             break;
                         default:
                             ls.Slots[leaseId!] = now + policy.LeaseMicroseconds;
@@ -165,7 +187,7 @@ internal sealed class InMemoryBudgetStore : IBudgetStore
 
                 if (leaseId is not null)
                 {
-                    state.Leases[leaseId] = new LeaseRecord(cost, windows, now + policy.LeaseMicroseconds);
+                    state.Put(leaseId, new LeaseRecord(cost, windows, now + policy.LeaseMicroseconds));
                 }
             }
         }
@@ -180,7 +202,7 @@ internal sealed class InMemoryBudgetStore : IBudgetStore
         lock (state)
         {
             var now = Now();
-            if (!state.Leases.TryGetValue(leaseId, out var lease) || lease.ExpiresAt <= now)
+            if (!state.Leases.TryGetValue(leaseId, out var lease) || lease.ExpiresAt <= now || lease.Aborted)
             {
                 return ValueTask.FromResult(BudgetSettleResult.NotFound);
             }
@@ -191,8 +213,10 @@ internal sealed class InMemoryBudgetStore : IBudgetStore
             }
 
             var delta = actualCost - lease.Reserved;
-            foreach (var limit in policy.LimitSpan)
+            var limits = policy.LimitSpan;
+            for (var i = 0; i < limits.Length; i++)
             {
+                var limit = limits[i];
                 var ls = state.Limit(limit.Name);
                 if (limit.Kind == BudgetLimitKind.Concurrency)
                 {
@@ -205,17 +229,7 @@ internal sealed class InMemoryBudgetStore : IBudgetStore
                     var rolling = limit.WindowKind == QuotaWindowKind.Rolling;
                     if (delta < 0)
                     {
-                        if (lease.Windows.TryGetValue(limit.Name, out var charged))
-                        {
-                            if (ls.Window == charged)
-                            {
-                                ls.Used = Math.Max(0, ls.Used + delta);
-                            }
-                            else if (rolling && ls.Window == charged + 1)
-                            {
-                                ls.Previous = Math.Max(0, ls.Previous + delta);
-                            }
-                        }
+                        Refund(ls, lease, i, rolling, delta);
                     }
                     else if (rolling)
                     {
@@ -230,7 +244,8 @@ internal sealed class InMemoryBudgetStore : IBudgetStore
                 }
             }
 
-            state.Leases[leaseId] = lease with { Settled = true, ExpiresAt = now + policy.LeaseMicroseconds };
+            lease.Settled = true;
+            state.Touch(leaseId, lease, now + policy.LeaseMicroseconds);
             return ValueTask.FromResult(BudgetSettleResult.Settled);
         }
     }
@@ -242,7 +257,7 @@ internal sealed class InMemoryBudgetStore : IBudgetStore
         lock (state)
         {
             var now = Now();
-            if (!state.Leases.TryGetValue(leaseId, out var lease) || lease.ExpiresAt <= now)
+            if (!state.Leases.TryGetValue(leaseId, out var lease) || lease.ExpiresAt <= now || lease.Aborted)
             {
                 return ValueTask.FromResult(BudgetSettleResult.NotFound);
             }
@@ -260,7 +275,8 @@ internal sealed class InMemoryBudgetStore : IBudgetStore
                 }
             }
 
-            state.Leases[leaseId] = lease with { Settled = true, ExpiresAt = now + policy.LeaseMicroseconds };
+            lease.Settled = true;
+            state.Touch(leaseId, lease, now + policy.LeaseMicroseconds);
             return ValueTask.FromResult(BudgetSettleResult.Settled);
         }
     }
@@ -272,7 +288,7 @@ internal sealed class InMemoryBudgetStore : IBudgetStore
         lock (state)
         {
             var now = Now();
-            if (!state.Leases.TryGetValue(leaseId, out var lease) || lease.ExpiresAt <= now || lease.Settled)
+            if (!state.Leases.TryGetValue(leaseId, out var lease) || lease.ExpiresAt <= now || lease.Settled || lease.Aborted)
             {
                 return ValueTask.FromResult(false);
             }
@@ -295,8 +311,81 @@ internal sealed class InMemoryBudgetStore : IBudgetStore
                 }
             }
 
-            state.Leases[leaseId] = lease with { ExpiresAt = until };
+            state.Touch(leaseId, lease, until);
             return ValueTask.FromResult(true);
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask<LeaseAbortResult> AbortAsync(BudgetPolicy policy, PartitionId partition, string leaseId, CancellationToken cancellationToken)
+    {
+        var state = GetState(policy, partition);
+        lock (state)
+        {
+            var now = Now();
+            state.PurgeLeases(now);
+            var outcome = LeaseAbortResult.NothingToUndo;
+            if (state.Leases.TryGetValue(leaseId, out var lease) && lease.ExpiresAt > now)
+            {
+                if (lease.Aborted)
+                {
+                    return ValueTask.FromResult(LeaseAbortResult.AlreadyAborted);
+                }
+
+                if (lease.Settled)
+                {
+                    return ValueTask.FromResult(LeaseAbortResult.Ended);
+                }
+
+                // As abort.lua: give back the reservation, one emission of each rate, and the slots.
+                var limits = policy.LimitSpan;
+                for (var i = 0; i < limits.Length; i++)
+                {
+                    var limit = limits[i];
+                    var ls = state.Limit(limit.Name);
+                    switch (limit.Kind)
+                    {
+                        case BudgetLimitKind.Concurrency:
+                            ls.Slots.Remove(leaseId);
+                            break;
+                        case BudgetLimitKind.Rate:
+                            ls.Tat -= limit.EmissionIntervalMicroseconds;
+                            break;
+                        case BudgetLimitKind.Quota when lease.Reserved > 0:
+                            Refund(ls, lease, i, limit.WindowKind == QuotaWindowKind.Rolling, -lease.Reserved);
+                            break;
+                        default:
+                            break;
+                    }
+                }
+
+                outcome = LeaseAbortResult.Undone;
+            }
+
+            state.Put(leaseId, new LeaseRecord(0, null, now + policy.LeaseMicroseconds) { Aborted = true });
+            return ValueTask.FromResult(outcome);
+        }
+    }
+
+    /// <summary>Records scanned by lease purges since the store was made (heap entries popped); for tests.</summary>
+    internal long PurgeVisits => Interlocked.Read(ref _purgeVisits);
+
+    /// <summary>A refund (<paramref name="delta"/> &lt; 0) goes only into the window the reservation was charged to.</summary>
+    private static void Refund(LimitState ls, LeaseRecord lease, int index, bool rolling, long delta)
+    {
+        if (lease.Windows is not { } windows || index >= windows.Length)
+        {
+            return;
+        }
+
+        var charged = windows[index];
+        if (ls.Window == charged)
+        {
+            ls.Used = Math.Max(0, ls.Used + delta);
+        }
+        else if (rolling && ls.Window == charged + 1)
+        {
+            ls.Previous = Math.Max(0, ls.Previous + delta);
         }
     }
 
@@ -316,12 +405,16 @@ internal sealed class InMemoryBudgetStore : IBudgetStore
     private long Now() => (_timeProvider.GetUtcNow().UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / TimeSpan.TicksPerMicrosecond;
 
     private PartitionState GetState(BudgetPolicy policy, PartitionId partition)
-        => _partitions.GetOrAdd(string.Concat(policy.Name, ":", partition.Hash), static _ => new PartitionState());
+        => _partitions.GetOrAdd(string.Concat(policy.Name, ":", partition.Hash), static (_, store) => new PartitionState(store), this);
 
-    private sealed class PartitionState
+    private sealed class PartitionState(InMemoryBudgetStore store)
     {
         private readonly Dictionary<string, LimitState> _limits = new(StringComparer.Ordinal);
-        private long _nextLeasePurge;
+
+        // Lease ids by expiry, earliest first. Every write of an expiry pushes an entry; an entry whose record has since
+        // been given a later expiry (settled, renewed) is stale and skipped when popped. Each entry is pushed and popped
+        // once, so purging is amortised O(log n) per lease operation instead of a scan of every record.
+        private readonly PriorityQueue<string, long> _expiries = new();
 
         public Dictionary<string, LeaseRecord> Leases { get; } = new(StringComparer.Ordinal);
 
@@ -336,27 +429,41 @@ internal sealed class InMemoryBudgetStore : IBudgetStore
             return state;
         }
 
+        /// <summary>Adds or replaces a record.</summary>
+        public void Put(string leaseId, LeaseRecord lease)
+        {
+            Leases[leaseId] = lease;
+            _expiries.Enqueue(leaseId, lease.ExpiresAt);
+        }
+
+        /// <summary>Moves a record's expiry.</summary>
+        public void Touch(string leaseId, LeaseRecord lease, long expiresAt)
+        {
+            if (lease.ExpiresAt != expiresAt)
+            {
+                lease.ExpiresAt = expiresAt;
+                _expiries.Enqueue(leaseId, expiresAt);
+            }
+        }
+
+        /// <summary>Removes the records that have expired: pops only heap entries that are due.</summary>
         public void PurgeLeases(long now)
         {
-            if (now < _nextLeasePurge || Leases.Count == 0)
+            var visits = 0L;
+            while (_expiries.TryPeek(out var id, out var expiresAt) && expiresAt <= now)
             {
-                return;
-            }
-
-            var earliest = long.MaxValue;
-            foreach (var (id, lease) in Leases)
-            {
-                if (lease.ExpiresAt <= now)
+                _expiries.Dequeue();
+                visits++;
+                if (Leases.TryGetValue(id, out var lease) && lease.ExpiresAt <= now)
                 {
                     Leases.Remove(id);
                 }
-                else
-                {
-                    earliest = Math.Min(earliest, lease.ExpiresAt);
-                }
             }
 
-            _nextLeasePurge = earliest;
+            if (visits != 0)
+            {
+                Interlocked.Add(ref store._purgeVisits, visits);
+            }
         }
     }
 
@@ -392,8 +499,18 @@ internal sealed class InMemoryBudgetStore : IBudgetStore
         }
     }
 
-    private sealed record LeaseRecord(long Reserved, Dictionary<string, long> Windows, long ExpiresAt)
+    /// <summary>A lease: its reservation, the window id each quota (by limit index) was charged in, and its state.</summary>
+    private sealed class LeaseRecord(long reserved, long[]? windows, long expiresAt)
     {
-        public bool Settled { get; init; }
+        public long Reserved { get; } = reserved;
+
+        public long[]? Windows { get; } = windows;
+
+        public long ExpiresAt { get; set; } = expiresAt;
+
+        public bool Settled { get; set; }
+
+        /// <summary>A tombstone: the lease id was aborted (<c>abort.lua</c> sets <c>s = x</c>).</summary>
+        public bool Aborted { get; init; }
     }
 }

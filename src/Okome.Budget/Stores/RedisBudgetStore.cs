@@ -23,9 +23,12 @@ internal sealed class RedisBudgetStore : IBudgetStore
     }
 
     /// <inheritdoc />
-    public async ValueTask<BudgetDecision> AcquireAsync(BudgetPolicy policy, PartitionId partition, long cost, CancellationToken cancellationToken)
+    public ValueTask<BudgetDecision> AcquireAsync(BudgetPolicy policy, PartitionId partition, long cost, CancellationToken cancellationToken)
+        => AcquireAsync(policy, partition, cost, LeaseIds.Create(), cancellationToken);
+
+    /// <inheritdoc />
+    public async ValueTask<BudgetDecision> AcquireAsync(BudgetPolicy policy, PartitionId partition, long cost, string leaseId, CancellationToken cancellationToken)
     {
-        var leaseId = LeaseIds.Create();
         var result = await EvaluateAsync(BudgetScripts.Acquire, policy, partition, leaseId, cost, policy.HasLeasedLimits, cancellationToken).ConfigureAwait(false);
         var values = (RedisResult[])result!;
         var allowed = (long)values[0] == 1;
@@ -58,6 +61,13 @@ internal sealed class RedisBudgetStore : IBudgetStore
     {
         var result = await EvaluateAsync(BudgetScripts.Release, policy, partition, leaseId, 0, false, cancellationToken).ConfigureAwait(false);
         return (BudgetSettleResult)(long)((RedisResult[])result!)[0];
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<LeaseAbortResult> AbortAsync(BudgetPolicy policy, PartitionId partition, string leaseId, CancellationToken cancellationToken)
+    {
+        var result = await EvaluateAsync(BudgetScripts.Abort, policy, partition, leaseId, 0, false, cancellationToken).ConfigureAwait(false);
+        return (LeaseAbortResult)(long)((RedisResult[])result!)[0];
     }
 
     /// <inheritdoc />

@@ -2,7 +2,7 @@
 -- A denied request changes nothing. Time is Redis server time (TIME), in microseconds.
 -- KEYS[1]       the lease record (hash) of the new lease; written only when allowed and ARGV[5] = 1
 -- KEYS[1 + i]   the state key of limit i (i = 1..n), in policy order; every key shares one {partition} hash tag
--- ARGV[1]       lease id (member of the concurrency sets)
+-- ARGV[1]       lease id (member of the concurrency sets), chosen by the client so that it can abort this call (abort.lua)
 -- ARGV[2]       lease duration, microseconds
 -- ARGV[3]       cost charged to every quota (the estimate), >= 0
 -- ARGV[4]       n, the number of limits
@@ -12,6 +12,7 @@
 --   kind 'f' calendar quota:       a = limit,                  b = window (us)    state: hash w = window id, u = used
 --   kind 's' rolling quota:        a = limit,                  b = window (us)    state: hash w = bucket id, u = used in it, p = used in the previous
 --   kind 'c' concurrency:          a = max in flight,          b = unused         state: zset lease id -> expiry (us)
+-- Refused with an error reply, changing nothing, when KEYS[1] already exists (the tombstone of an aborted lease id).
 -- Returns { allowed 1|0, first denying limit index or 0, server time (us), then per limit: remaining, retry-after (us), reset-after (us) }
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
@@ -23,6 +24,12 @@ local n = tonumber(ARGV[4])
 local function num(x) return string.format('%.0f', x) end
 local function ms(us) local v = math.ceil(us / 1000) if v < 1 then v = 1 end return v end
 local function clamp0(x) if x < 0 then return 0 end return x end
+
+-- A lease id with a record already is a tombstone left by abort.lua: the client gave up on this acquire (it timed out or
+-- failed on the client) and the abort overtook it on the way here (another connection, a reconnect). Refuse it, change nothing.
+if ARGV[5] == '1' and redis.call('EXISTS', KEYS[1]) == 1 then
+  return redis.error_reply('okome budget: lease aborted')
+end
 
 local out = { 1, 0, now }
 local new_state = {}

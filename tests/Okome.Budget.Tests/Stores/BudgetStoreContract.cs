@@ -8,7 +8,7 @@ namespace Okome.Budget.Tests.Stores;
 /// The behaviour every budget store must have, run against the in-memory store and real Redis alike. Redis time cannot be
 /// faked, so these tests use windows far longer than a test run, and tiny lease durations where expiry must be seen.
 /// </summary>
-public abstract class BudgetStoreContract
+public abstract partial class BudgetStoreContract
 {
     private static readonly TimeSpan Hour = TimeSpan.FromHours(1);
 
