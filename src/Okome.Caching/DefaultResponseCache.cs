@@ -74,11 +74,17 @@ internal sealed class DefaultResponseCache : ResponseCache, IDisposable
             return JoinAsync(request, factory, calculator, StoreRead.Miss, CacheStatus.Bypass, FlightMode.Bypass, cancellationToken);
         }
 
-        var read = Store.GetAsync(request.Key, cancellationToken);
+        // The in-memory store answers synchronously and on one clock reading: decide without a state machine, so a hit
+        // allocates nothing.
+        if (Store is MemoryCacheStore memory)
+        {
+            var now = Time.GetUtcNow();
+            return Decide(request, factory, calculator, memory.Read(request.Key, now), now, cancellationToken);
+        }
 
-        // The in-memory store answers synchronously: decide without a state machine, so a hit allocates nothing.
+        var read = Store.GetAsync(request.Key, cancellationToken);
         return read.IsCompletedSuccessfully
-            ? Decide(request, factory, calculator, Checked(request.Key, read.Result), cancellationToken)
+            ? Decide(request, factory, calculator, Checked(request.Key, read.Result), Time.GetUtcNow(), cancellationToken)
             : ReadThenDecideAsync(request, factory, calculator, read, cancellationToken);
     }
 
@@ -167,22 +173,26 @@ internal sealed class DefaultResponseCache : ResponseCache, IDisposable
             return await JoinAsync(request, factory, calculator, StoreRead.Miss, CacheStatus.Bypass, FlightMode.StoreDown, cancellationToken).ConfigureAwait(false);
         }
 
-        return await Decide(request, factory, calculator, read, cancellationToken).ConfigureAwait(false);
+        return await Decide(request, factory, calculator, read, Time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
     }
 
     private ValueTask<CacheResponse> Decide(
-        CacheRequest request, UpstreamFactory factory, FreshnessCalculator calculator, StoreRead read, CancellationToken cancellationToken)
+        in CacheRequest request, UpstreamFactory factory, FreshnessCalculator calculator, StoreRead read, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var entry = read.Entry;
-        var decision = calculator.DecideRequest(request.CacheControl, entry is null ? null : Lifetime(entry));
+        var decision = FreshnessCalculator.DecideRequestAt(request.CacheControl, entry is null ? null : Lifetime(entry), now);
         switch (decision.Action)
         {
             case CacheAction.UseFresh:
-                MaybeRefreshEarly(request, factory, calculator, entry!, read);
-                return Answer(new CacheResponse(CacheStatus.Hit, entry!, Time.GetUtcNow(), collapsed: false));
+                if (calculator.EarlyRefreshEnabled)
+                {
+                    MaybeRefreshEarly(request, factory, calculator, entry!, read);
+                }
+
+                return Answer(new CacheResponse(CacheStatus.Hit, entry!, now, collapsed: false));
             case CacheAction.ServeStaleAndRefresh:
                 StartRefresh(request, factory, calculator, read);
-                return Answer(new CacheResponse(CacheStatus.Updating, entry!, Time.GetUtcNow(), collapsed: false));
+                return Answer(new CacheResponse(CacheStatus.Updating, entry!, now, collapsed: false));
             case CacheAction.GatewayTimeout:
                 return Answer(CacheResponse.GatewayTimeout);
             case CacheAction.Bypass:

@@ -107,6 +107,13 @@ public sealed class FreshnessCalculator
     /// <param name="entry">The lifetime of the entry found, or <see langword="null"/>.</param>
     /// <returns>The decision.</returns>
     public RequestDecision DecideRequest(CacheControl request, EntryLifetime? entry)
+        => DecideRequestAt(request, entry, _timeProvider.GetUtcNow());
+
+    /// <summary>Whether early refresh (XFetch) is on, so a hit path can skip its bookkeeping when it is not.</summary>
+    internal bool EarlyRefreshEnabled => _policy.EarlyRefreshBeta > 0;
+
+    /// <summary><see cref="DecideRequest(CacheControl, EntryLifetime?)"/> at a time the caller already read (the hit path reads the clock once).</summary>
+    internal static RequestDecision DecideRequestAt(in CacheControl request, EntryLifetime? entry, DateTimeOffset now)
     {
         if (request.NoStore)
         {
@@ -123,7 +130,6 @@ public sealed class FreshnessCalculator
             return Fetch(request, CacheStatus.Expired, canServeStaleOnError: false);
         }
 
-        var now = _timeProvider.GetUtcNow();
         var age = lifetime.GetAge(now);
         var tooOld = request.MaxAge is { } maxAge && age > maxAge;
         var errorFallback = now < lifetime.ErrorUntil;

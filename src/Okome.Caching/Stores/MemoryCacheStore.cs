@@ -46,14 +46,17 @@ internal sealed class MemoryCacheStore : ICacheStore
         => ValueTask.FromResult(Read(key));
 
     /// <summary>The synchronous read behind <see cref="GetAsync"/>: the in-process hit path, allocation-free.</summary>
-    public StoreRead Read(in CacheKey key)
+    public StoreRead Read(in CacheKey key) => Read(key, _time.GetUtcNow());
+
+    /// <summary><see cref="Read(in CacheKey)"/> at a time the caller already read.</summary>
+    public StoreRead Read(in CacheKey key, DateTimeOffset now)
     {
         if (!_entries.TryGetValue(key.Hash, out var slot) || slot.Key != key)
         {
             return StoreRead.Miss;
         }
 
-        if (_time.GetUtcNow() >= slot.ExpiresAt)
+        if (now >= slot.ExpiresAt)
         {
             Drop(slot);
             return StoreRead.Miss;
