@@ -85,7 +85,26 @@ public readonly struct CacheResponse
     /// <summary>Reads the whole body into one array.</summary>
     /// <param name="cancellationToken">Stops reading.</param>
     /// <returns>The body bytes.</returns>
-    public async ValueTask<byte[]> ReadBodyAsync(CancellationToken cancellationToken)
+    public ValueTask<byte[]> ReadBodyAsync(CancellationToken cancellationToken)
+    {
+        if (_entry is not { } entry)
+        {
+            return ReadLiveBodyAsync(cancellationToken);
+        }
+
+        // A stored body is all there: one copy into an array of the right size, no stream, no state machine.
+        var body = new byte[entry.PayloadLength];
+        var offset = 0;
+        foreach (var chunk in entry.Chunks)
+        {
+            chunk.Span.CopyTo(body.AsSpan(offset));
+            offset += chunk.Length;
+        }
+
+        return ValueTask.FromResult(body);
+    }
+
+    private async ValueTask<byte[]> ReadLiveBodyAsync(CancellationToken cancellationToken)
     {
         using var buffer = new MemoryStream();
         await foreach (var chunk in Body.WithCancellation(cancellationToken).ConfigureAwait(false))
