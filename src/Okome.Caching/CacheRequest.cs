@@ -6,6 +6,8 @@ namespace Okome.Caching;
 /// <summary>A request to the cache: the key and the facts about the request that decide what the cache may do.</summary>
 public readonly struct CacheRequest
 {
+    private readonly CacheControl _cacheControl;
+
     /// <summary>Creates a request for <paramref name="key"/>.</summary>
     /// <param name="key">The canonical key (see <see cref="CacheKeyBuilder"/>).</param>
     /// <exception cref="ArgumentException"><paramref name="key"/> is the default value.</exception>
@@ -25,7 +27,18 @@ public readonly struct CacheRequest
     public CacheKey Key { get; }
 
     /// <summary>The request's <c>Cache-Control</c> directives (<c>no-cache</c>, <c>no-store</c>, <c>only-if-cached</c>, <c>max-stale</c>, ...).</summary>
-    public CacheControl CacheControl { get; init; }
+    public CacheControl CacheControl
+    {
+        get => _cacheControl;
+        init
+        {
+            _cacheControl = value;
+            HasDirectives = value != default;
+        }
+    }
+
+    /// <summary>Whether <see cref="CacheControl"/> holds any directive: most requests have none, and the hit path then skips them.</summary>
+    internal bool HasDirectives { get; private init; }
 
     /// <summary>Whether the request carries <c>Authorization</c> (its response is then not shared across tenants).</summary>
     public bool HasAuthorization { get; init; }

@@ -60,7 +60,7 @@ internal sealed class DefaultResponseCache : ResponseCache, IDisposable
     /// <summary>Callers waiting on the flight for <paramref name="key"/> (for tests).</summary>
     internal int CallersOf(CacheKey key) => _flights.TryGetValue(key, out var flight) ? flight.Callers : 0;
 
-    public override ValueTask<CacheResponse> GetOrCreateAsync(CacheRequest request, UpstreamFactory factory, CancellationToken cancellationToken)
+    public override ValueTask<CacheResponse> GetOrCreateAsync(in CacheRequest request, UpstreamFactory factory, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(factory);
         if (request.Key.IsEmpty)
@@ -69,7 +69,7 @@ internal sealed class DefaultResponseCache : ResponseCache, IDisposable
         }
 
         var calculator = CalculatorFor(request.Key.Namespace);
-        if (request.CacheControl.NoStore || (!request.IsDeterministic && !calculator.CacheNonDeterministic))
+        if ((request.HasDirectives && request.CacheControl.NoStore) || (!request.IsDeterministic && !calculator.CacheNonDeterministic))
         {
             return JoinAsync(request, factory, calculator, StoreRead.Miss, CacheStatus.Bypass, FlightMode.Bypass, cancellationToken);
         }
@@ -180,7 +180,10 @@ internal sealed class DefaultResponseCache : ResponseCache, IDisposable
         in CacheRequest request, UpstreamFactory factory, FreshnessCalculator calculator, StoreRead read, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var entry = read.Entry;
-        var decision = FreshnessCalculator.DecideRequestAt(request.CacheControl, entry is null ? null : Lifetime(entry), now);
+        var lifetime = entry is null ? (EntryLifetime?)null : Lifetime(entry);
+        var decision = request.HasDirectives
+            ? FreshnessCalculator.DecideRequestAt(request.CacheControl, lifetime, now)
+            : FreshnessCalculator.DecideRequestAt(in CacheControl.None, lifetime, now);
         switch (decision.Action)
         {
             case CacheAction.UseFresh:

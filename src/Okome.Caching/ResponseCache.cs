@@ -26,7 +26,7 @@ public abstract class ResponseCache
     /// <exception cref="ArgumentNullException"><paramref name="factory"/> is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="request"/> has no key.</exception>
     /// <exception cref="CacheWaitTimeoutException">The wait budget ran out and the policy is <see cref="WaitTimeoutBehavior.Fail"/>.</exception>
-    public abstract ValueTask<CacheResponse> GetOrCreateAsync(CacheRequest request, UpstreamFactory factory, CancellationToken cancellationToken);
+    public abstract ValueTask<CacheResponse> GetOrCreateAsync(in CacheRequest request, UpstreamFactory factory, CancellationToken cancellationToken);
 
     /// <summary>Removes the entry under <paramref name="key"/> on every node.</summary>
     /// <param name="key">The key.</param>
