@@ -50,43 +50,21 @@ internal static class BudgetExactnessMode
             return 64;
         }
 
-        RedisProcess? owned = null;
-        try
+        return await ModeRedis.RunAsync("budget-exactness", endpoint, async (resolved, startedForRun) =>
         {
-            if (endpoint is null)
-            {
-                var executable = RedisProcess.FindExecutable()
-                    ?? throw new InvalidOperationException("redis-server is not on PATH: install it, or pass --redis HOST:PORT.");
-                owned = await RedisProcess.StartAsync(executable);
-                endpoint = owned.Endpoint;
-            }
-
+            endpoint = resolved;
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(timeoutSeconds));
             await using var redis = await ConnectionMultiplexer.ConnectAsync(TestRedisServer.Options(endpoint));
             await redis.GetDatabase().PingAsync(); // fail here, once, rather than in every worker
             var budgets = BudgetService.CreateRedis(redis, BudgetExactnessPolicies.Options(storeTimeout), TimeProvider.System);
-            Console.WriteLine(Invariant($"budget-exactness: {processes} processes x {callers} callers, Redis {endpoint}{(owned is null ? string.Empty : " (started for this run)")}"));
+            Console.WriteLine(Invariant($"budget-exactness: {processes} processes x {callers} callers, Redis {endpoint}{(startedForRun ? " (started for this run)" : string.Empty)}"));
 
             var permitsExact = await CheckPermitsAsync(budgets, endpoint, processes, callers, permits, storeTimeout, timeout.Token);
             var accountingExact = await CheckAccountingAsync(budgets, endpoint, processes, callers, operations, storeTimeout, timeout.Token);
             var exact = permitsExact && accountingExact;
             Console.WriteLine(exact ? "budget-exactness: exact" : "budget-exactness: MISMATCH");
             return exact ? 0 : 1;
-        }
-#pragma warning disable CA1031 // The mode reports any failure (Redis unreachable, a worker crashed, the timeout) as exit code 2.
-        catch (Exception ex)
-#pragma warning restore CA1031
-        {
-            await Console.Error.WriteLineAsync($"budget-exactness: error: {ex.Message}");
-            return 2;
-        }
-        finally
-        {
-            if (owned is not null)
-            {
-                await owned.DisposeAsync();
-            }
-        }
+        });
     }
 
     private static async Task<bool> CheckPermitsAsync(BudgetService budgets, string endpoint, int processes, int callers, int permits, int storeTimeout, CancellationToken cancellationToken)

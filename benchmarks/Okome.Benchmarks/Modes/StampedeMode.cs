@@ -59,20 +59,12 @@ internal static class StampedeMode
             return 64;
         }
 
-        RedisProcess? owned = null;
-        try
+        return await ModeRedis.RunAsync("stampede", endpoint, async (resolved, startedForRun) =>
         {
-            if (endpoint is null)
-            {
-                var executable = RedisProcess.FindExecutable()
-                    ?? throw new InvalidOperationException("redis-server is not on PATH: install it, or pass --redis HOST:PORT.");
-                owned = await RedisProcess.StartAsync(executable);
-                endpoint = owned.Endpoint;
-            }
-
+            endpoint = resolved;
             await using var redis = await ConnectionMultiplexer.ConnectAsync(TestRedisServer.Options(endpoint));
             await redis.GetDatabase().PingAsync();
-            Console.WriteLine(Invariant($"stampede: {processes} processes x {callers} callers on one key, factory {factoryMilliseconds} ms, Redis {endpoint}{(owned is null ? string.Empty : " (started for this run)")}"));
+            Console.WriteLine(Invariant($"stampede: {processes} processes x {callers} callers on one key, factory {factoryMilliseconds} ms, Redis {endpoint}{(startedForRun ? " (started for this run)" : string.Empty)}"));
 
             var okomeCalls = 1L;
             foreach (var library in libraries)
@@ -86,21 +78,7 @@ internal static class StampedeMode
             }
 
             return okomeCalls == 1 ? 0 : 1;
-        }
-#pragma warning disable CA1031 // The mode reports any failure (Redis unreachable, a worker crashed, the timeout) as exit code 2.
-        catch (Exception ex)
-#pragma warning restore CA1031
-        {
-            await Console.Error.WriteLineAsync($"stampede: error: {ex.Message}");
-            return 2;
-        }
-        finally
-        {
-            if (owned is not null)
-            {
-                await owned.DisposeAsync();
-            }
-        }
+        });
     }
 
     private static async Task<long> RunLibraryAsync(ConnectionMultiplexer redis, string endpoint, string library, int processes, int callers, int factoryMilliseconds, CancellationToken cancellationToken)
