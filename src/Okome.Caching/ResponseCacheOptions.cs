@@ -31,6 +31,22 @@ public sealed class ResponseCacheOptions
     /// <value>Default 500 ms.</value>
     public TimeSpan StoreTimeout { get; set; } = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>
+    /// How long callers wait for the upstream's answer (its status and headers) when a stale entry is within its
+    /// stale-if-error window: past it they get the stale entry (<c>STALE</c>) at once, while the upstream call goes on in
+    /// the background and stores its result. Zero turns it off.
+    /// </summary>
+    /// <value>Default zero (off).</value>
+    public TimeSpan FactorySoftTimeout { get; set; }
+
+    /// <summary>
+    /// The longest the upstream may take to answer (its status and headers; a stream may then run as long as it
+    /// streams): past it the call is cancelled and counts as failed — stale-if-error applies, else the caller gets a
+    /// <see cref="TimeoutException"/>. Zero turns it off.
+    /// </summary>
+    /// <value>Default zero (off).</value>
+    public TimeSpan FactoryHardTimeout { get; set; }
+
     /// <summary>How often a waiter looks again if no notification came (a lost pub/sub message).</summary>
     /// <value>Default 1 s.</value>
     public TimeSpan RecheckInterval { get; set; } = TimeSpan.FromSeconds(1);
@@ -80,6 +96,11 @@ public sealed class ResponseCacheOptions
         Positive(StoreTimeout, nameof(StoreTimeout));
         Positive(RecheckInterval, nameof(RecheckInterval));
         Positive(NamespaceVersionRefresh, nameof(NamespaceVersionRefresh));
+        if (FactorySoftTimeout < TimeSpan.Zero || FactoryHardTimeout < TimeSpan.Zero)
+        {
+            errors.Add($"{nameof(FactorySoftTimeout)} and {nameof(FactoryHardTimeout)} must not be negative.");
+        }
+
         if (LocalCacheDuration < TimeSpan.Zero)
         {
             errors.Add(string.Create(CultureInfo.InvariantCulture, $"{nameof(LocalCacheDuration)} must not be negative (was {LocalCacheDuration})."));
@@ -159,6 +180,8 @@ public sealed class ResponseCacheOptions
             RecheckInterval = RecheckInterval,
             NamespaceVersionRefresh = NamespaceVersionRefresh,
             LocalCacheDuration = LocalCacheDuration,
+            FactorySoftTimeout = FactorySoftTimeout,
+            FactoryHardTimeout = FactoryHardTimeout,
             LocalCacheBounds = LocalCacheBounds,
             CacheName = CacheName,
         };

@@ -79,6 +79,9 @@ internal sealed class Flight
 
     private async Task RunAsync()
     {
+        using var activity = _cache.Metrics.Tracing.StartActivity("okome.cache.upstream");
+        activity?.SetTag("okome.cache.store", Store.Kind);
+        activity?.SetTag("okome.cache.mode", _mode.ToString());
         try
         {
             if (_mode is FlightMode.Bypass or FlightMode.StoreDown)
@@ -254,9 +257,22 @@ internal sealed class Flight
         var stale = _read.Entry;
         var started = Time.GetTimestamp();
         UpstreamResponse upstream;
+        using var hardTimeout = Options.FactoryHardTimeout > TimeSpan.Zero ? new CancellationTokenSource(Options.FactoryHardTimeout, Time) : null;
+        using var factoryCancel = hardTimeout is null ? null : CancellationTokenSource.CreateLinkedTokenSource(_cancel.Token, hardTimeout.Token);
         try
         {
-            upstream = await _factory(new UpstreamCall(key, stale?.ETag, _mode == FlightMode.Refresh), _cancel.Token).ConfigureAwait(false);
+            var call = _factory(new UpstreamCall(key, stale?.ETag, _mode == FlightMode.Refresh), factoryCancel?.Token ?? _cancel.Token).AsTask();
+            if (!call.IsCompleted && Options.FactorySoftTimeout > TimeSpan.Zero && stale is not null && stale.IsUsableOnError(Time.GetUtcNow()))
+            {
+                // Callers get the stale entry now; this call goes on and stores its result for the next ones.
+                var soft = Task.Delay(Options.FactorySoftTimeout, Time, _cancel.Token);
+                if (await Task.WhenAny(call, soft).ConfigureAwait(false) == soft && soft.IsCompletedSuccessfully)
+                {
+                    TryServeStale(stale);
+                }
+            }
+
+            upstream = await call.ConfigureAwait(false);
         }
         catch (Exception ex) when (!_cancel.IsCancellationRequested)
         {
@@ -265,6 +281,11 @@ internal sealed class Flight
             if (TryServeStale(stale))
             {
                 return;
+            }
+
+            if (hardTimeout is { IsCancellationRequested: true })
+            {
+                throw new TimeoutException($"The upstream did not answer within the cache's FactoryHardTimeout ({Options.FactoryHardTimeout}).", ex);
             }
 
             throw;

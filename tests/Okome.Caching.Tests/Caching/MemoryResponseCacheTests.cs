@@ -35,6 +35,54 @@ public sealed class MemoryResponseCacheTests : ResponseCacheContract
     }
 
     [Fact]
+    public async Task GetOrCreateAsync_UpstreamSlowerThanTheSoftTimeout_ServesStaleAndStoresTheLateResult()
+    {
+        var options = Options();
+        options.FactorySoftTimeout = TimeSpan.FromSeconds(2);
+        var cache = ResponseCache.CreateInMemory(options, new MemoryCacheStoreOptions(), Time);
+        var upstream = new FakeUpstream();
+        var request = new CacheRequest(TestEntries.NewKey());
+        await (await cache.GetOrCreateAsync(request, FakeUpstream.Fixed("old", upstream), default)).ReadBodyAsync(default);
+        Time.Advance(TimeSpan.FromMinutes(8));
+        var gate = new TaskCompletionSource();
+
+        var pending = cache.GetOrCreateAsync(request, upstream.Gated(gate.Task, "new"), default).AsTask();
+        await WaitUntilAsync(() =>
+        {
+            Time.Advance(TimeSpan.FromMilliseconds(500));
+            return pending.IsCompleted;
+        });
+        var stale = await pending;
+        gate.SetResult();
+
+        stale.Status.Should().Be(CacheStatus.Stale);
+        System.Text.Encoding.UTF8.GetString(await stale.ReadBodyAsync(default)).Should().Be("old");
+        await WaitUntilAsync(() => ((DefaultResponseCache)cache).FlightCount == 0);
+        var next = await cache.GetOrCreateAsync(request, FakeUpstream.Fixed("unused", upstream), default);
+        next.Status.Should().Be(CacheStatus.Hit);
+        System.Text.Encoding.UTF8.GetString(await next.ReadBodyAsync(default)).Should().Be("new", "the slow call went on and stored its result");
+        upstream.Calls.Should().Be(2);
+    }
+
+    [Fact]
+    public async Task GetOrCreateAsync_UpstreamSlowerThanTheHardTimeoutWithNothingStale_ThrowsTimeoutException()
+    {
+        var options = Options();
+        options.FactoryHardTimeout = TimeSpan.FromSeconds(5);
+        var cache = ResponseCache.CreateInMemory(options, new MemoryCacheStoreOptions(), Time);
+        var upstream = new FakeUpstream();
+
+        var pending = cache.GetOrCreateAsync(new CacheRequest(TestEntries.NewKey()), upstream.Gated(new TaskCompletionSource().Task, "never"), default).AsTask();
+        await WaitUntilAsync(() =>
+        {
+            Time.Advance(TimeSpan.FromSeconds(1));
+            return pending.IsCompleted;
+        });
+
+        await pending.Invoking(t => t).Should().ThrowAsync<TimeoutException>();
+    }
+
+    [Fact]
     public void CreateInMemory_InvalidOptions_ListsEveryError()
     {
         var options = new ResponseCacheOptions { LeaseDuration = TimeSpan.Zero, StoreTimeout = TimeSpan.FromSeconds(-1), CacheName = "" };
