@@ -18,6 +18,9 @@ internal sealed class RedisCacheStore : ICacheStore
     private readonly IConnectionMultiplexer _redis;
     private readonly TimeProvider _time;
     private readonly RedisChannel _channel;
+
+    // The channel as the scripts' PUBLISH argument, built once rather than on every write.
+    private readonly RedisValue _channelName;
     private readonly byte[] _nodeId = Guid.NewGuid().ToByteArray();
     private readonly Lazy<Task> _listening;
 
@@ -28,6 +31,7 @@ internal sealed class RedisCacheStore : ICacheStore
         _redis = redis;
         _time = timeProvider;
         _channel = RedisKeys.Events;
+        _channelName = _channel.ToString();
         _listening = new Lazy<Task>(SubscribeAsync, LazyThreadSafetyMode.ExecutionAndPublication);
 
         // While disconnected, other nodes' events were lost: whoever keeps copies must drop them.
@@ -67,7 +71,7 @@ internal sealed class RedisCacheStore : ICacheStore
         await Database.ScriptEvaluateAsync(
             RedisScripts.Write,
             [RedisKeys.Entry(key)],
-            [CacheEntrySerializer.Serialize(entry), ttl, _channel.ToString(), EntryMessage(CacheEventKind.Changed, key.Hash)])
+            [CacheEntrySerializer.Serialize(entry), ttl, _channelName, EntryMessage(CacheEventKind.Changed, key.Hash)])
             .WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -76,7 +80,7 @@ internal sealed class RedisCacheStore : ICacheStore
         var removed = await Database.ScriptEvaluateAsync(
             RedisScripts.Write,
             [RedisKeys.Entry(key)],
-            [RedisValue.EmptyString, 0, _channel.ToString(), EntryMessage(CacheEventKind.Changed, key.Hash)])
+            [RedisValue.EmptyString, 0, _channelName, EntryMessage(CacheEventKind.Changed, key.Hash)])
             .WaitAsync(cancellationToken).ConfigureAwait(false);
         return (long)removed == 1;
     }
@@ -111,7 +115,7 @@ internal sealed class RedisCacheStore : ICacheStore
         var committed = await Database.ScriptEvaluateAsync(
             RedisScripts.Commit,
             [RedisKeys.Entry(key), RedisKeys.Lease(key)],
-            [token.Value, CacheEntrySerializer.Serialize(entry), ttl, _channel.ToString(), EntryMessage(CacheEventKind.Committed, key.Hash)])
+            [token.Value, CacheEntrySerializer.Serialize(entry), ttl, _channelName, EntryMessage(CacheEventKind.Committed, key.Hash)])
             .WaitAsync(cancellationToken).ConfigureAwait(false);
         return (long)committed == 1;
     }
@@ -121,7 +125,7 @@ internal sealed class RedisCacheStore : ICacheStore
         var released = await Database.ScriptEvaluateAsync(
             RedisScripts.Release,
             [RedisKeys.Lease(key)],
-            [token.Value, _channel.ToString(), EntryMessage(CacheEventKind.Released, key.Hash)])
+            [token.Value, _channelName, EntryMessage(CacheEventKind.Released, key.Hash)])
             .WaitAsync(cancellationToken).ConfigureAwait(false);
         return (long)released == 1;
     }
@@ -137,7 +141,7 @@ internal sealed class RedisCacheStore : ICacheStore
         var version = await Database.ScriptEvaluateAsync(
             RedisScripts.Bump,
             [RedisKeys.NamespaceVersion(@namespace)],
-            [_channel.ToString(), NamespaceMessage(@namespace)])
+            [_channelName, NamespaceMessage(@namespace)])
             .WaitAsync(cancellationToken).ConfigureAwait(false);
         return (long)version;
     }
