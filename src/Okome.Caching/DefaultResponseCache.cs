@@ -88,6 +88,29 @@ internal sealed class DefaultResponseCache : ResponseCache, IDisposable
             : ReadThenDecideAsync(request, factory, calculator, read, cancellationToken);
     }
 
+    public override ValueTask<CachePeek> PeekAsync(in CacheRequest request, CancellationToken cancellationToken)
+    {
+        if (request.Key.IsEmpty)
+        {
+            throw new ArgumentException("The request has no key; create it with new CacheRequest(key).", nameof(request));
+        }
+
+        var calculator = CalculatorFor(request.Key.Namespace);
+        var inFlight = _flights.ContainsKey(request.Key);
+        if ((request.HasDirectives && request.CacheControl.NoStore) || (!request.IsDeterministic && !calculator.CacheNonDeterministic))
+        {
+            return ValueTask.FromResult(new CachePeek(new RequestDecision(CacheAction.Bypass, CacheStatus.Bypass, false), false, false, true, default));
+        }
+
+        if (Store is MemoryCacheStore memory)
+        {
+            var now = Time.GetUtcNow();
+            return ValueTask.FromResult(Peek(request, memory.Read(request.Key, now), now, inFlight, storeAvailable: true));
+        }
+
+        return PeekStoreAsync(request, inFlight, cancellationToken);
+    }
+
     public override async ValueTask RemoveAsync(CacheKey key, CancellationToken cancellationToken)
     {
         if (key.IsEmpty)
@@ -204,6 +227,30 @@ internal sealed class DefaultResponseCache : ResponseCache, IDisposable
                 var mode = decision.CanServeStaleOnError ? FlightMode.FetchWithStaleFallback : FlightMode.Fetch;
                 return JoinAsync(request, factory, calculator, read, decision.Status, mode, cancellationToken);
         }
+    }
+
+    private async ValueTask<CachePeek> PeekStoreAsync(CacheRequest request, bool inFlight, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var read = Checked(request.Key, await StoreCallAsync(Store.GetAsync(request.Key, cancellationToken), "get", cancellationToken).ConfigureAwait(false));
+            return Peek(request, read, Time.GetUtcNow(), inFlight, storeAvailable: true);
+        }
+        catch (StoreUnavailableException)
+        {
+            return Peek(request, StoreRead.Miss, Time.GetUtcNow(), inFlight, storeAvailable: false);
+        }
+    }
+
+    private static CachePeek Peek(in CacheRequest request, StoreRead read, DateTimeOffset now, bool inFlight, bool storeAvailable)
+    {
+        var entry = read.Entry;
+        var lifetime = entry is null ? (EntryLifetime?)null : Lifetime(entry);
+        var decision = request.HasDirectives
+            ? FreshnessCalculator.DecideRequestAt(request.CacheControl, lifetime, now)
+            : FreshnessCalculator.DecideRequestAt(in CacheControl.None, lifetime, now);
+        var fresh = decision.Action == CacheAction.UseFresh ? new CacheResponse(CacheStatus.Hit, entry!, now, collapsed: false) : default;
+        return new CachePeek(decision, entry is not null, inFlight, storeAvailable, fresh);
     }
 
     private ValueTask<CacheResponse> Answer(CacheResponse response)

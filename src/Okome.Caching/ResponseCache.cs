@@ -28,6 +28,17 @@ public abstract class ResponseCache
     /// <exception cref="CacheWaitTimeoutException">The wait budget ran out and the policy is <see cref="WaitTimeoutBehavior.Fail"/>.</exception>
     public abstract ValueTask<CacheResponse> GetOrCreateAsync(in CacheRequest request, UpstreamFactory factory, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Reads what the cache holds for a request and what <see cref="GetOrCreateAsync"/> would do with it, without calling
+    /// the upstream, joining or waiting. One store read (no lease); a store failure is reported, not thrown. The answer
+    /// can be out of date by the time it is used: <see cref="GetOrCreateAsync"/> decides again on its own read.
+    /// </summary>
+    /// <param name="request">The key and the request's cache directives.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>What the cache would do.</returns>
+    /// <exception cref="ArgumentException"><paramref name="request"/> has no key.</exception>
+    public abstract ValueTask<CachePeek> PeekAsync(in CacheRequest request, CancellationToken cancellationToken);
+
     /// <summary>Removes the entry under <paramref name="key"/> on every node.</summary>
     /// <param name="key">The key.</param>
     /// <param name="cancellationToken">Cancels the call.</param>

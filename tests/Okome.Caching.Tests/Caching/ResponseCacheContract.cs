@@ -366,6 +366,91 @@ public abstract class ResponseCacheContract
     }
 
     /// <summary>Waits for a condition another task makes true; bounded, so a broken test fails instead of hanging.</summary>
+    [Fact]
+    public async Task PeekAsync_NoEntry_SaysFetchWithoutCallingTheUpstream()
+    {
+        var cache = await CacheAsync();
+
+        var peek = await cache.PeekAsync(new CacheRequest(TestEntries.NewKey()), default);
+
+        peek.Action.Should().Be(CacheAction.Fetch);
+        peek.HasEntry.Should().BeFalse();
+        peek.CanServeStaleOnError.Should().BeFalse();
+        peek.InFlight.Should().BeFalse();
+        peek.StoreAvailable.Should().BeTrue();
+        peek.Fresh.Status.Should().Be(default(CacheResponse).Status, "only a fresh entry comes with a response");
+    }
+
+    [Fact]
+    public async Task PeekAsync_ThroughTheEntrysLife_FollowsFreshThenStaleWhileRevalidateThenStaleIfError()
+    {
+        var cache = await CacheAsync();
+        var upstream = new FakeUpstream();
+        var request = new CacheRequest(TestEntries.NewKey());
+        await BodyAsync(await cache.GetOrCreateAsync(request, FakeUpstream.Fixed("answer", upstream), default));
+        var stored = await WaitForHitAsync(cache, request);
+        await BodyAsync(stored);
+
+        var fresh = await cache.PeekAsync(request, default);
+        Time.Advance(TimeSpan.FromMinutes(5.5));
+        var revalidate = await cache.PeekAsync(request, default);
+        Time.Advance(TimeSpan.FromMinutes(2));
+        var onError = await cache.PeekAsync(request, default);
+
+        fresh.Action.Should().Be(CacheAction.UseFresh);
+        fresh.HasEntry.Should().BeTrue();
+        fresh.Fresh.Status.Should().Be(CacheStatus.Hit);
+        (await BodyAsync(fresh.Fresh)).Should().Be("answer", "the peeked fresh entry is served without a second read");
+        revalidate.Action.Should().Be(CacheAction.ServeStaleAndRefresh);
+        onError.Action.Should().Be(CacheAction.Fetch);
+        onError.CanServeStaleOnError.Should().BeTrue();
+        onError.HasEntry.Should().BeTrue();
+        upstream.Calls.Should().Be(1, "peeking never calls the upstream");
+    }
+
+    [Fact]
+    public async Task PeekAsync_WhileThisNodeCallsTheUpstream_SaysInFlight()
+    {
+        var cache = await CacheAsync();
+        var upstream = new FakeUpstream();
+        var gate = new TaskCompletionSource();
+        var request = new CacheRequest(TestEntries.NewKey());
+
+        var pending = cache.GetOrCreateAsync(request, upstream.Gated(gate.Task, "slow"), default).AsTask();
+        await WaitUntilAsync(() => upstream.Calls == 1);
+        var peek = await cache.PeekAsync(request, default);
+        gate.SetResult();
+        await BodyAsync(await pending);
+
+        peek.InFlight.Should().BeTrue();
+        peek.Action.Should().Be(CacheAction.Fetch);
+    }
+
+    [Fact]
+    public async Task PeekAsync_RequestDirectives_AreApplied()
+    {
+        var cache = await CacheAsync();
+        var key = TestEntries.NewKey();
+
+        var noStore = await cache.PeekAsync(new CacheRequest(key) { CacheControl = CacheControl.Parse("no-store") }, default);
+        var onlyIfCached = await cache.PeekAsync(new CacheRequest(key) { CacheControl = CacheControl.Parse("only-if-cached") }, default);
+        var nonDeterministic = await cache.PeekAsync(new CacheRequest(key) { IsDeterministic = false }, default);
+
+        noStore.Action.Should().Be(CacheAction.Bypass);
+        onlyIfCached.Action.Should().Be(CacheAction.GatewayTimeout);
+        nonDeterministic.Action.Should().Be(CacheAction.Bypass);
+    }
+
+    [Fact]
+    public async Task PeekAsync_DefaultRequest_ThrowsNamingTheArgument()
+    {
+        var cache = await CacheAsync();
+
+        var peek = async () => await cache.PeekAsync(default, default);
+
+        (await peek.Should().ThrowAsync<ArgumentException>()).Which.ParamName.Should().Be("request");
+    }
+
     internal static async Task WaitUntilAsync(Func<bool> condition)
     {
         for (var i = 0; i < 2000 && !condition(); i++)
