@@ -162,6 +162,11 @@ internal sealed class Flight
                 return;
             }
 
+            if (Store.Live is { } live && await TryFollowAsync(live).ConfigureAwait(false))
+            {
+                return;
+            }
+
             var waited = Time.GetElapsedTime(started);
             var budgetLeft = Options.WaitTimeout - waited;
             if (budgetLeft <= TimeSpan.Zero)
@@ -188,6 +193,44 @@ internal sealed class Flight
 
             stamp = _read.Stamp;
         }
+    }
+
+    /// <summary>
+    /// When the holder on another node is already streaming its response, reads it live (chunks so far, then the rest as
+    /// they come) instead of waiting for the commit. False when no stream has started yet: the caller goes on waiting.
+    /// </summary>
+    private async ValueTask<bool> TryFollowAsync(ILiveStreams live)
+    {
+        LiveStreamFollower? follower;
+        try
+        {
+            follower = await _cache.StoreCallAsync(live.TryFollowAsync(_request.Key, _cancel.Token), "follow", _cancel.Token).ConfigureAwait(false);
+        }
+        catch (StoreUnavailableException)
+        {
+            return false;
+        }
+
+        if (follower is null)
+        {
+            return false;
+        }
+
+        var capture = new StreamCapture(follower.Head);
+        Deliver(Outcome.Live(capture, CacheStatus.Hit, stored: true, collapsedForOrigin: true));
+        using var pump = CancellationTokenSource.CreateLinkedTokenSource(_cancel.Token, capture.Abandoned);
+        var end = await follower.PumpAsync(capture, pump.Token).ConfigureAwait(false);
+        _cache.Forget(_request.Key, this);
+        if (end == LiveStreamEnd.Completed)
+        {
+            capture.Complete();
+        }
+        else
+        {
+            capture.Fail(new UpstreamStreamException("The response another node was streaming was cut off."));
+        }
+
+        return true;
     }
 
     private async Task<bool> ListeningAsync()
@@ -306,8 +349,11 @@ internal sealed class Flight
         var facts = Facts(upstream);
         var storable = upstream.StatusCode is >= 200 and < 300 && _calculator.DecideStorage(facts).IsStorable;
         var capture = new StreamCapture(new ResponseHead(upstream.StatusCode, Kept(upstream.Headers), upstream.IsStreamed));
-        Deliver(Outcome.Live(capture, _missStatus, storable));
-        if (!await PumpAsync(capture, upstream).ConfigureAwait(false))
+        Deliver(Outcome.Live(capture, _missStatus, storable, collapsedForOrigin: false));
+
+        // Only a response that will be stored is shared live with other nodes: their callers report it as a stored HIT.
+        var mirror = storable ? Store.Live?.Begin(key, capture.Head, Options.LeaseDuration * 2) : null;
+        if (!await PumpAsync(capture, upstream, mirror).ConfigureAwait(false))
         {
             await ReleaseAsync(token).ConfigureAwait(false);
             return;
@@ -327,6 +373,7 @@ internal sealed class Flight
         }
 
         // Readers see the end only now: whoever finished reading and asks again finds the stored entry, not this flight.
+        mirror?.Complete();
         _cache.Forget(key, this);
         capture.Complete();
     }
@@ -354,8 +401,8 @@ internal sealed class Flight
     {
         var upstream = await _factory(new UpstreamCall(_request.Key, null, isBackgroundRefresh: false), _cancel.Token).ConfigureAwait(false);
         var capture = new StreamCapture(new ResponseHead(upstream.StatusCode, Kept(upstream.Headers), upstream.IsStreamed));
-        Deliver(Outcome.Live(capture, status, stored: false));
-        if (await PumpAsync(capture, upstream).ConfigureAwait(false))
+        Deliver(Outcome.Live(capture, status, stored: false, collapsedForOrigin: false));
+        if (await PumpAsync(capture, upstream, mirror: null).ConfigureAwait(false))
         {
             _cache.Forget(_request.Key, this);
             capture.Complete();
@@ -381,7 +428,7 @@ internal sealed class Flight
     /// Forwards every chunk as it arrives; stops when every reader left. True when the upstream ended normally — the
     /// caller then ends the capture, after storing; false when it failed (the readers are told at once).
     /// </summary>
-    private async Task<bool> PumpAsync(StreamCapture capture, UpstreamResponse upstream)
+    private async Task<bool> PumpAsync(StreamCapture capture, UpstreamResponse upstream, LiveStreamWriter? mirror)
     {
         using var pump = CancellationTokenSource.CreateLinkedTokenSource(_cancel.Token, capture.Abandoned);
         try
@@ -389,12 +436,14 @@ internal sealed class Flight
             await foreach (var chunk in upstream.Body.WithCancellation(pump.Token).ConfigureAwait(false))
             {
                 capture.Append(chunk.Span);
+                mirror?.Append(chunk.Span);
             }
 
             return true;
         }
         catch (Exception ex)
         {
+            mirror?.Fail();
             // As on success: the flight is gone before its readers learn the end, so nobody joins a failed stream.
             _cache.Forget(_request.Key, this);
             capture.Fail(ex);
@@ -524,7 +573,7 @@ internal sealed class Flight
     {
         public static Outcome Abandoned { get; } = new(null, null, default, false, false, new FlightAbandonedException());
 
-        public static Outcome Live(StreamCapture capture, CacheStatus status, bool stored) => new(capture, null, status, stored, false, null);
+        public static Outcome Live(StreamCapture capture, CacheStatus status, bool stored, bool collapsedForOrigin) => new(capture, null, status, stored, collapsedForOrigin, null);
 
         public static Outcome Stored(CacheEntry entry, CacheStatus status, bool collapsedForOrigin) => new(null, entry, status, false, collapsedForOrigin, null);
 
@@ -542,7 +591,7 @@ internal sealed class Flight
                 // Joiners did not call the upstream: nginx's lock waiters report HIT. Uncached flights stay what they are.
                 var joinerStatus = OriginStatus is CacheStatus.Bypass or CacheStatus.Miss && !StoredOrStoring ? OriginStatus : CacheStatus.Hit;
                 return origin
-                    ? new CacheResponse(OriginStatus, Capture.Attach(), collapsed: false, StoredOrStoring)
+                    ? new CacheResponse(OriginStatus, Capture.Attach(), collapsed: CollapsedForOrigin, StoredOrStoring)
                     : new CacheResponse(joinerStatus, Capture.Attach(), collapsed: true, StoredOrStoring);
             }
 

@@ -22,6 +22,9 @@ internal enum CacheEventKind : byte
     /// <summary>A namespace's version was bumped: all its entries are gone.</summary>
     NamespaceBumped = 4,
 
+    /// <summary>A lease holder began streaming a response that followers on other nodes can read live.</summary>
+    StreamStarted = 6,
+
     /// <summary>This node reconnected to the shared store and may have missed events: drop what was learned from them. Never sent between nodes.</summary>
     Reset = 5,
 }

@@ -19,6 +19,9 @@ internal interface ICacheStore
     /// <summary>Completes once this node hears other nodes' events; waiters await it before they wait.</summary>
     Task Listening { get; }
 
+    /// <summary>Streams in flight shared with other nodes; null for a store of one process.</summary>
+    ILiveStreams? Live { get; }
+
     /// <summary>Reads an entry. Foreign or corrupt bytes come back as a miss with a reason.</summary>
     ValueTask<StoreRead> GetAsync(CacheKey key, CancellationToken cancellationToken);
 

@@ -36,6 +36,9 @@ internal sealed class MemoryCacheStore : ICacheStore
 
     public Task Listening => Task.CompletedTask;
 
+    /// <summary>One process: flights share streams in memory.</summary>
+    public ILiveStreams? Live => null;
+
     /// <summary>Entries held now.</summary>
     public int Count => _entries.Count;
 

@@ -33,6 +33,7 @@ internal sealed class RedisCacheStore : ICacheStore
         _channel = RedisKeys.Events;
         _channelName = _channel.ToString();
         _listening = new Lazy<Task>(SubscribeAsync, LazyThreadSafetyMode.ExecutionAndPublication);
+        Live = new RedisLiveStreams(redis, timeProvider, GetAsync, _channel, hash => EntryMessage(CacheEventKind.StreamStarted, hash));
 
         // While disconnected, other nodes' events were lost: whoever keeps copies must drop them.
         _redis.ConnectionRestored += (_, _) => Events.Publish(new CacheEvent(CacheEventKind.Reset, default, null, FromThisNode: true));
@@ -44,6 +45,8 @@ internal sealed class RedisCacheStore : ICacheStore
 
     /// <summary>Completes once this node hears other nodes' events; waiters await it before they wait.</summary>
     public Task Listening => _listening.Value;
+
+    public ILiveStreams? Live { get; }
 
     private IDatabase Database => _redis.GetDatabase();
 
@@ -199,7 +202,7 @@ internal sealed class RedisCacheStore : ICacheStore
         var body = message.AsSpan(1 + NodeIdLength);
         switch (kind)
         {
-            case CacheEventKind.Committed or CacheEventKind.Released or CacheEventKind.Changed when body.Length == 16:
+            case CacheEventKind.Committed or CacheEventKind.Released or CacheEventKind.Changed or CacheEventKind.StreamStarted when body.Length == 16:
                 cacheEvent = new CacheEvent(kind, BinaryPrimitives.ReadUInt128LittleEndian(body), null, fromThisNode);
                 return true;
             case CacheEventKind.NamespaceBumped when body.Length is > 0 and <= CacheKey.MaxNamespaceLength:

@@ -32,6 +32,8 @@ internal sealed class TieredCacheStore : ICacheStore
 
     public Task Listening => _shared.Listening;
 
+    public ILiveStreams? Live => _shared.Live;
+
     /// <summary>The L1 (for tests).</summary>
     internal MemoryCacheStore Local => _local;
 

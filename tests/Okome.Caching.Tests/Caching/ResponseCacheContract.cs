@@ -132,6 +132,66 @@ public abstract class ResponseCacheContract
     }
 
     [Fact]
+    public async Task GetOrCreateAsync_JoinerOnAnotherNodeMidStream_GetsEarlierChunksThenTheRestLive()
+    {
+        var leaderNode = await CacheAsync(0);
+        var joinerNode = await CacheAsync(1);
+        var upstream = new FakeUpstream();
+        var chunks = Channel.CreateUnbounded<string>();
+        var request = new CacheRequest(TestEntries.NewKey());
+
+        var leader = await leaderNode.GetOrCreateAsync(request, upstream.Streaming(chunks), default);
+        var leaderChunks = new List<string>();
+        var leaderReading = ReadChunksAsync(leader, leaderChunks);
+        await chunks.Writer.WriteAsync("data: a\n\n");
+        await chunks.Writer.WriteAsync("data: b\n\n");
+        await WaitUntilAsync(() => leaderChunks.Count == 2);
+
+        var joiner = await joinerNode.GetOrCreateAsync(request, upstream.Streaming(Channel.CreateUnbounded<string>()), default);
+        var joinerChunks = new List<string>();
+        var joinerReading = ReadChunksAsync(joiner, joinerChunks);
+        await WaitUntilAsync(() => joinerChunks.Count == 2);
+        var beforeTheEnd = joinerChunks.Count;
+        await chunks.Writer.WriteAsync("data: c\n\n");
+        chunks.Writer.Complete();
+        await Task.WhenAll(leaderReading, joinerReading);
+
+        beforeTheEnd.Should().Be(2, "the joiner reads the chunks produced so far while the leader's upstream is still open");
+        upstream.Calls.Should().Be(1);
+        joiner.Status.Should().Be(CacheStatus.Hit);
+        joiner.Collapsed.Should().BeTrue();
+        joinerChunks.Should().Equal("data: a\n\n", "data: b\n\n", "data: c\n\n");
+    }
+
+    [Fact]
+    public async Task GetOrCreateAsync_LeaderOnAnotherNodeCutOff_TheJoinerFailsAndNothingIsStored()
+    {
+        var leaderNode = await CacheAsync(0);
+        var joinerNode = await CacheAsync(1);
+        var upstream = new FakeUpstream();
+        var chunks = Channel.CreateUnbounded<string>();
+        var request = new CacheRequest(TestEntries.NewKey());
+
+        var leader = await leaderNode.GetOrCreateAsync(request, upstream.Streaming(chunks), default);
+        var leaderChunks = new List<string>();
+        var leaderReading = ReadChunksAsync(leader, leaderChunks);
+        await chunks.Writer.WriteAsync("data: partial\n\n");
+        await WaitUntilAsync(() => leaderChunks.Count == 1);
+        var joiner = await joinerNode.GetOrCreateAsync(request, upstream.Streaming(Channel.CreateUnbounded<string>()), default);
+        var joinerChunks = new List<string>();
+        var joinerReading = ReadChunksAsync(joiner, joinerChunks);
+        await WaitUntilAsync(() => joinerChunks.Count == 1);
+        chunks.Writer.Complete(new IOException("connection reset"));
+
+        await leaderReading.Invoking(t => t).Should().ThrowAsync<UpstreamStreamException>();
+        await joinerReading.Invoking(t => t).Should().ThrowAsync<UpstreamStreamException>();
+        var next = await joinerNode.GetOrCreateAsync(request, FakeUpstream.Fixed("complete", upstream), default);
+        next.Status.Should().Be(CacheStatus.Miss, "a cut-off stream leaves no entry behind on any node");
+        (await BodyAsync(next)).Should().Be("complete");
+        upstream.Calls.Should().Be(2);
+    }
+
+    [Fact]
     public async Task GetOrCreateAsync_OneCallerCancels_TheSharedCallGoesOnForTheOthers()
     {
         var cache = await CacheAsync();
@@ -365,7 +425,6 @@ public abstract class ResponseCacheContract
         }
     }
 
-    /// <summary>Waits for a condition another task makes true; bounded, so a broken test fails instead of hanging.</summary>
     [Fact]
     public async Task PeekAsync_NoEntry_SaysFetchWithoutCallingTheUpstream()
     {
@@ -451,6 +510,7 @@ public abstract class ResponseCacheContract
         (await peek.Should().ThrowAsync<ArgumentException>()).Which.ParamName.Should().Be("request");
     }
 
+    /// <summary>Waits for a condition another task makes true; bounded, so a broken test fails instead of hanging.</summary>
     internal static async Task WaitUntilAsync(Func<bool> condition)
     {
         for (var i = 0; i < 2000 && !condition(); i++)

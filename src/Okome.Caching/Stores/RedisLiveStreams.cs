@@ -1,0 +1,284 @@
+using System.Buffers.Binary;
+using System.Text;
+using Okome.Caching.Keys;
+using Okome.Caching.Streaming;
+using StackExchange.Redis;
+
+namespace Okome.Caching.Stores;
+
+/// <summary>
+/// Live streams on Redis. The holder appends each record to a Redis stream under <c>okome:{hash}:s</c> (same hash tag as
+/// the entry and the lease) and pings the key's notification channel; a follower reads the records after the last one it
+/// saw whenever it is pinged (and once a second in case a ping was lost). Records: <c>h</c> head, <c>c</c> chunk,
+/// <c>e</c> end, <c>f</c> failure. StackExchange.Redis cannot block on <c>XREAD</c> on a shared connection, hence the pings.
+/// </summary>
+internal sealed class RedisLiveStreams : ILiveStreams
+{
+    private const int MaxHeadBytes = 64 * 1024;
+    private static readonly RedisValue KindField = "k";
+    private static readonly RedisValue ValueField = "v";
+    private static readonly RedisValue Ping = "1";
+
+    private readonly IConnectionMultiplexer _redis;
+    private readonly TimeProvider _time;
+    private readonly Func<CacheKey, CancellationToken, ValueTask<StoreRead>> _readEntry;
+    private readonly RedisChannel _events;
+    private readonly Func<UInt128, byte[]> _startedMessage;
+
+    public RedisLiveStreams(IConnectionMultiplexer redis, TimeProvider timeProvider, Func<CacheKey, CancellationToken, ValueTask<StoreRead>> readEntry, RedisChannel events, Func<UInt128, byte[]> startedMessage)
+    {
+        _redis = redis;
+        _time = timeProvider;
+        _readEntry = readEntry;
+        _events = events;
+        _startedMessage = startedMessage;
+    }
+
+    /// <summary>How long a follower waits for a ping before it looks anyway.</summary>
+    internal static TimeSpan Recheck { get; } = TimeSpan.FromSeconds(1);
+
+    public LiveStreamWriter Begin(CacheKey key, ResponseHead head, TimeSpan timeToLive)
+    {
+        var writer = new Writer(_redis.GetDatabase(), key, timeToLive);
+        writer.Start(EncodeHead(head), _events, _startedMessage(key.Hash));
+        return writer;
+    }
+
+    public async ValueTask<LiveStreamFollower?> TryFollowAsync(CacheKey key, CancellationToken cancellationToken)
+    {
+        var first = await _redis.GetDatabase().StreamRangeAsync(RedisKeys.Stream(key), "-", "+", 1).WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (first.Length == 0 || Kind(first[0]) != 'h' || !TryDecodeHead(first[0][ValueField], out var head))
+        {
+            return null;
+        }
+
+        return new Follower(this, key, head, first[0].Id);
+    }
+
+    private static char Kind(StreamEntry record)
+    {
+        var kind = record[KindField];
+        return kind.IsNull ? '\0' : ((string?)kind) is [var c] ? c : '\0';
+    }
+
+    private static byte[] EncodeHead(ResponseHead head)
+    {
+        using var buffer = new MemoryStream();
+        Span<byte> number = stackalloc byte[4];
+        void Write(ReadOnlySpan<byte> bytes) => buffer.Write(bytes);
+        void WriteInt(int value, Span<byte> scratch)
+        {
+            BinaryPrimitives.WriteInt32LittleEndian(scratch, value);
+            buffer.Write(scratch);
+        }
+
+        WriteInt(head.StatusCode, number);
+        buffer.WriteByte(head.IsStreamed ? (byte)1 : (byte)0);
+        WriteInt(head.Headers.Count, number);
+        foreach (var (name, value) in head.Headers)
+        {
+            var nameBytes = Encoding.UTF8.GetBytes(name);
+            var valueBytes = Encoding.UTF8.GetBytes(value);
+            WriteInt(nameBytes.Length, number);
+            Write(nameBytes);
+            WriteInt(valueBytes.Length, number);
+            Write(valueBytes);
+        }
+
+        return buffer.ToArray();
+    }
+
+    /// <summary>Decodes a head; foreign or truncated bytes are "no stream", never an exception.</summary>
+    internal static bool TryDecodeHead(RedisValue value, out ResponseHead head)
+    {
+        head = null!;
+        if (value.IsNull)
+        {
+            return false;
+        }
+
+        ReadOnlySpan<byte> bytes = (byte[])value!;
+        if (bytes.Length is < 9 or > MaxHeadBytes)
+        {
+            return false;
+        }
+
+        var status = BinaryPrimitives.ReadInt32LittleEndian(bytes);
+        var streamed = bytes[4] == 1;
+        var count = BinaryPrimitives.ReadInt32LittleEndian(bytes[5..]);
+        bytes = bytes[9..];
+        if (status is < 100 or > 999 || count < 0 || count > 1024)
+        {
+            return false;
+        }
+
+        var headers = new KeyValuePair<string, string>[count];
+        for (var i = 0; i < count; i++)
+        {
+            if (!TryReadText(ref bytes, out var name) || !TryReadText(ref bytes, out var text))
+            {
+                return false;
+            }
+
+            headers[i] = new(name, text);
+        }
+
+        head = new ResponseHead(status, headers, streamed);
+        return bytes.IsEmpty;
+    }
+
+    private static bool TryReadText(ref ReadOnlySpan<byte> bytes, out string text)
+    {
+        text = string.Empty;
+        if (bytes.Length < 4)
+        {
+            return false;
+        }
+
+        var length = BinaryPrimitives.ReadInt32LittleEndian(bytes);
+        if (length < 0 || length > bytes.Length - 4)
+        {
+            return false;
+        }
+
+        text = Encoding.UTF8.GetString(bytes.Slice(4, length));
+        bytes = bytes[(4 + length)..];
+        return true;
+    }
+
+    private sealed class Writer(IDatabase database, CacheKey key, TimeSpan timeToLive) : LiveStreamWriter
+    {
+        private readonly RedisKey _stream = RedisKeys.Stream(key);
+        private readonly RedisChannel _notifications = RedisKeys.Notifications(key);
+
+        public void Start(byte[] head, RedisChannel events, byte[] startedMessage)
+        {
+            // Commands on one connection keep their order, so fire-and-forget still delivers head, chunks and end in order.
+            database.KeyDelete(_stream, CommandFlags.FireAndForget);
+            Add('h', head);
+            database.Publish(events, startedMessage, CommandFlags.FireAndForget);
+        }
+
+        public override void Append(ReadOnlySpan<byte> chunk) => Add('c', chunk.ToArray());
+
+        public override void Complete() => End('e');
+
+        public override void Fail() => End('f');
+
+        private void End(char kind)
+        {
+            Add(kind, RedisValue.EmptyString);
+
+            // Followers still reading have a few seconds to finish; then the key goes.
+            database.KeyExpire(_stream, TimeSpan.FromSeconds(10), CommandFlags.FireAndForget);
+        }
+
+        private void Add(char kind, RedisValue value)
+        {
+            try
+            {
+                database.StreamAdd(_stream, [new NameValueEntry(KindField, kind.ToString()), new NameValueEntry(ValueField, value)], flags: CommandFlags.FireAndForget);
+                database.KeyExpire(_stream, timeToLive, CommandFlags.FireAndForget);
+                database.Publish(_notifications, Ping, CommandFlags.FireAndForget);
+            }
+            catch (RedisException)
+            {
+                // Not connected: followers notice the silence and fall back to the stored entry or fail.
+            }
+        }
+    }
+
+    private sealed class Follower(RedisLiveStreams streams, CacheKey key, ResponseHead head, RedisValue headId) : LiveStreamFollower
+    {
+        public override ResponseHead Head => head;
+
+        public override async Task<LiveStreamEnd> PumpAsync(StreamCapture capture, CancellationToken cancellationToken)
+        {
+            var database = streams._redis.GetDatabase();
+            var stream = RedisKeys.Stream(key);
+            var pinged = new SemaphoreSlim(0, int.MaxValue);
+            var subscriber = streams._redis.GetSubscriber();
+            var channel = RedisKeys.Notifications(key);
+            Action<RedisChannel, RedisValue> onPing = (_, _) => pinged.Release();
+            var last = headId;
+            var delivered = 0;
+            try
+            {
+                await subscriber.SubscribeAsync(channel, onPing).WaitAsync(cancellationToken).ConfigureAwait(false);
+                while (true)
+                {
+                    // Exclusive range after the last record seen (Redis 6.2+).
+                    var records = await database.StreamRangeAsync(stream, "(" + last, "+", 512).WaitAsync(cancellationToken).ConfigureAwait(false);
+                    foreach (var record in records)
+                    {
+                        last = record.Id;
+                        switch (Kind(record))
+                        {
+                            case 'c':
+                                capture.Append((byte[])record[ValueField]!);
+                                delivered++;
+                                break;
+                            case 'e':
+                                return LiveStreamEnd.Completed;
+                            default:
+                                // 'f', or a new head: the stream this follower joined is gone.
+                                return LiveStreamEnd.Failed;
+                        }
+                    }
+
+                    if (records.Length > 0)
+                    {
+                        continue;
+                    }
+
+                    if (!await WaitAsync(pinged, cancellationToken).ConfigureAwait(false)
+                        && !await database.KeyExistsAsync(RedisKeys.Lease(key)).WaitAsync(cancellationToken).ConfigureAwait(false))
+                    {
+                        // No ping and no holder: the holder committed and its end record was lost, or it crashed.
+                        return await FinishFromEntryAsync(capture, delivered, cancellationToken).ConfigureAwait(false);
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return LiveStreamEnd.Abandoned;
+            }
+            catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
+            {
+                return LiveStreamEnd.Failed;
+            }
+            finally
+            {
+                try
+                {
+                    await subscriber.UnsubscribeAsync(channel, onPing).ConfigureAwait(false);
+                }
+                catch (RedisException)
+                {
+                    // The handler goes with the connection.
+                }
+
+                pinged.Dispose();
+            }
+        }
+
+        // The semaphore's own timeout, so a wait that timed out leaves no waiter behind to swallow the next ping.
+        private static Task<bool> WaitAsync(SemaphoreSlim pinged, CancellationToken cancellationToken) => pinged.WaitAsync(Recheck, cancellationToken);
+
+        private async Task<LiveStreamEnd> FinishFromEntryAsync(StreamCapture capture, int delivered, CancellationToken cancellationToken)
+        {
+            var read = await streams._readEntry(key, cancellationToken).ConfigureAwait(false);
+            if (read.Entry is not { } entry || entry.Chunks.Count < delivered || entry.StatusCode != head.StatusCode)
+            {
+                return LiveStreamEnd.Failed;
+            }
+
+            for (var i = delivered; i < entry.Chunks.Count; i++)
+            {
+                capture.Append(entry.Chunks[i].Span);
+            }
+
+            return LiveStreamEnd.Completed;
+        }
+    }
+}
