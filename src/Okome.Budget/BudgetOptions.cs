@@ -69,6 +69,19 @@ public sealed class BudgetOptions
     /// <value>5 seconds.</value>
     public TimeSpan DeniedCacheMaxDuration { get; set; } = DefaultDeniedCacheMaxDuration;
 
+    /// <summary>Where the Redis store's scripts take the time from: <c>TIME</c> inside the script, or a measured server-clock offset.</summary>
+    /// <value><see cref="BudgetServerTime.Auto"/>: <c>TIME</c>, switching to a measured offset if the server refuses it in scripts.</value>
+    public BudgetServerTime ServerTime { get; set; } = BudgetServerTime.Auto;
+
+    /// <summary>
+    /// Whether concurrent decisions for one partition of one policy are coalesced into one Redis round trip: while one is
+    /// on its way, the next ones wait and then go together, in arrival order, in one script call that decides each of them
+    /// all or nothing, exactly as separate calls would. Pays only for a hot partition (many concurrent requests for one
+    /// key); see <c>docs/benchmarks.md</c>. Redis store only, and not for policies with a global limit on a Redis Cluster.
+    /// </summary>
+    /// <value><see langword="false"/>.</value>
+    public bool BatchHotPartitions { get; set; }
+
     /// <summary>The failure mode of a policy.</summary>
     internal BudgetFailureMode FailureModeOf(string policyName)
         => PolicyFailureModes.TryGetValue(policyName, out var mode) ? mode : FailureMode;
@@ -86,6 +99,8 @@ public sealed class BudgetOptions
             LocalFallbackShare = LocalFallbackShare,
             ShadowMode = ShadowMode,
             DeniedCacheMaxDuration = DeniedCacheMaxDuration,
+            ServerTime = ServerTime,
+            BatchHotPartitions = BatchHotPartitions,
         };
         foreach (var policy in Policies)
         {

@@ -69,6 +69,11 @@ internal sealed class BudgetOptionsValidator : IValidateOptions<BudgetOptions>
             errors.Add(Format("BudgetOptions.DeniedCacheMaxDuration must be from zero to 1 hour (was {0}).", options.DeniedCacheMaxDuration));
         }
 
+        if (!Enum.IsDefined(options.ServerTime))
+        {
+            errors.Add(Format("BudgetOptions.ServerTime {0} is not a known server time source.", options.ServerTime));
+        }
+
         return errors;
     }
 

@@ -115,7 +115,14 @@ public sealed class BudgetService
         }
 
         copy.UseRedis = true;
-        return new BudgetService(new RedisBudgetStore(redis, copy.KeyPrefix), () => redis.IsConnected, copy, timeProvider, loggerFactory, meterFactory);
+        var store = new RedisBudgetStore(
+            redis,
+            copy.KeyPrefix,
+            copy.ServerTime,
+            copy.BatchHotPartitions,
+            timeProvider,
+            (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Okome.Budget"));
+        return new BudgetService(store, () => redis.IsConnected, copy, timeProvider, loggerFactory, meterFactory);
     }
 
     /// <summary>

@@ -22,6 +22,8 @@ public sealed class BudgetOptionsTests
         options.DeniedCacheMaxDuration.Should().Be(TimeSpan.FromSeconds(5));
         options.Policies.Should().BeEmpty();
         options.PolicyFailureModes.Should().BeEmpty();
+        options.ServerTime.Should().Be(BudgetServerTime.Auto);
+        options.BatchHotPartitions.Should().BeFalse();
         BudgetOptionsValidator.Errors(options).Should().BeEmpty();
     }
 
@@ -40,6 +42,7 @@ public sealed class BudgetOptionsTests
         { "DeniedCacheMaxDuration", o => o.DeniedCacheMaxDuration = TimeSpan.FromSeconds(-1) },
         { "DeniedCacheMaxDuration", o => o.DeniedCacheMaxDuration = TimeSpan.FromHours(2) },
         { "Policies", o => o.Policies.Add(null!) },
+        { "ServerTime", o => o.ServerTime = (BudgetServerTime)42 },
     };
 
     [Theory]

@@ -27,6 +27,24 @@ internal static partial class Log
     /// <summary>Event id of <see cref="LeaseAbortFailed"/>.</summary>
     public const int LeaseAbortFailedId = 7;
 
+    /// <summary>Event id of <see cref="ServerTimeFallback"/>.</summary>
+    public const int ServerTimeFallbackId = 8;
+
+    /// <summary>Event id of <see cref="ServerClockMeasured"/>.</summary>
+    public const int ServerClockMeasuredId = 9;
+
+    /// <summary>Event id of <see cref="LeaseOperationRetried"/>.</summary>
+    public const int LeaseOperationRetriedId = 10;
+
+    [LoggerMessage(EventId = LeaseOperationRetriedId, Level = LogLevel.Debug, Message = "Budget store did not answer {Operation} of a lease of policy {Policy} for partition {PartitionHash} in time (attempt {Attempt}); sending it again (idempotent).")]
+    public static partial void LeaseOperationRetried(ILogger logger, string operation, string policy, string partitionHash, int attempt);
+
+    [LoggerMessage(EventId = ServerTimeFallbackId, Level = LogLevel.Warning, Message = "Budget store: the Redis server refuses TIME inside scripts; scripts now take the time from a measured server-clock offset.")]
+    public static partial void ServerTimeFallback(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = ServerClockMeasuredId, Level = LogLevel.Debug, Message = "Budget store: server clock offset measured as {OffsetMicroseconds} µs (round trip {RoundTripMicroseconds} µs).")]
+    public static partial void ServerClockMeasured(ILogger logger, long offsetMicroseconds, long roundTripMicroseconds);
+
     [LoggerMessage(EventId = StoreFailedId, Level = LogLevel.Warning, Message = "Budget store failed deciding policy {Policy} for partition {PartitionHash}; applying {FailureMode} for {RetryInterval}.")]
     public static partial void StoreFailed(ILogger logger, string policy, string partitionHash, BudgetFailureMode failureMode, TimeSpan retryInterval, Exception? exception);
 

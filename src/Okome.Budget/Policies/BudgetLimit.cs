@@ -17,7 +17,13 @@ public sealed class BudgetLimit
     public const int MaxConcurrency = 1_000_000;
 
     private BudgetLimit(string name, BudgetLimitKind kind, long limit, TimeSpan window, int burst, QuotaWindowKind windowKind)
+        : this(name, kind, limit, window, burst, windowKind, BudgetLimitScope.Partition)
     {
+    }
+
+    private BudgetLimit(string name, BudgetLimitKind kind, long limit, TimeSpan window, int burst, QuotaWindowKind windowKind, BudgetLimitScope scope)
+    {
+        Scope = scope;
         Name = name;
         Kind = kind;
         Limit = limit;
@@ -45,6 +51,12 @@ public sealed class BudgetLimit
 
     /// <summary>For a quota, how its window moves; <see cref="QuotaWindowKind.Calendar"/> for other kinds.</summary>
     public QuotaWindowKind WindowKind { get; }
+
+    /// <summary>Whether the limit counts per partition (the default) or over all partitions together (<see cref="AsGlobal"/>).</summary>
+    public BudgetLimitScope Scope { get; }
+
+    /// <summary>Whether <see cref="Scope"/> is <see cref="BudgetLimitScope.Global"/>.</summary>
+    internal bool IsGlobal => Scope == BudgetLimitScope.Global;
 
     /// <summary>The window in microseconds.</summary>
     internal long WindowMicroseconds { get; }
@@ -127,8 +139,21 @@ public sealed class BudgetLimit
         return new BudgetLimit(name, BudgetLimitKind.Concurrency, maxConcurrent, TimeSpan.Zero, maxConcurrent, QuotaWindowKind.Calendar);
     }
 
+    /// <summary>
+    /// This limit shared by all partitions: one budget for every tenant or API key together (for example the total GPU
+    /// concurrency), checked with the partition's own limits in the same decision, all or nothing. Policies that have a
+    /// global limit of the same name share its state, so give them the same definition. On a single Redis node (and in
+    /// memory) the decision stays one atomic step; on a Redis Cluster it takes two (see <c>docs/budget.md</c>).
+    /// </summary>
+    /// <returns>A global copy of this limit (this instance when it is global already).</returns>
+    public BudgetLimit AsGlobal()
+        => IsGlobal ? this : new BudgetLimit(Name, Kind, Limit, Window, Burst, WindowKind, BudgetLimitScope.Global);
+
+    /// <summary>The same limit with the scope of <paramref name="like"/> (the local fallback scales limits and keeps their scope).</summary>
+    internal BudgetLimit WithScopeOf(BudgetLimit like) => like.IsGlobal ? AsGlobal() : this;
+
     /// <inheritdoc />
-    public override string ToString() => Kind switch
+    public override string ToString() => (IsGlobal ? "global " : string.Empty) + Kind switch
     {
         BudgetLimitKind.Rate => $"{Name}: rate {Limit}/{Window} burst {Burst}",
         BudgetLimitKind.Quota => $"{Name}: quota {Limit}/{Window} {WindowKind}",

@@ -61,6 +61,16 @@ public sealed class BudgetPolicy
             HasLeasedLimits |= limit.Kind is BudgetLimitKind.Quota or BudgetLimitKind.Concurrency;
         }
 
+        var global = new List<int>();
+        var local = new List<int>();
+        for (var i = 0; i < _limits.Length; i++)
+        {
+            (_limits[i].IsGlobal ? global : local).Add(i);
+        }
+
+        GlobalLimitIndexes = [.. global];
+        PartitionLimitIndexes = [.. local];
+
         Name = name;
         LeaseDuration = leaseDuration;
     }
@@ -76,6 +86,15 @@ public sealed class BudgetPolicy
 
     /// <summary>Whether a granted request gets a lease (the policy has a quota, whose reservation can be settled, or a concurrency cap).</summary>
     internal bool HasLeasedLimits { get; }
+
+    /// <summary>Whether a limit is shared by all partitions (<see cref="BudgetLimit.AsGlobal"/>).</summary>
+    internal bool HasGlobalLimits => GlobalLimitIndexes.Length != 0;
+
+    /// <summary>The indexes, in policy order, of the global limits.</summary>
+    internal int[] GlobalLimitIndexes { get; }
+
+    /// <summary>The indexes, in policy order, of the per-partition limits.</summary>
+    internal int[] PartitionLimitIndexes { get; }
 
     /// <summary>The lease duration in microseconds.</summary>
     internal long LeaseMicroseconds => LeaseDuration.Ticks / TimeSpan.TicksPerMicrosecond;

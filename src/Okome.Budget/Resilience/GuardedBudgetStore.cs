@@ -4,6 +4,7 @@ using Okome.Budget.Decisions;
 using Okome.Budget.Diagnostics;
 using Okome.Budget.Policies;
 using Okome.Budget.Stores;
+using StackExchange.Redis;
 
 namespace Okome.Budget.Resilience;
 
@@ -107,6 +108,9 @@ internal sealed class GuardedBudgetStore : IBudgetStore
     /// <summary>The aborts of unanswered acquires waiting for the store; for tests and diagnostics.</summary>
     internal PendingAborts PendingAborts => _aborts;
 
+    /// <summary>How many times a settle or release is sent when the store does not answer within <see cref="BudgetOptions.StoreTimeout"/>.</summary>
+    public const int LeaseOperationAttempts = 3;
+
     /// <inheritdoc />
     public async ValueTask<BudgetSettleResult> SettleAsync(BudgetPolicy policy, PartitionId partition, string leaseId, long actualCost, CancellationToken cancellationToken)
     {
@@ -119,7 +123,11 @@ internal sealed class GuardedBudgetStore : IBudgetStore
         {
             try
             {
-                result = await CallAsync(_primary.SettleAsync(policy, partition, leaseId, actualCost, cancellationToken), "settle", cancellationToken).ConfigureAwait(false);
+                result = await RetriedAsync(
+                    static (store, args, token) => store._primary.SettleAsync(args.policy, args.partition, args.leaseId, args.actualCost, token),
+                    (policy, partition, leaseId, actualCost),
+                    "settle",
+                    cancellationToken).ConfigureAwait(false);
             }
 #pragma warning disable CA1031 // Settling on a down store must not fail the request: the lease expires and its reservation stays charged.
             catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
@@ -148,7 +156,11 @@ internal sealed class GuardedBudgetStore : IBudgetStore
 
         try
         {
-            return await CallAsync(_primary.ReleaseAsync(policy, partition, leaseId, cancellationToken), "release", cancellationToken).ConfigureAwait(false);
+            return await RetriedAsync(
+                static (store, args, token) => store._primary.ReleaseAsync(args.policy, args.partition, args.leaseId, token),
+                (policy, partition, leaseId, 0L),
+                "release",
+                cancellationToken).ConfigureAwait(false);
         }
 #pragma warning disable CA1031 // Releasing on a down store must not fail: the lease expires by itself.
         catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
@@ -156,6 +168,32 @@ internal sealed class GuardedBudgetStore : IBudgetStore
         {
             Log.LeaseOperationFailed(_logger, "release", policy.Name, partition.Hash, exception);
             return BudgetSettleResult.NotFound;
+        }
+    }
+
+    /// <summary>
+    /// Sends a settle or release, and again (up to <see cref="LeaseOperationAttempts"/> in all) when the store did not answer
+    /// within the timeout while the connection is up. Both are idempotent, so a retry never charges twice; a retry that finds
+    /// the lease already settled reports <see cref="BudgetSettleResult.Settled"/>: the attempt that timed out did it.
+    /// </summary>
+    private async ValueTask<BudgetSettleResult> RetriedAsync(
+        Func<GuardedBudgetStore, (BudgetPolicy policy, PartitionId partition, string leaseId, long actualCost), CancellationToken, ValueTask<BudgetSettleResult>> operation,
+        (BudgetPolicy policy, PartitionId partition, string leaseId, long actualCost) args,
+        string name,
+        CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                var result = await CallAsync(operation(this, args, cancellationToken), name, cancellationToken).ConfigureAwait(false);
+                return attempt > 1 && result == BudgetSettleResult.AlreadySettled ? BudgetSettleResult.Settled : result;
+            }
+            catch (Exception exception) when (attempt < LeaseOperationAttempts && !cancellationToken.IsCancellationRequested
+                && exception is TimeoutException or RedisTimeoutException && _isConnected())
+            {
+                Log.LeaseOperationRetried(_logger, name, args.policy.Name, args.partition.Hash, attempt);
+            }
         }
     }
 
@@ -177,12 +215,12 @@ internal sealed class GuardedBudgetStore : IBudgetStore
             var limit = policy.LimitSpan[i];
             try
             {
-                limits[i] = limit.Kind switch
+                limits[i] = (limit.Kind switch
                 {
                     BudgetLimitKind.Rate => BudgetLimit.Rate(limit.Name, Part(limit.Limit, share), limit.Window, Part(limit.Burst, share)),
                     BudgetLimitKind.Quota => BudgetLimit.Quota(limit.Name, Part(limit.Limit, share), limit.Window, limit.WindowKind),
                     _ => BudgetLimit.Concurrency(limit.Name, Part(limit.Limit, share)),
-                };
+                }).WithScopeOf(limit);
             }
             catch (ArgumentException)
             {

@@ -13,7 +13,18 @@ internal sealed class InMemoryBudgetStore : IBudgetStore
 {
     private readonly ConcurrentDictionary<string, PartitionState> _partitions = new(StringComparer.Ordinal);
     private readonly TimeProvider _timeProvider;
+
+    // Global limits (shared by every partition, by limit name) live here and are guarded by _globalGate. Every partition
+    // of a policy with a global limit takes that one lock instead of its own, so a decision checks its partition's limits
+    // and the global ones in one atomic step (as one script does in Redis). Policies without global limits keep one lock per partition.
+    private readonly object _globalGate = new();
+    private readonly Dictionary<string, LimitState> _globals = new(StringComparer.Ordinal);
     private long _purgeVisits;
+    private int _sweepAt = MinSweepAt;
+    private int _sweeping;
+
+    /// <summary>The partition count below which idle partitions are never swept.</summary>
+    internal const int MinSweepAt = 1024;
 
     public InMemoryBudgetStore(TimeProvider timeProvider)
     {
@@ -35,12 +46,12 @@ internal sealed class InMemoryBudgetStore : IBudgetStore
     private ValueTask<BudgetDecision> AcquireCore(BudgetPolicy policy, PartitionId partition, long cost, string? requestedLeaseId)
     {
         var limits = policy.LimitSpan;
-        var state = GetState(policy, partition);
+        var state = Enter(policy, partition);
         Span<bool> denied = stackalloc bool[limits.Length];
         Span<long> numbers = stackalloc long[limits.Length * 3];
         string? leaseId = null;
         bool allowed = true;
-        lock (state)
+        try
         {
             var now = Now();
             state.PurgeLeases(now);
@@ -53,7 +64,7 @@ internal sealed class InMemoryBudgetStore : IBudgetStore
             for (var i = 0; i < limits.Length; i++)
             {
                 var limit = limits[i];
-                var ls = state.Limit(limit.Name);
+                var ls = state.Limit(limit);
                 bool ok;
                 long remaining, retry, reset;
                 long a, b;
@@ -165,14 +176,16 @@ internal sealed class InMemoryBudgetStore : IBudgetStore
                 for (var i = 0; i < limits.Length; i++)
                 {
                     var limit = limits[i];
-                    var ls = state.Limit(limit.Name);
+                    var ls = state.Limit(limit);
                     switch (limit.Kind)
                     {
                         case BudgetLimitKind.Rate:
                             ls.Tat = ls.PendingTat;
+                            ls.ExpiresAt = ls.Tat;
                             break;
                         case BudgetLimitKind.Quota:
                             (ls.Window, ls.Used, ls.Previous) = (ls.PendingWindow, ls.PendingUsed + cost, ls.PendingPrevious);
+                            ls.ExpiresAt = QuotaExpiry(limit, ls.Window);
                             if (windows is not null)
                             {
                                 windows[i] = ls.PendingWindow;
@@ -181,6 +194,7 @@ internal sealed class InMemoryBudgetStore : IBudgetStore
                             break;
                         default:
                             ls.Slots[leaseId!] = now + policy.LeaseMicroseconds;
+                            ls.ExpiresAt = Math.Max(ls.ExpiresAt, now + policy.LeaseMicroseconds);
                             break;
                     }
                 }
@@ -191,6 +205,10 @@ internal sealed class InMemoryBudgetStore : IBudgetStore
                 }
             }
         }
+        finally
+        {
+            Monitor.Exit(state.Gate);
+        }
 
         return ValueTask.FromResult(DecisionFactory.Create(policy, allowed, denied, numbers, leaseId, cost));
     }
@@ -198,8 +216,8 @@ internal sealed class InMemoryBudgetStore : IBudgetStore
     /// <inheritdoc />
     public ValueTask<BudgetSettleResult> SettleAsync(BudgetPolicy policy, PartitionId partition, string leaseId, long actualCost, CancellationToken cancellationToken)
     {
-        var state = GetState(policy, partition);
-        lock (state)
+        var state = Enter(policy, partition);
+        try
         {
             var now = Now();
             if (!state.Leases.TryGetValue(leaseId, out var lease) || lease.ExpiresAt <= now || lease.Aborted)
@@ -217,7 +235,7 @@ internal sealed class InMemoryBudgetStore : IBudgetStore
             for (var i = 0; i < limits.Length; i++)
             {
                 var limit = limits[i];
-                var ls = state.Limit(limit.Name);
+                var ls = state.Limit(limit);
                 if (limit.Kind == BudgetLimitKind.Concurrency)
                 {
                     ls.Slots.Remove(leaseId);
@@ -235,11 +253,13 @@ internal sealed class InMemoryBudgetStore : IBudgetStore
                     {
                         var (cur, prev) = Rolled(ls, id);
                         (ls.Window, ls.Used, ls.Previous) = (id, cur + delta, prev);
+                        ls.ExpiresAt = QuotaExpiry(limit, id);
                     }
                     else
                     {
                         var used = ls.Window == id ? ls.Used : 0;
                         (ls.Window, ls.Used, ls.Previous) = (id, used + delta, 0);
+                        ls.ExpiresAt = QuotaExpiry(limit, id);
                     }
                 }
             }
@@ -248,13 +268,17 @@ internal sealed class InMemoryBudgetStore : IBudgetStore
             state.Touch(leaseId, lease, now + policy.LeaseMicroseconds);
             return ValueTask.FromResult(BudgetSettleResult.Settled);
         }
+        finally
+        {
+            Monitor.Exit(state.Gate);
+        }
     }
 
     /// <inheritdoc />
     public ValueTask<BudgetSettleResult> ReleaseAsync(BudgetPolicy policy, PartitionId partition, string leaseId, CancellationToken cancellationToken)
     {
-        var state = GetState(policy, partition);
-        lock (state)
+        var state = Enter(policy, partition);
+        try
         {
             var now = Now();
             if (!state.Leases.TryGetValue(leaseId, out var lease) || lease.ExpiresAt <= now || lease.Aborted)
@@ -271,7 +295,7 @@ internal sealed class InMemoryBudgetStore : IBudgetStore
             {
                 if (limit.Kind == BudgetLimitKind.Concurrency)
                 {
-                    state.Limit(limit.Name).Slots.Remove(leaseId);
+                    state.Limit(limit).Slots.Remove(leaseId);
                 }
             }
 
@@ -279,13 +303,17 @@ internal sealed class InMemoryBudgetStore : IBudgetStore
             state.Touch(leaseId, lease, now + policy.LeaseMicroseconds);
             return ValueTask.FromResult(BudgetSettleResult.Settled);
         }
+        finally
+        {
+            Monitor.Exit(state.Gate);
+        }
     }
 
     /// <inheritdoc />
     public ValueTask<bool> RenewAsync(BudgetPolicy policy, PartitionId partition, string leaseId, CancellationToken cancellationToken)
     {
-        var state = GetState(policy, partition);
-        lock (state)
+        var state = Enter(policy, partition);
+        try
         {
             var now = Now();
             if (!state.Leases.TryGetValue(leaseId, out var lease) || lease.ExpiresAt <= now || lease.Settled || lease.Aborted)
@@ -296,7 +324,7 @@ internal sealed class InMemoryBudgetStore : IBudgetStore
             foreach (var limit in policy.LimitSpan)
             {
                 if (limit.Kind == BudgetLimitKind.Concurrency
-                    && (!state.Limit(limit.Name).Slots.TryGetValue(leaseId, out var expiry) || expiry <= now))
+                    && (!state.Limit(limit).Slots.TryGetValue(leaseId, out var expiry) || expiry <= now))
                 {
                     return ValueTask.FromResult(false);
                 }
@@ -307,20 +335,26 @@ internal sealed class InMemoryBudgetStore : IBudgetStore
             {
                 if (limit.Kind == BudgetLimitKind.Concurrency)
                 {
-                    state.Limit(limit.Name).Slots[leaseId] = until;
+                    var slots = state.Limit(limit);
+                    slots.Slots[leaseId] = until;
+                    slots.ExpiresAt = Math.Max(slots.ExpiresAt, until);
                 }
             }
 
             state.Touch(leaseId, lease, until);
             return ValueTask.FromResult(true);
         }
+        finally
+        {
+            Monitor.Exit(state.Gate);
+        }
     }
 
     /// <inheritdoc />
     public ValueTask<LeaseAbortResult> AbortAsync(BudgetPolicy policy, PartitionId partition, string leaseId, CancellationToken cancellationToken)
     {
-        var state = GetState(policy, partition);
-        lock (state)
+        var state = Enter(policy, partition);
+        try
         {
             var now = Now();
             state.PurgeLeases(now);
@@ -342,7 +376,7 @@ internal sealed class InMemoryBudgetStore : IBudgetStore
                 for (var i = 0; i < limits.Length; i++)
                 {
                     var limit = limits[i];
-                    var ls = state.Limit(limit.Name);
+                    var ls = state.Limit(limit);
                     switch (limit.Kind)
                     {
                         case BudgetLimitKind.Concurrency:
@@ -350,6 +384,7 @@ internal sealed class InMemoryBudgetStore : IBudgetStore
                             break;
                         case BudgetLimitKind.Rate:
                             ls.Tat -= limit.EmissionIntervalMicroseconds;
+                            ls.ExpiresAt = ls.Tat;
                             break;
                         case BudgetLimitKind.Quota when lease.Reserved > 0:
                             Refund(ls, lease, i, limit.WindowKind == QuotaWindowKind.Rolling, -lease.Reserved);
@@ -364,6 +399,10 @@ internal sealed class InMemoryBudgetStore : IBudgetStore
 
             state.Put(leaseId, new LeaseRecord(0, null, now + policy.LeaseMicroseconds) { Aborted = true });
             return ValueTask.FromResult(outcome);
+        }
+        finally
+        {
+            Monitor.Exit(state.Gate);
         }
     }
 
@@ -400,16 +439,130 @@ internal sealed class InMemoryBudgetStore : IBudgetStore
         return ls.Window == id - 1 ? (0, ls.Used) : (0, 0);
     }
 
+    /// <summary>When a quota's state expires in Redis: the end of its window (calendar), or of the next one (rolling, which still counts it).</summary>
+    private static long QuotaExpiry(BudgetLimit limit, long windowId)
+        => (windowId + (limit.WindowKind == QuotaWindowKind.Rolling ? 2 : 1)) * limit.WindowMicroseconds;
+
     private static long FloorDiv(long numerator, long denominator) => (long)Math.Floor((double)numerator / denominator);
 
     private long Now() => (_timeProvider.GetUtcNow().UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / TimeSpan.TicksPerMicrosecond;
 
-    private PartitionState GetState(BudgetPolicy policy, PartitionId partition)
-        => _partitions.GetOrAdd(string.Concat(policy.Name, ":", partition.Hash), static (_, store) => new PartitionState(store), this);
+    /// <summary>Partitions held now; for tests.</summary>
+    internal int PartitionCount => _partitions.Count;
 
-    private sealed class PartitionState(InMemoryBudgetStore store)
+    /// <summary>
+    /// Takes the partition's lock (its own, or the global one) and returns its state. A state swept away as idle between the
+    /// lookup and the lock is marked removed; then the lookup is repeated, so no update ever lands in a dropped state.
+    /// </summary>
+    private PartitionState Enter(BudgetPolicy policy, PartitionId partition)
     {
+        while (true)
+        {
+            var state = GetState(policy, partition);
+            Monitor.Enter(state.Gate);
+            if (!state.Removed)
+            {
+                return state;
+            }
+
+            Monitor.Exit(state.Gate);
+        }
+    }
+
+    /// <summary>
+    /// Drops idle partitions once the map has doubled since the last sweep (amortised O(1) per new partition). A partition
+    /// is idle when it holds no lease record and every limit state has expired — exactly when Redis would have expired all
+    /// its keys — so dropping it changes no decision. Partitions whose lock is busy are skipped.
+    /// </summary>
+    private void SweepIfDue()
+    {
+        if (_partitions.Count < Volatile.Read(ref _sweepAt) || Interlocked.Exchange(ref _sweeping, 1) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            var now = Now();
+            foreach (var pair in _partitions)
+            {
+                var state = pair.Value;
+                if (!Monitor.TryEnter(state.Gate))
+                {
+                    continue;
+                }
+
+                try
+                {
+                    if (state.IsIdle(now))
+                    {
+                        state.Removed = true;
+                        _partitions.TryRemove(pair);
+                    }
+                }
+                finally
+                {
+                    Monitor.Exit(state.Gate);
+                }
+            }
+
+            Volatile.Write(ref _sweepAt, Math.Max(MinSweepAt, 2 * _partitions.Count));
+        }
+        finally
+        {
+            Volatile.Write(ref _sweeping, 0);
+        }
+    }
+
+    private PartitionState GetState(BudgetPolicy policy, PartitionId partition)
+    {
+        var key = string.Concat(policy.Name, ":", partition.Hash);
+        if (_partitions.TryGetValue(key, out var state))
+        {
+            return state;
+        }
+
+        SweepIfDue();
+        return _partitions.GetOrAdd(key, static (_, args) => new PartitionState(args.Store, args.Global), (Store: this, Global: policy.HasGlobalLimits));
+    }
+
+    private sealed class PartitionState
+    {
+        private readonly InMemoryBudgetStore _store;
         private readonly Dictionary<string, LimitState> _limits = new(StringComparer.Ordinal);
+
+        public PartitionState(InMemoryBudgetStore store, bool hasGlobalLimits)
+        {
+            _store = store;
+            Gate = hasGlobalLimits ? store._globalGate : this;
+        }
+
+        /// <summary>Set, under <see cref="Gate"/>, when the sweep dropped this state from the map; operations then look it up again.</summary>
+        public bool Removed { get; set; }
+
+        /// <summary>Whether nothing here can matter any more: no lease record, and every own limit state expired.</summary>
+        public bool IsIdle(long now)
+        {
+            PurgeLeases(now);
+            if (Leases.Count != 0)
+            {
+                return false;
+            }
+
+            foreach (var limit in _limits.Values)
+            {
+                limit.PurgeSlots(now);
+                if (limit.ExpiresAt > now || limit.Slots.Count != 0)
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+
+        /// <summary>The lock of every operation on this partition: its own, or the store's global lock when its policy has a global limit.</summary>
+        public object Gate { get; }
 
         // Lease ids by expiry, earliest first. Every write of an expiry pushes an entry; an entry whose record has since
         // been given a later expiry (settled, renewed) is stale and skipped when popped. Each entry is pushed and popped
@@ -418,12 +571,14 @@ internal sealed class InMemoryBudgetStore : IBudgetStore
 
         public Dictionary<string, LeaseRecord> Leases { get; } = new(StringComparer.Ordinal);
 
-        public LimitState Limit(string name)
+        /// <summary>The state of a limit: this partition's, or the store-wide one of a global limit (taken under <see cref="Gate"/>).</summary>
+        public LimitState Limit(BudgetLimit limit)
         {
-            if (!_limits.TryGetValue(name, out var state))
+            var states = limit.IsGlobal ? _store._globals : _limits;
+            if (!states.TryGetValue(limit.Name, out var state))
             {
                 state = new LimitState();
-                _limits[name] = state;
+                states[limit.Name] = state;
             }
 
             return state;
@@ -462,13 +617,16 @@ internal sealed class InMemoryBudgetStore : IBudgetStore
 
             if (visits != 0)
             {
-                Interlocked.Add(ref store._purgeVisits, visits);
+                Interlocked.Add(ref _store._purgeVisits, visits);
             }
         }
     }
 
     private sealed class LimitState
     {
+        /// <summary>When this state would have expired in Redis (the key's PEXPIRE), µs; after it the state equals no state.</summary>
+        public long ExpiresAt { get; set; }
+
         public long Tat { get; set; }
 
         public long PendingTat { get; set; }

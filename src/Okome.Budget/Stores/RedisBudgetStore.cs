@@ -1,4 +1,7 @@
 using System.Globalization;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Okome.Budget.Batching;
 using Okome.Budget.Decisions;
 using Okome.Budget.Policies;
 using StackExchange.Redis;
@@ -8,18 +11,90 @@ namespace Okome.Budget.Stores;
 /// <summary>
 /// Budget state in Redis: one Lua script per operation, one round trip per call, Redis server time. See <c>readme.md</c>
 /// beside this file for the invariants. The multiplexer belongs to the caller and is never disposed here.
+/// A policy with a global limit is one script on a single node; on a Redis Cluster, where the global keys are in another
+/// slot, it is two (partition part first, then global part, the partition part compensated when the global part denies).
 /// </summary>
 internal sealed class RedisBudgetStore : IBudgetStore
 {
     private readonly IConnectionMultiplexer _redis;
     private readonly string _prefix;
+    private readonly RedisServerClock _clock;
+    private readonly AcquireBatcher? _batcher;
+    private readonly bool? _clusterOverride;
+    private int _cluster; // 0 unknown, 1 single node, 2 cluster
+    private long _scriptCalls;
 
     public RedisBudgetStore(IConnectionMultiplexer redis, string keyPrefix)
+        : this(redis, keyPrefix, BudgetServerTime.Auto, batchHotPartitions: false, TimeProvider.System, NullLogger.Instance)
+    {
+    }
+
+    public RedisBudgetStore(IConnectionMultiplexer redis, string keyPrefix, BudgetServerTime serverTime, bool batchHotPartitions, TimeProvider timeProvider, ILogger logger)
+        : this(redis, keyPrefix, serverTime, batchHotPartitions, timeProvider, logger, clusterOverride: null)
+    {
+    }
+
+    /// <summary>A store whose cluster (split) mode is forced on or off by <paramref name="clusterOverride"/> (null: ask the multiplexer); for tests.</summary>
+    internal RedisBudgetStore(IConnectionMultiplexer redis, string keyPrefix, BudgetServerTime serverTime, bool batchHotPartitions, TimeProvider timeProvider, ILogger logger, bool? clusterOverride)
     {
         ArgumentNullException.ThrowIfNull(redis);
         ArgumentException.ThrowIfNullOrEmpty(keyPrefix);
         _redis = redis;
         _prefix = keyPrefix;
+        _clock = new RedisServerClock(redis, serverTime, timeProvider, logger);
+        _batcher = batchHotPartitions ? new AcquireBatcher(SendBatchAsync) : null;
+        _clusterOverride = clusterOverride;
+    }
+
+    /// <summary>Script calls sent (round trips); for tests.</summary>
+    public long ScriptCalls => Interlocked.Read(ref _scriptCalls);
+
+    /// <summary>The server clock (script <c>TIME</c> or measured offset); for tests.</summary>
+    internal RedisServerClock Clock => _clock;
+
+    /// <summary>The hot-partition batcher, when batching is on; for tests.</summary>
+    internal AcquireBatcher? Batcher => _batcher;
+
+    /// <summary>
+    /// Whether the multiplexer talks to a Redis Cluster (a connected server reports <see cref="ServerType.Cluster"/>), where
+    /// the global keys live in another slot than the partition's. Asked once a server is connected, then remembered.
+    /// </summary>
+    internal bool IsCluster
+    {
+        get
+        {
+            if (_clusterOverride is { } forced)
+            {
+                return forced;
+            }
+
+            var known = Volatile.Read(ref _cluster);
+            if (known != 0)
+            {
+                return known == 2;
+            }
+
+            var connected = false;
+            foreach (var server in _redis.GetServers())
+            {
+                if (server.IsConnected)
+                {
+                    connected = true;
+                    if (server.ServerType == ServerType.Cluster)
+                    {
+                        Volatile.Write(ref _cluster, 2);
+                        return true;
+                    }
+                }
+            }
+
+            if (connected)
+            {
+                Volatile.Write(ref _cluster, 1);
+            }
+
+            return false;
+        }
     }
 
     /// <inheritdoc />
@@ -27,23 +102,112 @@ internal sealed class RedisBudgetStore : IBudgetStore
         => AcquireAsync(policy, partition, cost, LeaseIds.Create(), cancellationToken);
 
     /// <inheritdoc />
-    public async ValueTask<BudgetDecision> AcquireAsync(BudgetPolicy policy, PartitionId partition, long cost, string leaseId, CancellationToken cancellationToken)
+    public ValueTask<BudgetDecision> AcquireAsync(BudgetPolicy policy, PartitionId partition, long cost, string leaseId, CancellationToken cancellationToken)
     {
-        var result = await EvaluateAsync(BudgetScripts.Acquire, policy, partition, leaseId, cost, policy.HasLeasedLimits, cancellationToken).ConfigureAwait(false);
-        var values = (RedisResult[])result!;
-        var allowed = (long)values[0] == 1;
-        var n = policy.LimitSpan.Length;
-        var deniedIndex = (long)values[1];
-        Span<bool> denied = stackalloc bool[n];
-        Span<long> numbers = stackalloc long[n * 3];
-        for (var i = 0; i < n; i++)
+        var split = policy.HasGlobalLimits && IsCluster;
+        if (split)
         {
-            numbers[3 * i] = (long)values[3 + (3 * i)];
-            numbers[(3 * i) + 1] = (long)values[4 + (3 * i)];
-            numbers[(3 * i) + 2] = (long)values[5 + (3 * i)];
+            return AcquireSplitAsync(policy, partition, cost, leaseId, cancellationToken);
+        }
 
-            // The script reports every limit's retry-after; a limit denied exactly when it has one.
-            denied[i] = !allowed && (deniedIndex == i + 1 || numbers[(3 * i) + 1] > 0);
+        if (_batcher is not null)
+        {
+            var task = _batcher.AcquireAsync(policy, partition, cost, leaseId);
+            return new ValueTask<BudgetDecision>(cancellationToken.CanBeCanceled ? task.WaitAsync(cancellationToken) : task);
+        }
+
+        return AcquireOneAsync(policy, partition, cost, leaseId, cancellationToken);
+    }
+
+    private async ValueTask<BudgetDecision> AcquireOneAsync(BudgetPolicy policy, PartitionId partition, long cost, string leaseId, CancellationToken cancellationToken)
+    {
+        var keys = BudgetKeys.For(_prefix, policy, partition, leaseId);
+        var args = Arguments(policy, null, leaseId, cost, policy.HasLeasedLimits, extra: null);
+        var values = (RedisResult[])(await RunAsync(BudgetScripts.Acquire, keys, args, policy.LimitSpan.Length, cancellationToken).ConfigureAwait(false))!;
+        var n = policy.LimitSpan.Length;
+        var denied = new bool[n];
+        var numbers = new long[3 * n];
+        var allowed = Parse(values, 0, null, denied, numbers);
+        return DecisionFactory.Create(policy, allowed, denied, numbers, policy.HasLeasedLimits ? leaseId : null, cost);
+    }
+
+    /// <summary>Decides a batch of acquires of one partition in one script call, in order, each all or nothing.</summary>
+    internal async Task<BudgetDecision[]> SendBatchAsync(BudgetPolicy policy, PartitionId partition, IReadOnlyList<BatchedAcquire> batch)
+    {
+        var first = batch[0];
+        var extraIds = new string[batch.Count - 1];
+        for (var j = 1; j < batch.Count; j++)
+        {
+            extraIds[j - 1] = batch[j].LeaseId;
+        }
+
+        var keys = BudgetKeys.For(_prefix, policy, partition, first.LeaseId, extraIds);
+        var args = Arguments(policy, null, first.LeaseId, first.Cost, policy.HasLeasedLimits, batch);
+        var values = (RedisResult[])(await RunAsync(BudgetScripts.Acquire, keys, args, policy.LimitSpan.Length, CancellationToken.None).ConfigureAwait(false))!;
+        var n = policy.LimitSpan.Length;
+        var decisions = new BudgetDecision[batch.Count];
+        for (var j = 0; j < batch.Count; j++)
+        {
+            var denied = new bool[n];
+            var numbers = new long[3 * n];
+            var allowed = Parse(values, j * (3 + (3 * n)), null, denied, numbers);
+            decisions[j] = DecisionFactory.Create(policy, allowed, denied, numbers, policy.HasLeasedLimits ? batch[j].LeaseId : null, batch[j].Cost);
+        }
+
+        return decisions;
+    }
+
+    /// <summary>
+    /// Redis Cluster, policy with a global limit: the partition part (its own slot) first, then the global part (the
+    /// <c>{!global}</c> slot); when the global part denies, the partition part is compensated with <c>abort.lua</c>. Not atomic
+    /// across the two slots: a crash between the calls leaves the partition part charged until its lease expires (slots) or
+    /// for good (a rate emission, a quota reservation: as an unsettled lease).
+    /// </summary>
+    private async ValueTask<BudgetDecision> AcquireSplitAsync(BudgetPolicy policy, PartitionId partition, long cost, string leaseId, CancellationToken cancellationToken)
+    {
+        var limits = policy.Limits;
+        var local = policy.PartitionLimitIndexes;
+        var global = policy.GlobalLimitIndexes;
+        var denied = new bool[limits.Count];
+        var numbers = new long[3 * limits.Count];
+        foreach (var g in global)
+        {
+            // Not evaluated when the partition part denies: reported as allowing, with nothing known to be used.
+            numbers[3 * g] = limits[g].Limit;
+        }
+
+        var allowed = true;
+        RedisKey[]? localKeys = null;
+        if (local.Length != 0)
+        {
+            // The partition part always writes a lease record, so that a global denial can undo it by lease id (abort.lua).
+            localKeys = BudgetKeys.ForPart(_prefix, policy, partition, leaseId, local, global: false);
+            var values = (RedisResult[])(await RunAsync(BudgetScripts.Acquire, localKeys, Arguments(policy, local, leaseId, cost, true, null), local.Length, cancellationToken).ConfigureAwait(false))!;
+            allowed = Parse(values, 0, local, denied, numbers);
+        }
+
+        if (allowed)
+        {
+            var globalKeys = BudgetKeys.ForPart(_prefix, policy, partition, leaseId, global, global: true);
+            var values = (RedisResult[])(await RunAsync(BudgetScripts.Acquire, globalKeys, Arguments(policy, global, leaseId, cost, policy.HasLeasedLimits, null), global.Length, cancellationToken).ConfigureAwait(false))!;
+            allowed = Parse(values, 0, global, denied, numbers);
+            if (!allowed && localKeys is not null)
+            {
+                // Compensate: give the partition part back. If this call fails, the exception reaches the failure policy,
+                // which queues an abort of the whole lease id (both parts) until the store answers.
+                await RunAsync(BudgetScripts.Abort, localKeys, Arguments(policy, local, leaseId, 0, false, null), local.Length, cancellationToken).ConfigureAwait(false);
+                foreach (var i in local)
+                {
+                    if (limits[i].Kind == BudgetLimitKind.Quota)
+                    {
+                        numbers[3 * i] += cost; // the reservation went back
+                    }
+                    else
+                    {
+                        numbers[3 * i] += 1; // the emission or slot went back
+                    }
+                }
+            }
         }
 
         return DecisionFactory.Create(policy, allowed, denied, numbers, policy.HasLeasedLimits ? leaseId : null, cost);
@@ -52,44 +216,133 @@ internal sealed class RedisBudgetStore : IBudgetStore
     /// <inheritdoc />
     public async ValueTask<BudgetSettleResult> SettleAsync(BudgetPolicy policy, PartitionId partition, string leaseId, long actualCost, CancellationToken cancellationToken)
     {
-        var result = await EvaluateAsync(BudgetScripts.Settle, policy, partition, leaseId, actualCost, false, cancellationToken).ConfigureAwait(false);
-        return (BudgetSettleResult)(long)((RedisResult[])result!)[0];
+        var results = await EachPartAsync(BudgetScripts.Settle, policy, partition, leaseId, actualCost, cancellationToken).ConfigureAwait(false);
+        return CombineSettle(results);
     }
 
     /// <inheritdoc />
     public async ValueTask<BudgetSettleResult> ReleaseAsync(BudgetPolicy policy, PartitionId partition, string leaseId, CancellationToken cancellationToken)
     {
-        var result = await EvaluateAsync(BudgetScripts.Release, policy, partition, leaseId, 0, false, cancellationToken).ConfigureAwait(false);
-        return (BudgetSettleResult)(long)((RedisResult[])result!)[0];
+        var results = await EachPartAsync(BudgetScripts.Release, policy, partition, leaseId, 0, cancellationToken).ConfigureAwait(false);
+        return CombineSettle(results);
     }
 
     /// <inheritdoc />
     public async ValueTask<LeaseAbortResult> AbortAsync(BudgetPolicy policy, PartitionId partition, string leaseId, CancellationToken cancellationToken)
     {
-        var result = await EvaluateAsync(BudgetScripts.Abort, policy, partition, leaseId, 0, false, cancellationToken).ConfigureAwait(false);
-        return (LeaseAbortResult)(long)((RedisResult[])result!)[0];
+        var results = await EachPartAsync(BudgetScripts.Abort, policy, partition, leaseId, 0, cancellationToken).ConfigureAwait(false);
+        var outcome = (LeaseAbortResult)(long)((RedisResult[])results[0]!)[0];
+        for (var p = 1; p < results.Length; p++)
+        {
+            var other = (LeaseAbortResult)(long)((RedisResult[])results[p]!)[0];
+            outcome = Rank(other) > Rank(outcome) ? other : outcome;
+        }
+
+        return outcome;
+
+        static int Rank(LeaseAbortResult result) => result switch
+        {
+            LeaseAbortResult.Undone => 3,
+            LeaseAbortResult.Ended => 2,
+            LeaseAbortResult.AlreadyAborted => 1,
+            _ => 0,
+        };
     }
 
     /// <inheritdoc />
     public async ValueTask<bool> RenewAsync(BudgetPolicy policy, PartitionId partition, string leaseId, CancellationToken cancellationToken)
     {
-        var result = await EvaluateAsync(BudgetScripts.Renew, policy, partition, leaseId, 0, false, cancellationToken).ConfigureAwait(false);
-        return (long)result == 1;
+        var results = await EachPartAsync(BudgetScripts.Renew, policy, partition, leaseId, 0, cancellationToken).ConfigureAwait(false);
+        var renewed = true;
+        foreach (var result in results)
+        {
+            renewed &= (long)result == 1;
+        }
+
+        return renewed;
     }
 
-    private Task<RedisResult> EvaluateAsync(string script, BudgetPolicy policy, PartitionId partition, string leaseId, long cost, bool createLease, CancellationToken cancellationToken)
+    /// <summary>Runs a lease script on the whole policy (one call), or on each part of a split (cluster) policy in turn.</summary>
+    private async ValueTask<RedisResult[]> EachPartAsync(string script, BudgetPolicy policy, PartitionId partition, string leaseId, long cost, CancellationToken cancellationToken)
     {
-        var keys = BudgetKeys.For(_prefix, policy, partition, leaseId);
+        if (!policy.HasGlobalLimits || !IsCluster)
+        {
+            var keys = BudgetKeys.For(_prefix, policy, partition, leaseId);
+            return [await RunAsync(script, keys, Arguments(policy, null, leaseId, cost, false, null), policy.LimitSpan.Length, cancellationToken).ConfigureAwait(false)];
+        }
+
+        var local = policy.PartitionLimitIndexes;
+        var global = policy.GlobalLimitIndexes;
+        var results = new List<RedisResult>(2);
+        if (local.Length != 0)
+        {
+            var keys = BudgetKeys.ForPart(_prefix, policy, partition, leaseId, local, global: false);
+            results.Add(await RunAsync(script, keys, Arguments(policy, local, leaseId, cost, false, null), local.Length, cancellationToken).ConfigureAwait(false));
+        }
+
+        var globalKeys = BudgetKeys.ForPart(_prefix, policy, partition, leaseId, global, global: true);
+        results.Add(await RunAsync(script, globalKeys, Arguments(policy, global, leaseId, cost, false, null), global.Length, cancellationToken).ConfigureAwait(false));
+        return [.. results];
+    }
+
+    private static BudgetSettleResult CombineSettle(RedisResult[] results)
+    {
+        // A part settled now makes the whole settled now; a retry after a half-finished settle completes the other part.
+        var combined = BudgetSettleResult.NotFound;
+        foreach (var result in results)
+        {
+            var part = (BudgetSettleResult)(long)((RedisResult[])result!)[0];
+            if (part == BudgetSettleResult.Settled || (part == BudgetSettleResult.AlreadySettled && combined == BudgetSettleResult.NotFound))
+            {
+                combined = part;
+            }
+        }
+
+        return combined;
+    }
+
+    /// <summary>
+    /// Reads one acquire block (<c>allowed, denying index, now, then remaining/retry/reset per limit</c>) at <paramref name="offset"/>
+    /// into <paramref name="denied"/> and <paramref name="numbers"/> at the policy positions <paramref name="indexes"/> (null: all, in order).
+    /// </summary>
+    private static bool Parse(RedisResult[] values, int offset, int[]? indexes, bool[] denied, long[] numbers)
+    {
+        var allowed = (long)values[offset] == 1;
+        var deniedIndex = (long)values[offset + 1];
+        var count = indexes?.Length ?? denied.Length;
+        for (var j = 0; j < count; j++)
+        {
+            var i = indexes is null ? j : indexes[j];
+            numbers[3 * i] = (long)values[offset + 3 + (3 * j)];
+            numbers[(3 * i) + 1] = (long)values[offset + 4 + (3 * j)];
+            numbers[(3 * i) + 2] = (long)values[offset + 5 + (3 * j)];
+
+            // The script reports every limit's retry-after; a limit denied exactly when it has one.
+            denied[i] = !allowed && (deniedIndex == j + 1 || numbers[(3 * i) + 1] > 0);
+        }
+
+        return allowed;
+    }
+
+    /// <summary>
+    /// The ARGV of a script call (see <c>acquire.lua</c>): lease id, lease duration, cost, n, create-lease flag, a triple per
+    /// limit (those at <paramref name="indexes"/>, or all), the "now" slot (filled by <see cref="RunAsync"/>), and for a batch
+    /// k and the (lease id, cost) of requests 2..k.
+    /// </summary>
+    private static RedisValue[] Arguments(BudgetPolicy policy, int[]? indexes, string leaseId, long cost, bool createLease, IReadOnlyList<BatchedAcquire>? extra)
+    {
         var limits = policy.LimitSpan;
-        var args = new RedisValue[5 + (3 * limits.Length)];
+        var n = indexes?.Length ?? limits.Length;
+        var k = extra?.Count ?? 1;
+        var args = new RedisValue[6 + (3 * n) + (k > 1 ? 1 + (2 * (k - 1)) : 0)];
         args[0] = leaseId;
         args[1] = policy.LeaseMicroseconds;
         args[2] = cost;
-        args[3] = limits.Length;
+        args[3] = n;
         args[4] = createLease ? 1 : 0;
-        for (var i = 0; i < limits.Length; i++)
+        for (var j = 0; j < n; j++)
         {
-            var limit = limits[i];
+            var limit = limits[indexes is null ? j : indexes[j]];
             var (kind, a, b) = limit.Kind switch
             {
                 BudgetLimitKind.Rate => ("r", limit.EmissionIntervalMicroseconds, (long)limit.Burst),
@@ -97,14 +350,56 @@ internal sealed class RedisBudgetStore : IBudgetStore
                 BudgetLimitKind.Quota => ("f", limit.Limit, limit.WindowMicroseconds),
                 _ => ("c", limit.Limit, 0L),
             };
-            args[5 + (3 * i)] = kind;
-            args[6 + (3 * i)] = a;
-            args[7 + (3 * i)] = b;
+            args[5 + (3 * j)] = kind;
+            args[6 + (3 * j)] = a;
+            args[7 + (3 * j)] = b;
         }
 
-        var task = _redis.GetDatabase().ScriptEvaluateAsync(script, keys, args);
-        return cancellationToken.CanBeCanceled ? task.WaitAsync(cancellationToken) : task;
+        args[5 + (3 * n)] = RedisValue.EmptyString;
+        if (k > 1)
+        {
+            args[6 + (3 * n)] = k;
+            for (var j = 1; j < k; j++)
+            {
+                args[7 + (3 * n) + (2 * (j - 1))] = extra![j].LeaseId;
+                args[8 + (3 * n) + (2 * (j - 1))] = extra[j].Cost;
+            }
+        }
+
+        return args;
     }
+
+    /// <summary>
+    /// Sends one script call with the current "now" argument (empty while scripts read <c>TIME</c>). In Auto server-time mode,
+    /// a server error that a probe confirms is a refused <c>TIME</c> switches to the measured offset and the call is sent
+    /// again: every script reads the time before it writes, so the refused call changed nothing.
+    /// </summary>
+    private async Task<RedisResult> RunAsync(string script, RedisKey[] keys, RedisValue[] args, int n, CancellationToken cancellationToken)
+    {
+        var nowIndex = 5 + (3 * n);
+        args[nowIndex] = await _clock.NowArgumentAsync(cancellationToken).ConfigureAwait(false);
+        var database = _redis.GetDatabase();
+        Interlocked.Increment(ref _scriptCalls);
+        var call = database.ScriptEvaluateAsync(script, keys, args);
+        try
+        {
+            return await (cancellationToken.CanBeCanceled ? call.WaitAsync(cancellationToken) : call).ConfigureAwait(false);
+        }
+        catch (RedisServerException exception) when (args[nowIndex].IsNullOrEmpty && !IsOwnError(exception))
+        {
+            if (!await _clock.TrySwitchAsync(exception, cancellationToken).ConfigureAwait(false))
+            {
+                throw;
+            }
+
+            args[nowIndex] = await _clock.NowArgumentAsync(cancellationToken).ConfigureAwait(false);
+            Interlocked.Increment(ref _scriptCalls);
+            call = database.ScriptEvaluateAsync(script, keys, args);
+            return await (cancellationToken.CanBeCanceled ? call.WaitAsync(cancellationToken) : call).ConfigureAwait(false);
+        }
+    }
+
+    private static bool IsOwnError(RedisServerException exception) => exception.Message.Contains("okome budget:", StringComparison.Ordinal);
 
     /// <inheritdoc />
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"redis budget store ({_prefix})");

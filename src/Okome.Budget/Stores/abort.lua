@@ -9,11 +9,17 @@
 -- KEYS[1]       the lease record; KEYS[1 + i] the state key of limit i, in policy order
 -- ARGV[1]       lease id; ARGV[2] lease duration (us): how long the tombstone is kept; ARGV[3] unused; ARGV[4] n; ARGV[5] unused
 -- ARGV[3 + 3i], ARGV[4 + 3i], ARGV[5 + 3i]   limit i: kind, a, b (see acquire.lua)
+-- ARGV[6 + 3n]  optional: now (us) from the client's measured server-clock offset; empty or absent = read TIME
 -- Returns { outcome, refunded }: outcome 0 = nothing to undo (the acquire had not run, was denied, or its lease already
 -- expired), 1 = undone now, 2 = aborted before, 3 = the lease was settled or released (its holder had it): nothing undone.
 -- refunded = the reservation given back to the quotas (outcome 1), else 0.
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local now
+if ARGV[6 + 3 * tonumber(ARGV[4])] and ARGV[6 + 3 * tonumber(ARGV[4])] ~= '' then
+  now = tonumber(ARGV[6 + 3 * tonumber(ARGV[4])])
+else
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+end
 local lease_id = ARGV[1]
 local lease_us = tonumber(ARGV[2])
 local n = tonumber(ARGV[4])

@@ -4,9 +4,15 @@
 -- KEYS[1]       the lease record; KEYS[1 + i] the state key of limit i, in policy order
 -- ARGV[1]       lease id; ARGV[2] lease duration (us); ARGV[3] unused; ARGV[4] n; ARGV[5] unused
 -- ARGV[3 + 3i]  kind of limit i (a and b unused)
+-- ARGV[6 + 3n]  optional: now (us) from the client's measured server-clock offset; empty or absent = read TIME
 -- Returns 1 = renewed, 0 = lease unknown, expired, already settled, or a slot lost
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local now
+if ARGV[6 + 3 * tonumber(ARGV[4])] and ARGV[6 + 3 * tonumber(ARGV[4])] ~= '' then
+  now = tonumber(ARGV[6 + 3 * tonumber(ARGV[4])])
+else
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+end
 local lease_id = ARGV[1]
 local lease_us = tonumber(ARGV[2])
 local n = tonumber(ARGV[4])

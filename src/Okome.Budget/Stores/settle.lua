@@ -8,9 +8,15 @@
 -- ARGV[1]       lease id; ARGV[2] lease duration (us): how long the settled record is kept to recognise retries
 -- ARGV[3]       the actual cost, >= 0; ARGV[4] n; ARGV[5] unused
 -- ARGV[3 + 3i], ARGV[4 + 3i], ARGV[5 + 3i]   limit i: kind, a, b (see acquire.lua)
+-- ARGV[6 + 3n]  optional: now (us) from the client's measured server-clock offset; empty or absent = read TIME
 -- Returns { outcome, charged }: outcome 0 = no such lease (expired or unknown), 1 = settled now, 2 = settled before
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local now
+if ARGV[6 + 3 * tonumber(ARGV[4])] and ARGV[6 + 3 * tonumber(ARGV[4])] ~= '' then
+  now = tonumber(ARGV[6 + 3 * tonumber(ARGV[4])])
+else
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+end
 local lease_id = ARGV[1]
 local lease_us = tonumber(ARGV[2])
 local actual = tonumber(ARGV[3])

@@ -39,4 +39,32 @@ public sealed class BudgetLimitTests
         FluentActions.Invoking(() => BudgetLimit.Concurrency("bad name", 1)).Should().Throw<ArgumentException>().WithParameterName("name");
         FluentActions.Invoking(() => BudgetLimit.Concurrency(new string('a', 65), 1)).Should().Throw<ArgumentException>().WithParameterName("name");
     }
+
+    [Fact]
+    public void AsGlobal_KeepsEverythingButTheScope()
+    {
+        var limit = BudgetLimit.Rate("rpm", 60, TimeSpan.FromMinutes(1), 10);
+
+        var global = limit.AsGlobal();
+
+        limit.Scope.Should().Be(BudgetLimitScope.Partition);
+        global.Scope.Should().Be(BudgetLimitScope.Global);
+        (global.Name, global.Kind, global.Limit, global.Window, global.Burst).Should().Be((limit.Name, limit.Kind, limit.Limit, limit.Window, limit.Burst));
+        global.EmissionIntervalMicroseconds.Should().Be(limit.EmissionIntervalMicroseconds);
+        global.AsGlobal().Should().BeSameAs(global);
+        global.ToString().Should().StartWith("global ");
+    }
+
+    [Fact]
+    public void Policy_MixedScopes_SplitsLimitIndexesInOrder()
+    {
+        var policy = new BudgetPolicy("p", [
+            BudgetLimit.Rate("rpm", 60, TimeSpan.FromMinutes(1)),
+            BudgetLimit.Concurrency("gpu", 8).AsGlobal(),
+            BudgetLimit.Quota("tokens", 1000, TimeSpan.FromDays(1))]);
+
+        policy.HasGlobalLimits.Should().BeTrue();
+        policy.GlobalLimitIndexes.Should().Equal(1);
+        policy.PartitionLimitIndexes.Should().Equal(0, 2);
+    }
 }

@@ -22,4 +22,14 @@ public sealed class LocalShareTests
         share.Limits[0].Window.Should().Be(TimeSpan.FromMinutes(1));
         share.Limits[1].WindowKind.Should().Be(QuotaWindowKind.Rolling);
     }
+
+    [Fact]
+    public void Scale_GlobalLimit_StaysGlobal()
+    {
+        var policy = new BudgetPolicy("p", [BudgetLimit.Concurrency("gpu", 8).AsGlobal(), BudgetLimit.Concurrency("own", 4)]);
+
+        var share = GuardedBudgetStore.Scale(policy, 0.5);
+
+        share.Limits.Select(l => (l.Limit, l.Scope)).Should().Equal((4L, BudgetLimitScope.Global), (2L, BudgetLimitScope.Partition));
+    }
 }
