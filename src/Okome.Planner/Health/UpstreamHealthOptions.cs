@@ -1,8 +1,8 @@
 namespace Okome.Planner.Health;
 
 /// <summary>
-/// Thresholds of an <see cref="UpstreamHealth"/>, as in nginx/keepalived checks. <see cref="UpstreamHealth"/> validates
-/// them in its constructor and keeps a private copy.
+/// Thresholds of an <see cref="UpstreamHealth"/>, as in nginx/keepalived checks, and the probe loop and shared state of an
+/// <see cref="UpstreamHealthMonitor"/>. Both validate them when they are built and keep a private copy.
 /// </summary>
 public sealed class UpstreamHealthOptions
 {
@@ -20,4 +20,65 @@ public sealed class UpstreamHealthOptions
     /// </summary>
     /// <value>Default <see langword="true"/>.</value>
     public bool TreatUnknownAsUp { get; set; } = true;
+
+    /// <summary>How often the probe loop (<see cref="UpstreamHealthMonitor.RunAsync"/>) refreshes the shared state and, on
+    /// the one node elected for that interval, probes each upstream.</summary>
+    /// <value>Default 5 seconds. From 100 milliseconds to 1 hour.</value>
+    public TimeSpan ProbeInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long one probe may take; a probe that takes longer (or throws) counts as a failure.</summary>
+    /// <value>Default 2 seconds. Positive and not longer than <see cref="ProbeInterval"/>.</value>
+    public TimeSpan ProbeTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Whether a canary upstream is configured. Without one the canary is never probed and
+    /// <see cref="UpstreamHealthMonitor.StatusOf"/> reads <see cref="UpstreamStatus.Unknown"/> for it.
+    /// </summary>
+    /// <value>Default <see langword="false"/>.</value>
+    public bool HasCanary { get; set; }
+
+    /// <summary>
+    /// The prefix of the Redis keys of the shared health state (<c>&lt;prefix&gt;:{state}</c> and
+    /// <c>&lt;prefix&gt;:{state}:probe</c>). Every node of one service must use the same prefix and the same thresholds.
+    /// </summary>
+    /// <value>Default <c>okome:health</c>. 1 to 100 printable characters, no spaces or braces.</value>
+    public string KeyPrefix { get; set; } = "okome:health";
+
+    /// <summary>A validated copy for the monitor; every error is listed in one exception.</summary>
+    internal UpstreamHealthOptions ValidatedForMonitor()
+    {
+        var errors = new List<string>();
+        if (Rise is < 1 or > 1000)
+        {
+            errors.Add($"{nameof(Rise)} must be between 1 and 1000.");
+        }
+
+        if (Fall is < 1 or > 1000)
+        {
+            errors.Add($"{nameof(Fall)} must be between 1 and 1000.");
+        }
+
+        if (ProbeInterval < TimeSpan.FromMilliseconds(100) || ProbeInterval > TimeSpan.FromHours(1))
+        {
+            errors.Add($"{nameof(ProbeInterval)} must be between 100 milliseconds and 1 hour.");
+        }
+
+        if (ProbeTimeout <= TimeSpan.Zero || ProbeTimeout > ProbeInterval)
+        {
+            errors.Add($"{nameof(ProbeTimeout)} must be positive and not longer than {nameof(ProbeInterval)}.");
+        }
+
+        if (string.IsNullOrEmpty(KeyPrefix) || KeyPrefix.Length > 100
+            || KeyPrefix.Any(static c => c is '{' or '}' || char.IsWhiteSpace(c) || char.IsControl(c)))
+        {
+            errors.Add($"{nameof(KeyPrefix)} must be 1 to 100 printable characters without spaces or braces.");
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new ArgumentException("Invalid upstream health options: " + string.Join(" ", errors), "options");
+        }
+
+        return (UpstreamHealthOptions)MemberwiseClone();
+    }
 }

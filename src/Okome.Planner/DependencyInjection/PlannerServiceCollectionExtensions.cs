@@ -1,0 +1,57 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Okome.Budget;
+using Okome.Caching;
+using Okome.Planner.Execution;
+using Okome.Planner.Health;
+using Okome.Planner.Shedding;
+
+namespace Okome.Planner.DependencyInjection;
+
+/// <summary>Registers the <see cref="PlanExecutor"/> in dependency injection.</summary>
+public static class PlannerServiceCollectionExtensions
+{
+    /// <summary>Registers the <see cref="PlanExecutor"/> (a singleton) with default options. See <see cref="AddOkomePlanner(IServiceCollection, Action{PlannerServiceOptions})"/>.</summary>
+    /// <param name="services">The services.</param>
+    /// <returns>The services.</returns>
+    public static IServiceCollection AddOkomePlanner(this IServiceCollection services) => AddOkomePlanner(services, static _ => { });
+
+    /// <summary>
+    /// Registers the <see cref="PlanExecutor"/> (a singleton), built from the registered <see cref="ResponseCache"/>
+    /// (<c>AddOkomeCaching</c>, required), the <see cref="BudgetService"/> and <see cref="UpstreamHealthMonitor"/> when
+    /// registered, a registered <see cref="GpuSlots"/> or one of <see cref="PlannerServiceOptions.GpuCapacity"/> slots, the
+    /// registered <see cref="TimeProvider"/> (<see cref="TimeProvider.System"/> is registered if none is), and the
+    /// registered <see cref="ILoggerFactory"/> and <see cref="IMeterFactory"/>. The options are validated at start-up
+    /// (<c>ValidateOnStart</c>), every error naming its option.
+    /// </summary>
+    /// <param name="services">The services.</param>
+    /// <param name="configure">Sets the options.</param>
+    /// <returns>The services.</returns>
+    public static IServiceCollection AddOkomePlanner(this IServiceCollection services, Action<PlannerServiceOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configure);
+        services.AddOptions<PlannerServiceOptions>().Configure(configure).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PlannerServiceOptions>, PlannerServiceOptionsValidator>());
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(static provider =>
+        {
+            var options = provider.GetRequiredService<IOptions<PlannerServiceOptions>>().Value;
+            var time = provider.GetRequiredService<TimeProvider>();
+            var slots = provider.GetService<GpuSlots>() ?? (options.GpuCapacity > 0 ? new GpuSlots(options.GpuCapacity, time) : null);
+            return new PlanExecutor(
+                provider.GetRequiredService<ResponseCache>(),
+                provider.GetService<BudgetService>(),
+                options.Executor,
+                provider.GetService<UpstreamHealthMonitor>(),
+                slots,
+                time,
+                provider.GetService<ILoggerFactory>(),
+                provider.GetService<IMeterFactory>());
+        });
+        return services;
+    }
+}

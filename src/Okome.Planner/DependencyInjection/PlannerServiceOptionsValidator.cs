@@ -1,0 +1,24 @@
+using Microsoft.Extensions.Options;
+
+namespace Okome.Planner.DependencyInjection;
+
+/// <summary>Validates <see cref="PlannerServiceOptions"/> at start-up, listing every error with the option's name.</summary>
+internal sealed class PlannerServiceOptionsValidator : IValidateOptions<PlannerServiceOptions>
+{
+    public ValidateOptionsResult Validate(string? name, PlannerServiceOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var errors = new List<string>();
+        foreach (var error in options.Executor.Validate())
+        {
+            errors.Add($"{nameof(PlannerServiceOptions.Executor)}.{error}");
+        }
+
+        if (options.GpuCapacity < 0)
+        {
+            errors.Add($"{nameof(PlannerServiceOptions.GpuCapacity)} must not be negative.");
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}

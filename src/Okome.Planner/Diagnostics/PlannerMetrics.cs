@@ -1,0 +1,116 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using Okome.Planner.Decisions;
+using Okome.Planner.Shedding;
+
+namespace Okome.Planner.Diagnostics;
+
+/// <summary>
+/// The instruments of the <c>Okome.Planner</c> meter and its activity source. Tags are low-cardinality only (plan kind,
+/// upstream choice, outcome, status, priority) — never a partition key, request id or cache key.
+/// </summary>
+internal sealed class PlannerMetrics : IDisposable
+{
+    private readonly Meter _meter;
+    private readonly Counter<long> _decisions;
+    private readonly Counter<long> _upstreamCalls;
+    private readonly Histogram<double> _upstreamDuration;
+    private readonly Counter<long> _healthTransitions;
+    private readonly Counter<long> _shed;
+    private readonly Histogram<double> _queueWait;
+    private readonly Counter<long> _prewarm;
+
+    public PlannerMetrics(IMeterFactory? meterFactory)
+    {
+        _meter = meterFactory?.Create(PlannerDiagnostics.MeterName) ?? new Meter(PlannerDiagnostics.MeterName);
+        _decisions = _meter.CreateCounter<long>("okome.planner.decisions", "{request}", "Requests planned, by plan kind.");
+        _upstreamCalls = _meter.CreateCounter<long>("okome.planner.upstream.calls", "{call}", "Upstream calls made, by upstream and outcome (ok, error, cancelled).");
+        _upstreamDuration = _meter.CreateHistogram<double>("okome.planner.upstream.duration", "s", "Time from starting an upstream call to the end of its body.");
+        _healthTransitions = _meter.CreateCounter<long>("okome.planner.health.transitions", "{transition}", "Upstream health changes, by upstream and the new status.");
+        _shed = _meter.CreateCounter<long>("okome.planner.shed", "{request}", "Requests refused because the GPU was saturated, by priority.");
+        _queueWait = _meter.CreateHistogram<double>("okome.planner.queue.wait", "s", "Time a request waited for a GPU slot.");
+        _prewarm = _meter.CreateCounter<long>("okome.planner.prewarm", "{request}", "Pre-warm attempts, by outcome.");
+    }
+
+    /// <summary>Spans for executed requests and upstream calls.</summary>
+    public ActivitySource Tracing { get; } = new(PlannerDiagnostics.ActivitySourceName);
+
+    public void Decision(PlanKind kind)
+    {
+        if (_decisions.Enabled)
+        {
+            _decisions.Add(1, new KeyValuePair<string, object?>("okome.planner.plan", PlanKindName(kind)));
+        }
+    }
+
+    public void UpstreamCall(UpstreamChoice upstream, string outcome, TimeSpan elapsed)
+    {
+        var target = new KeyValuePair<string, object?>("okome.planner.upstream", UpstreamName(upstream));
+        if (_upstreamCalls.Enabled)
+        {
+            _upstreamCalls.Add(1, target, new KeyValuePair<string, object?>("okome.planner.outcome", outcome));
+        }
+
+        _upstreamDuration.Record(elapsed.TotalSeconds, target);
+    }
+
+    public void HealthTransition(UpstreamChoice upstream, UpstreamStatus to)
+        => _healthTransitions.Add(1, new("okome.planner.upstream", UpstreamName(upstream)), new("okome.planner.status", StatusName(to)));
+
+    public void Shed(RequestPriority priority)
+        => _shed.Add(1, new KeyValuePair<string, object?>("okome.planner.priority", PriorityName(priority)));
+
+    public void QueueWait(TimeSpan elapsed) => _queueWait.Record(elapsed.TotalSeconds);
+
+    public void Prewarm(string outcome) => _prewarm.Add(1, new KeyValuePair<string, object?>("okome.planner.outcome", outcome));
+
+    /// <summary>
+    /// Publishes the in-flight and queued counts of <paramref name="slots"/> as observable gauges
+    /// (<c>okome.planner.gpu.in_flight</c>, <c>okome.planner.gpu.queued</c>). Call once per <see cref="GpuSlots"/>.
+    /// </summary>
+    public void ObserveGpuSlots(GpuSlots slots)
+    {
+        ArgumentNullException.ThrowIfNull(slots);
+        _meter.CreateObservableGauge("okome.planner.gpu.in_flight", () => slots.Load.InFlight, "{request}", "Upstream calls holding a GPU slot.");
+        _meter.CreateObservableGauge("okome.planner.gpu.queued", () => slots.Queued, "{request}", "Requests waiting for a GPU slot.");
+    }
+
+    public void Dispose()
+    {
+        Tracing.Dispose();
+        _meter.Dispose();
+    }
+
+    /// <summary>Lower-case tag values without allocating per call.</summary>
+    internal static string UpstreamName(UpstreamChoice upstream) => upstream == UpstreamChoice.Canary ? "canary" : "stable";
+
+    internal static string StatusName(UpstreamStatus status) => status switch
+    {
+        UpstreamStatus.Up => "up",
+        UpstreamStatus.Down => "down",
+        _ => "unknown",
+    };
+
+    internal static string PriorityName(RequestPriority priority) => priority switch
+    {
+        RequestPriority.Background => "background",
+        RequestPriority.Low => "low",
+        RequestPriority.High => "high",
+        RequestPriority.Critical => "critical",
+        _ => "normal",
+    };
+
+    internal static string PlanKindName(PlanKind kind) => kind switch
+    {
+        PlanKind.ServeFresh => "serve_fresh",
+        PlanKind.ServeStaleAndRefresh => "serve_stale_and_refresh",
+        PlanKind.ServeStale => "serve_stale",
+        PlanKind.JoinInFlight => "join_in_flight",
+        PlanKind.CallUpstream => "call_upstream",
+        PlanKind.Queue => "queue",
+        PlanKind.RateLimited => "rate_limited",
+        PlanKind.Unavailable => "unavailable",
+        PlanKind.GatewayTimeout => "gateway_timeout",
+        _ => "unknown",
+    };
+}

@@ -1,0 +1,36 @@
+using Okome.Planner.Decisions;
+
+namespace Okome.Planner.Execution;
+
+/// <summary>
+/// Thrown by the executor's upstream factory when the upstream may not be called (down, maintenance, no GPU slot), so the
+/// cache serves the stale entry where one may be served, and the executor answers 503 otherwise. Never leaves the executor.
+/// </summary>
+internal sealed class UpstreamUnusableException : Exception
+{
+    public UpstreamUnusableException()
+        : this(RefusalReason.Down)
+    {
+    }
+
+    public UpstreamUnusableException(string message)
+        : base(message)
+    {
+        Reason = RefusalReason.Down;
+    }
+
+    public UpstreamUnusableException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+        Reason = RefusalReason.Down;
+    }
+
+    public UpstreamUnusableException(RefusalReason reason)
+        : base($"The upstream may not be called now ({reason}).")
+    {
+        Reason = reason;
+    }
+
+    /// <summary>Why the upstream may not be called.</summary>
+    public RefusalReason Reason { get; }
+}
