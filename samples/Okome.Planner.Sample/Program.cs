@@ -1,31 +1,12 @@
-using Okome.Planner.Sample;
-using StackExchange.Redis;
+using Okome.Planner.Sample.Hosting;
 
+// The OKOME service: an OpenAI-compatible front for a GPU upstream. See README.md for every configuration key.
 var builder = WebApplication.CreateBuilder(args);
-var options = builder.Configuration.GetSection(SampleOptions.Section).Get<SampleOptions>() ?? new SampleOptions();
+builder.Services.AddOkomeService(builder.Configuration);
 
-IConnectionMultiplexer? redis = null;
-if (!string.IsNullOrWhiteSpace(options.Redis))
-{
-    // Do not fail start-up when Redis is not there yet: the libraries degrade and recover by themselves.
-    var redisOptions = ConfigurationOptions.Parse(options.Redis);
-    redisOptions.AbortOnConnectFail = false;
-    redis = await ConnectionMultiplexer.ConnectAsync(redisOptions);
-    builder.Services.AddSingleton(redis);
-}
-
-builder.Services.AddSingleton(new StoreHealth(redis));
 var app = builder.Build();
-
-var upstream = string.IsNullOrWhiteSpace(options.Upstream.BaseUrl) ? "simulator" : options.Upstream.BaseUrl;
-app.MapGet("/health", async (StoreHealth health) =>
-{
-    var (up, error) = await health.CheckAsync();
-    var body = new HealthResponse(up ? "ok" : "degraded", health.Store, up, error, upstream);
-    return Results.Json(body, statusCode: up ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
-});
-
+app.MapOkomeService();
 await app.RunAsync();
 
-/// <summary>The body of <c>GET /health</c>.</summary>
-internal sealed record HealthResponse(string Status, string Store, bool StoreUp, string? StoreError, string Upstream);
+/// <summary>The entry point; public so that tests can host the service with <c>WebApplicationFactory&lt;Program&gt;</c>.</summary>
+public partial class Program;

@@ -1,10 +1,16 @@
 namespace Okome.Planner.Sample;
 
-/// <summary>The service's configuration, bound from the <c>Okome</c> section.</summary>
+/// <summary>
+/// The service's configuration, bound from the <c>Okome</c> section (appsettings, environment <c>Okome__…</c>, command line)
+/// and validated at start-up by <see cref="SampleOptionsValidator"/>. Every key is documented in the README.
+/// </summary>
 public sealed class SampleOptions
 {
     /// <summary>The configuration section.</summary>
     public const string Section = "Okome";
+
+    /// <summary>The default largest request body: 1 MiB.</summary>
+    public const long DefaultMaxRequestBodyBytes = 1024 * 1024;
 
     /// <summary>A StackExchange.Redis connection string; empty means the embedded in-memory stores.</summary>
     public string? Redis { get; set; }
@@ -12,10 +18,140 @@ public sealed class SampleOptions
     /// <summary>The upstream settings.</summary>
     public UpstreamOptions Upstream { get; set; } = new();
 
+    /// <summary>The canary split.</summary>
+    public CanarySettings Canary { get; set; } = new();
+
+    /// <summary>The per-API-key budget.</summary>
+    public BudgetSettings Budget { get; set; } = new();
+
+    /// <summary>The response cache.</summary>
+    public CacheSettings Cache { get; set; } = new();
+
+    /// <summary>GPU concurrency and load shedding.</summary>
+    public GpuSettings Gpu { get; set; } = new();
+
+    /// <summary>The built-in simulated upstream.</summary>
+    public SimulatorSettings Simulator { get; set; } = new();
+
+    /// <summary>The upstream health probe.</summary>
+    public HealthSettings Health { get; set; } = new();
+
+    /// <summary>The largest request body accepted (413 above it).</summary>
+    /// <value>Default 1 MiB.</value>
+    public long MaxRequestBodyBytes { get; set; } = DefaultMaxRequestBodyBytes;
+
+    /// <summary>The key of the admin endpoints (header <c>X-OKOME-Admin-Key</c>); empty turns them off (404).</summary>
+    public string? AdminKey { get; set; }
+
+    /// <summary>Whether the built-in simulator is the stable upstream (no <see cref="UpstreamOptions.BaseUrl"/>).</summary>
+    internal bool UsesSimulator => string.IsNullOrWhiteSpace(Upstream.BaseUrl);
+
     /// <summary>Where requests go.</summary>
     public sealed class UpstreamOptions
     {
         /// <summary>An OpenAI-compatible base URL (for example <c>http://127.0.0.1:9000/v1</c>); empty means the built-in simulator.</summary>
         public string? BaseUrl { get; set; }
+
+        /// <summary>The key sent upstream as <c>Authorization: Bearer</c>; the client's key is never forwarded.</summary>
+        public string? ApiKey { get; set; }
+
+        /// <summary>The canary's OpenAI-compatible base URL; empty means no canary.</summary>
+        public string? CanaryBaseUrl { get; set; }
+
+        /// <summary>How long the upstream may take to answer with its status and headers (a stream may then run on).</summary>
+        /// <value>Default 600 (as the gateway's proxy timeouts).</value>
+        public int TimeoutSeconds { get; set; } = 600;
+    }
+
+    /// <summary>The canary split.</summary>
+    public sealed class CanarySettings
+    {
+        /// <summary>The percentage of API keys sent to the canary, 0 to 100.</summary>
+        /// <value>Default 0.</value>
+        public double Percent { get; set; }
+    }
+
+    /// <summary>The budget every API key gets (requests without a key share the <c>anonymous</c> partition).</summary>
+    public sealed class BudgetSettings
+    {
+        /// <summary>Requests per minute in the long run; 0 turns the rate limit off.</summary>
+        /// <value>Default 60.</value>
+        public int RequestsPerMinute { get; set; } = 60;
+
+        /// <summary>Requests allowed at once after a quiet spell.</summary>
+        /// <value>Default 10.</value>
+        public int Burst { get; set; } = 10;
+
+        /// <summary>Tokens (prompt estimate plus generated) per UTC calendar day; 0 turns the quota off.</summary>
+        /// <value>Default 200 000.</value>
+        public long TokensPerDay { get; set; } = 200_000;
+
+        /// <summary>Requests in flight at once; 0 turns the cap off.</summary>
+        /// <value>Default 4.</value>
+        public int MaxConcurrent { get; set; } = 4;
+
+        /// <summary>The <c>max_tokens</c> assumed when estimating the cost of a request without one.</summary>
+        /// <value>Default 256.</value>
+        public int DefaultMaxTokens { get; set; } = 256;
+    }
+
+    /// <summary>The response cache.</summary>
+    public sealed class CacheSettings
+    {
+        /// <summary>How long a response stays fresh.</summary>
+        /// <value>Default 300.</value>
+        public int FreshSeconds { get; set; } = 300;
+
+        /// <summary>How long after that it may be served stale (while revalidating, or when the upstream fails).</summary>
+        /// <value>Default 3600.</value>
+        public int StaleSeconds { get; set; } = 3600;
+
+        /// <summary>Whether sampling requests (temperature above 0 without a seed) are cached too.</summary>
+        /// <value>Default <see langword="false"/>: they are <c>BYPASS</c>.</value>
+        public bool CacheNonDeterministic { get; set; }
+    }
+
+    /// <summary>GPU concurrency.</summary>
+    public sealed class GpuSettings
+    {
+        /// <summary>Upstream calls at once in this process before lower priorities are shed; 0 means no cap.</summary>
+        /// <value>Default 0.</value>
+        public int MaxConcurrent { get; set; }
+    }
+
+    /// <summary>The built-in simulated upstream.</summary>
+    public sealed class SimulatorSettings
+    {
+        /// <summary>The delay before the first token, in milliseconds.</summary>
+        /// <value>Default 300.</value>
+        public int FirstTokenDelayMs { get; set; } = 300;
+
+        /// <summary>The delay between tokens, in milliseconds.</summary>
+        /// <value>Default 50.</value>
+        public int TokenDelayMs { get; set; } = 50;
+
+        /// <summary>The tokens generated when a request gives no <c>max_tokens</c>.</summary>
+        /// <value>Default 16.</value>
+        public int DefaultMaxTokens { get; set; } = 16;
+    }
+
+    /// <summary>The upstream health probe (<c>GET {BaseUrl}/models</c>).</summary>
+    public sealed class HealthSettings
+    {
+        /// <summary>Seconds between probes.</summary>
+        /// <value>Default 5.</value>
+        public int IntervalSeconds { get; set; } = 5;
+
+        /// <summary>Seconds a probe may take before it counts as failed.</summary>
+        /// <value>Default 2.</value>
+        public int TimeoutSeconds { get; set; } = 2;
+
+        /// <summary>Consecutive successful probes that mark the upstream up.</summary>
+        /// <value>Default 2.</value>
+        public int Rise { get; set; } = 2;
+
+        /// <summary>Consecutive failed probes that mark the upstream down.</summary>
+        /// <value>Default 3.</value>
+        public int Fall { get; set; } = 3;
     }
 }

@@ -1,24 +1,25 @@
+using Okome.Planner.Sample.Hosting;
 using StackExchange.Redis;
 
 namespace Okome.Planner.Sample;
 
 /// <summary>Which store the service runs on, and whether it answers.</summary>
-public sealed class StoreHealth(IConnectionMultiplexer? redis)
+internal sealed class StoreHealth(RedisConnection redis)
 {
     /// <summary><c>redis</c> when <c>Okome:Redis</c> is set, else <c>in-memory</c>.</summary>
-    public string Store => redis is null ? "in-memory" : "redis";
+    public string Store => redis.Multiplexer is null ? "in-memory" : "redis";
 
     /// <summary>Pings Redis when configured; the in-memory store is always up.</summary>
     public async Task<(bool Up, string? Error)> CheckAsync()
     {
-        if (redis is null)
+        if (redis.Multiplexer is not { } multiplexer)
         {
             return (true, null);
         }
 
         try
         {
-            await redis.GetDatabase().PingAsync().ConfigureAwait(false);
+            await multiplexer.GetDatabase().PingAsync().ConfigureAwait(false);
             return (true, null);
         }
         catch (RedisException ex)

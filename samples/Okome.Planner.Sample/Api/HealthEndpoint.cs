@@ -1,0 +1,50 @@
+using System.Text.Json.Serialization;
+using Okome.Planner.Health;
+
+namespace Okome.Planner.Sample.Api;
+
+/// <summary>
+/// <c>GET /health</c>: 200, or 503 when the stable upstream is down or maintenance is on, with
+/// <c>{status, store, storeUp, upstreams: {stable, canary?}, maintenance}</c>. A store outage alone is 200 <c>degraded</c>:
+/// the libraries keep serving without it.
+/// </summary>
+internal static class HealthEndpoint
+{
+    public static async Task<IResult> HandleAsync(UpstreamHealthMonitor monitor, StoreHealth store)
+    {
+        var (storeUp, storeError) = await store.CheckAsync().ConfigureAwait(false);
+        var stable = monitor.StatusOf(UpstreamChoice.Stable);
+        var maintenance = monitor.IsInMaintenance;
+        var unavailable = maintenance || stable == UpstreamStatus.Down;
+        var status = maintenance ? "maintenance" : stable == UpstreamStatus.Down ? "down" : storeUp ? "ok" : "degraded";
+        var body = new HealthBody(
+            status,
+            store.Store,
+            storeUp,
+            storeError,
+            new UpstreamsBody(Name(stable), monitor.HasCanary ? Name(monitor.StatusOf(UpstreamChoice.Canary)) : null),
+            maintenance);
+        return Results.Json(body, statusCode: unavailable ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status200OK);
+    }
+
+    private static string Name(UpstreamStatus status) => status switch
+    {
+        UpstreamStatus.Up => "up",
+        UpstreamStatus.Down => "down",
+        _ => "unknown",
+    };
+
+    /// <summary>The body of <c>GET /health</c>.</summary>
+    internal sealed record HealthBody(
+        [property: JsonPropertyName("status")] string Status,
+        [property: JsonPropertyName("store")] string Store,
+        [property: JsonPropertyName("storeUp")] bool StoreUp,
+        [property: JsonPropertyName("storeError"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? StoreError,
+        [property: JsonPropertyName("upstreams")] UpstreamsBody Upstreams,
+        [property: JsonPropertyName("maintenance")] bool Maintenance);
+
+    /// <summary>The upstream states.</summary>
+    internal sealed record UpstreamsBody(
+        [property: JsonPropertyName("stable")] string Stable,
+        [property: JsonPropertyName("canary"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Canary);
+}

@@ -1,0 +1,175 @@
+using System.Buffers;
+using System.Globalization;
+using Microsoft.AspNetCore.Http.Features;
+using Okome.Planner.Decisions;
+using Okome.Planner.Execution;
+
+namespace Okome.Planner.Sample.Api;
+
+/// <summary>
+/// Writes a <see cref="PlannedResponse"/> to the client: every header, then the body — forwarded chunk by chunk (flushed
+/// each time, never buffered) to a <c>"stream": true</c> client, or assembled into one <c>chat.completion</c> JSON for the
+/// others. A response the executor generated (429, 502, 503, 504) gets an OpenAI error body.
+/// </summary>
+internal static partial class PlannedResponseWriter
+{
+    // The body is re-framed here, so the framing headers of the stored/upstream response do not apply.
+    // As PlanExecutorOptions.UpstreamErrorRetryAfter's default: when an upstream 5xx carries no Retry-After of its own.
+    private const string UpstreamFailureRetryAfter = "5";
+
+    private static readonly HashSet<string> SkippedHeaders = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "Content-Type", "Content-Length", "Transfer-Encoding", "Connection", "Keep-Alive", "Content-Encoding",
+    };
+
+    public static async Task WriteAsync(HttpContext context, PlannedResponse planned, ChatRequest chat, ILogger logger, CancellationToken cancellationToken)
+    {
+        var response = context.Response;
+        string? contentType = null;
+        foreach (var (name, value) in planned.Headers)
+        {
+            if (SkippedHeaders.Contains(name))
+            {
+                contentType ??= string.Equals(name, "Content-Type", StringComparison.OrdinalIgnoreCase) ? value : null;
+                continue;
+            }
+
+            response.Headers.Append(name, value);
+        }
+
+        if (planned.IsGenerated)
+        {
+            await WriteGeneratedAsync(context, planned).ConfigureAwait(false);
+            return;
+        }
+
+        if (planned.StatusCode >= 500)
+        {
+            await WriteUpstreamFailureAsync(context, planned).ConfigureAwait(false);
+            return;
+        }
+
+        var isEventStream = planned.StatusCode == StatusCodes.Status200OK
+            && contentType is not null && contentType.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase);
+        if (!isEventStream)
+        {
+            // An upstream error (passed through as it is) or an upstream that answered with plain JSON.
+            response.StatusCode = planned.StatusCode;
+            response.ContentType = contentType ?? "application/json";
+            await foreach (var chunk in planned.Body.WithCancellation(cancellationToken).ConfigureAwait(false))
+            {
+                await response.Body.WriteAsync(chunk, cancellationToken).ConfigureAwait(false);
+            }
+
+            return;
+        }
+
+        if (chat.Stream)
+        {
+            await StreamAsync(context, planned, logger, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            await AssembleAsync(context, planned, chat, logger, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task StreamAsync(HttpContext context, PlannedResponse planned, ILogger logger, CancellationToken cancellationToken)
+    {
+        var response = context.Response;
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = "text/event-stream";
+        response.Headers["X-Accel-Buffering"] = "no"; // tells an nginx in front not to buffer either
+        context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        await response.StartAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await foreach (var chunk in planned.Body.WithCancellation(cancellationToken).ConfigureAwait(false))
+            {
+                await response.Body.WriteAsync(chunk, cancellationToken).ConfigureAwait(false);
+                await response.Body.FlushAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is not OperationCanceledException)
+        {
+            // The status is out already: cut the connection so the client sees an incomplete stream, not a clean end.
+            LogStreamFailed(logger, ex.GetType().Name);
+            context.Abort();
+        }
+    }
+
+    private static async Task AssembleAsync(HttpContext context, PlannedResponse planned, ChatRequest chat, ILogger logger, CancellationToken cancellationToken)
+    {
+        var events = new ArrayBufferWriter<byte>(4096);
+        try
+        {
+            await foreach (var chunk in planned.Body.WithCancellation(cancellationToken).ConfigureAwait(false))
+            {
+                events.Write(chunk.Span);
+            }
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is not OperationCanceledException)
+        {
+            LogStreamFailed(logger, ex.GetType().Name);
+            await OpenAIErrors.WriteAsync(context, StatusCodes.Status502BadGateway, "The upstream failed while generating the response.", "upstream_error", null, null)
+                .ConfigureAwait(false);
+            return;
+        }
+
+        if (!ChatCompletionAssembler.TryAssemble(events.WrittenSpan, (chat.PromptChars + 3) / 4, out var completion, out var error))
+        {
+            LogStreamFailed(logger, error);
+            await OpenAIErrors.WriteAsync(context, StatusCodes.Status502BadGateway, "The upstream sent a response that is not a chat completion stream.", "upstream_error", null, null)
+                .ConfigureAwait(false);
+            return;
+        }
+
+        var response = context.Response;
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = "application/json";
+        response.ContentLength = completion.Length;
+        await response.Body.WriteAsync(completion, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The upstream answered 5xx and the cache had nothing it may serve instead: the client gets 502 (or 503 when the
+    /// upstream said 503) with <c>Retry-After</c>, as for any upstream failure; the upstream's own error body is not passed on.
+    /// </summary>
+    private static Task WriteUpstreamFailureAsync(HttpContext context, PlannedResponse planned)
+    {
+        if (!context.Response.Headers.ContainsKey("Retry-After"))
+        {
+            context.Response.Headers.RetryAfter = UpstreamFailureRetryAfter;
+        }
+
+        return planned.StatusCode == StatusCodes.Status503ServiceUnavailable
+            ? OpenAIErrors.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "The upstream is unavailable and no cached answer may be served.", "service_unavailable", null, "service_unavailable")
+            : OpenAIErrors.WriteAsync(context, StatusCodes.Status502BadGateway, "The upstream failed and no cached answer may be served.", "upstream_error", null, "upstream_error");
+    }
+
+    private static Task WriteGeneratedAsync(HttpContext context, PlannedResponse planned)
+    {
+        var plan = planned.Plan;
+        var retry = plan.RetryAfter > TimeSpan.Zero
+            ? string.Create(CultureInfo.InvariantCulture, $" Retry after {Math.Ceiling(plan.RetryAfter.TotalSeconds)} s.")
+            : "";
+        var (message, type) = planned.StatusCode switch
+        {
+            429 => ($"Rate limit reached: the '{plan.DeniedBy ?? "budget"}' limit of your budget denied the request.{retry}", "rate_limit_exceeded"),
+            503 => (plan.Reason switch
+            {
+                RefusalReason.Maintenance => $"The service is in maintenance and no cached answer may be served.{retry}",
+                RefusalReason.Shed => $"The GPU is saturated; requests of this priority are shed.{retry}",
+                RefusalReason.Down => $"The upstream is down and no cached answer may be served.{retry}",
+                _ => $"The upstream is unavailable.{retry}",
+            }, "service_unavailable"),
+            502 => ($"The upstream failed and no cached answer may be served.{retry}", "upstream_error"),
+            504 => ("The answer is not in the cache (only-if-cached) or the upstream did not answer in time.", "gateway_timeout"),
+            _ => ("The request could not be served.", "server_error"),
+        };
+        return OpenAIErrors.WriteAsync(context, planned.StatusCode, message, type, null, type);
+    }
+
+    [LoggerMessage(EventId = 110, Level = LogLevel.Warning, Message = "The upstream response failed while it was sent ({Error}).")]
+    private static partial void LogStreamFailed(ILogger logger, string error);
+}

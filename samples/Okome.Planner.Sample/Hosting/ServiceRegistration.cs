@@ -1,0 +1,197 @@
+using System.Diagnostics.Metrics;
+using System.Net;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Okome.Budget;
+using Okome.Budget.Diagnostics;
+using Okome.Budget.Policies;
+using Okome.Caching;
+using Okome.Caching.Diagnostics;
+using Okome.Caching.Freshness;
+using Okome.Caching.Keys;
+using Okome.Caching.Stores;
+using Okome.Planner.Canary;
+using Okome.Planner.Diagnostics;
+using Okome.Planner.Execution;
+using Okome.Planner.Health;
+using Okome.Planner.Sample.Api;
+using Okome.Planner.Sample.Health;
+using Okome.Planner.Sample.Simulator;
+using Okome.Planner.Sample.Upstream;
+using Okome.Planner.Shedding;
+using OpenTelemetry.Metrics;
+
+namespace Okome.Planner.Sample.Hosting;
+
+/// <summary>
+/// Registers the service: validated options, one Redis connection (or none), the cache, the budget, the health monitor,
+/// the GPU slots, the upstreams and the executor. Everything is built from the validated options when first resolved, so a
+/// test host can change configuration and swap the <see cref="TimeProvider"/> or the <c>okome-upstream</c> HTTP handler.
+/// </summary>
+internal static class ServiceRegistration
+{
+    /// <summary>The name of the one budget policy (every API key gets its own partition of it).</summary>
+    public const string BudgetPolicyName = "api-key";
+
+    // OpenTelemetry's default histogram buckets (0, 5, 10, 25, … 10000) suit milliseconds; the Okome durations are in seconds.
+    private static readonly ExplicitBucketHistogramConfiguration SecondsBuckets = new()
+    {
+        Boundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
+    };
+
+    public static IServiceCollection AddOkomeService(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddOptions<SampleOptions>().Bind(configuration.GetSection(SampleOptions.Section)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SampleOptions>, SampleOptionsValidator>());
+
+        services.AddHttpClient(HttpChatUpstream.ClientName, static client => client.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(static () => new SocketsHttpHandler
+            {
+                AutomaticDecompression = DecompressionMethods.All,
+                ConnectTimeout = TimeSpan.FromSeconds(10),
+                PooledConnectionLifetime = TimeSpan.FromMinutes(2),
+            });
+
+        services.AddSingleton<RedisConnection>();
+        services.AddSingleton<StoreHealth>();
+        services.AddSingleton(static provider => new CacheKeyBuilder(new CacheKeyPolicy()));
+        services.AddSingleton(CreateCache);
+        services.AddSingleton(static provider => CreateBudgetPolicy(Options(provider)));
+        services.AddSingleton(CreateBudget);
+        services.AddSingleton(CreateHealthMonitor);
+        services.AddSingleton(CreateUpstreams);
+        services.AddSingleton(CreateExecutor);
+        services.AddSingleton<ChatCompletionsHandler>();
+        services.AddHostedService<HealthProbeService>();
+
+        services.AddOpenTelemetry().WithMetrics(static metrics => metrics
+            .AddMeter(CachingDiagnostics.MeterName, BudgetDiagnostics.MeterName, PlannerDiagnostics.MeterName)
+            .AddView(static instrument => instrument.Unit == "s" ? SecondsBuckets : null)
+            .AddPrometheusExporter());
+        return services;
+    }
+
+    /// <summary>The budget every API key gets: rate (with burst), tokens per UTC day, concurrency; null when all are off.</summary>
+    internal static BudgetPolicyHolder CreateBudgetPolicy(SampleOptions options)
+    {
+        var budget = options.Budget;
+        var limits = new List<BudgetLimit>(3);
+        if (budget.RequestsPerMinute > 0)
+        {
+            limits.Add(BudgetLimit.Rate("requests", budget.RequestsPerMinute, TimeSpan.FromMinutes(1), budget.Burst));
+        }
+
+        if (budget.TokensPerDay > 0)
+        {
+            limits.Add(BudgetLimit.Quota("tokens", budget.TokensPerDay, TimeSpan.FromDays(1), QuotaWindowKind.Calendar));
+        }
+
+        if (budget.MaxConcurrent > 0)
+        {
+            limits.Add(BudgetLimit.Concurrency("concurrent", budget.MaxConcurrent));
+        }
+
+        return new BudgetPolicyHolder(limits.Count == 0 ? null : new BudgetPolicy(BudgetPolicyName, limits));
+    }
+
+    private static SampleOptions Options(IServiceProvider provider) => provider.GetRequiredService<IOptions<SampleOptions>>().Value;
+
+    private static ResponseCache CreateCache(IServiceProvider provider)
+    {
+        var options = Options(provider);
+        var freshFor = TimeSpan.FromSeconds(options.Cache.FreshSeconds);
+        var stale = TimeSpan.FromSeconds(options.Cache.StaleSeconds);
+        var cacheOptions = new ResponseCacheOptions
+        {
+            Freshness = new FreshnessPolicy
+            {
+                FreshFor = freshFor,
+                MaxFreshFor = freshFor > TimeSpan.FromDays(1) ? freshFor : TimeSpan.FromDays(1),
+                StaleWhileRevalidate = stale,
+                StaleIfError = stale,
+                CacheNonDeterministic = options.Cache.CacheNonDeterministic,
+            },
+        };
+        var time = provider.GetRequiredService<TimeProvider>();
+        return provider.GetRequiredService<RedisConnection>().Multiplexer is { } redis
+            ? ResponseCache.CreateRedis(redis, cacheOptions, time, provider.GetRequiredService<ILoggerFactory>(), provider.GetService<IMeterFactory>())
+            : ResponseCache.CreateInMemory(cacheOptions, new MemoryCacheStoreOptions(), time);
+    }
+
+    private static BudgetService CreateBudget(IServiceProvider provider)
+    {
+        var budgetOptions = new BudgetOptions();
+        if (provider.GetRequiredService<BudgetPolicyHolder>().Policy is { } policy)
+        {
+            budgetOptions.Policies.Add(policy);
+        }
+
+        return BudgetService.Create(
+            budgetOptions,
+            provider.GetRequiredService<RedisConnection>().Multiplexer,
+            provider.GetRequiredService<TimeProvider>(),
+            provider.GetRequiredService<ILoggerFactory>(),
+            provider.GetService<IMeterFactory>());
+    }
+
+    private static UpstreamHealthMonitor CreateHealthMonitor(IServiceProvider provider)
+    {
+        var options = Options(provider);
+        var healthOptions = new UpstreamHealthOptions
+        {
+            Rise = options.Health.Rise,
+            Fall = options.Health.Fall,
+            ProbeInterval = TimeSpan.FromSeconds(options.Health.IntervalSeconds),
+            ProbeTimeout = TimeSpan.FromSeconds(Math.Min(options.Health.TimeoutSeconds, options.Health.IntervalSeconds)),
+            HasCanary = !string.IsNullOrWhiteSpace(options.Upstream.CanaryBaseUrl),
+        };
+        var time = provider.GetRequiredService<TimeProvider>();
+        var loggers = provider.GetRequiredService<ILoggerFactory>();
+        var meters = provider.GetService<IMeterFactory>();
+        return provider.GetRequiredService<RedisConnection>().Multiplexer is { } redis
+            ? UpstreamHealthMonitor.CreateRedis(redis, healthOptions, time, loggers, meters)
+            : UpstreamHealthMonitor.CreateInMemory(healthOptions, time, loggers, meters);
+    }
+
+    private static UpstreamRouter CreateUpstreams(IServiceProvider provider)
+    {
+        var options = Options(provider);
+        var time = provider.GetRequiredService<TimeProvider>();
+        var clients = provider.GetRequiredService<IHttpClientFactory>();
+        var timeout = TimeSpan.FromSeconds(options.Upstream.TimeoutSeconds);
+        IChatUpstream stable = options.UsesSimulator
+            ? new SimulatedUpstream(options.Simulator, time)
+            : new HttpChatUpstream(clients, options.Upstream.BaseUrl!, options.Upstream.ApiKey, timeout, time);
+        var canary = string.IsNullOrWhiteSpace(options.Upstream.CanaryBaseUrl)
+            ? null
+            : new HttpChatUpstream(clients, options.Upstream.CanaryBaseUrl, options.Upstream.ApiKey, timeout, time);
+        return new UpstreamRouter(stable, canary);
+    }
+
+    private static PlanExecutor CreateExecutor(IServiceProvider provider)
+    {
+        var options = Options(provider);
+        var time = provider.GetRequiredService<TimeProvider>();
+        var executorOptions = new PlanExecutorOptions
+        {
+            BudgetPolicy = provider.GetRequiredService<BudgetPolicyHolder>().Policy,
+            Canary = string.IsNullOrWhiteSpace(options.Upstream.CanaryBaseUrl)
+                ? null
+                : new CanaryOptions { Percent = options.Canary.Percent, SplitBy = CanarySplitBy.Tenant },
+
+            // The budget is settled with the upstream's usage.total_tokens (forced on by stream_options.include_usage).
+            CostMeter = static () => new OpenAIUsageMeter(),
+        };
+        var slots = options.Gpu.MaxConcurrent > 0 ? new GpuSlots(options.Gpu.MaxConcurrent, time) : null;
+        return new PlanExecutor(
+            provider.GetRequiredService<ResponseCache>(),
+            executorOptions.BudgetPolicy is null ? null : provider.GetRequiredService<BudgetService>(),
+            executorOptions,
+            provider.GetRequiredService<UpstreamHealthMonitor>(),
+            slots,
+            time,
+            provider.GetRequiredService<ILoggerFactory>(),
+            provider.GetService<IMeterFactory>());
+    }
+}

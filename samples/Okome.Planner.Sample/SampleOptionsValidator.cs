@@ -1,0 +1,85 @@
+using System.Globalization;
+using Microsoft.Extensions.Options;
+using Okome.Budget.Policies;
+using StackExchange.Redis;
+
+namespace Okome.Planner.Sample;
+
+/// <summary>
+/// Validates <see cref="SampleOptions"/> at start-up (<c>ValidateOnStart</c>): every error is listed at once and names the
+/// configuration key, so an operator sees at a glance what to fix.
+/// </summary>
+internal sealed class SampleOptionsValidator : IValidateOptions<SampleOptions>
+{
+    private const int MaxDelayMs = 60_000;
+
+    public ValidateOptionsResult Validate(string? name, SampleOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var errors = new List<string>();
+        void Check(bool ok, string key, object? value, string rule)
+        {
+            if (!ok)
+            {
+                // URLs and keys may hold credentials: their values are never echoed.
+                errors.Add(value is null
+                    ? $"Okome:{key} {rule}"
+                    : string.Create(CultureInfo.InvariantCulture, $"Okome:{key} {rule} (was {value})"));
+            }
+        }
+
+        if (!string.IsNullOrWhiteSpace(options.Redis))
+        {
+            try
+            {
+                _ = ConfigurationOptions.Parse(options.Redis);
+            }
+            catch (Exception ex) when (ex is ArgumentException or FormatException or RedisConnectionException or NotSupportedException)
+            {
+                errors.Add($"Okome:Redis is not a valid StackExchange.Redis connection string: {ex.Message}");
+            }
+        }
+
+        var upstream = options.Upstream ?? new SampleOptions.UpstreamOptions();
+        Check(upstream.BaseUrl is null || upstream.BaseUrl.Length == 0 || IsHttpUrl(upstream.BaseUrl), "Upstream:BaseUrl", null, "must be an absolute http or https URL such as http://127.0.0.1:9000/v1");
+        Check(upstream.CanaryBaseUrl is null || upstream.CanaryBaseUrl.Length == 0 || IsHttpUrl(upstream.CanaryBaseUrl), "Upstream:CanaryBaseUrl", null, "must be an absolute http or https URL");
+        Check(upstream.TimeoutSeconds is >= 1 and <= 86_400, "Upstream:TimeoutSeconds", upstream.TimeoutSeconds, "must be from 1 to 86400");
+
+        var canary = options.Canary ?? new SampleOptions.CanarySettings();
+        Check(canary.Percent is >= 0 and <= 100, "Canary:Percent", canary.Percent, "must be from 0 to 100");
+        Check(canary.Percent == 0 || !string.IsNullOrWhiteSpace(upstream.CanaryBaseUrl), "Canary:Percent", canary.Percent, "needs Okome:Upstream:CanaryBaseUrl when above 0");
+
+        var budget = options.Budget ?? new SampleOptions.BudgetSettings();
+        Check(budget.RequestsPerMinute is >= 0 and <= 60_000_000, "Budget:RequestsPerMinute", budget.RequestsPerMinute, "must be from 0 (off) to 60000000");
+        Check(budget.Burst is >= 1 and <= 1_000_000, "Budget:Burst", budget.Burst, "must be from 1 to 1000000");
+        Check(budget.TokensPerDay is >= 0 and <= BudgetLimit.MaxQuota, "Budget:TokensPerDay", budget.TokensPerDay, "must be from 0 (off) to 2^50");
+        Check(budget.MaxConcurrent is >= 0 and <= BudgetLimit.MaxConcurrency, "Budget:MaxConcurrent", budget.MaxConcurrent, "must be from 0 (off) to 1000000");
+        Check(budget.DefaultMaxTokens is >= 1 and <= 10_000_000, "Budget:DefaultMaxTokens", budget.DefaultMaxTokens, "must be from 1 to 10000000");
+
+        var cache = options.Cache ?? new SampleOptions.CacheSettings();
+        Check(cache.FreshSeconds is >= 1 and <= 31_536_000, "Cache:FreshSeconds", cache.FreshSeconds, "must be from 1 to 31536000 (a year)");
+        Check(cache.StaleSeconds is >= 0 and <= 31_536_000, "Cache:StaleSeconds", cache.StaleSeconds, "must be from 0 to 31536000 (a year)");
+
+        var gpu = options.Gpu ?? new SampleOptions.GpuSettings();
+        Check(gpu.MaxConcurrent is >= 0 and <= 100_000, "Gpu:MaxConcurrent", gpu.MaxConcurrent, "must be from 0 (no cap) to 100000");
+
+        var simulator = options.Simulator ?? new SampleOptions.SimulatorSettings();
+        Check(simulator.FirstTokenDelayMs is >= 0 and <= MaxDelayMs, "Simulator:FirstTokenDelayMs", simulator.FirstTokenDelayMs, "must be from 0 to 60000");
+        Check(simulator.TokenDelayMs is >= 0 and <= MaxDelayMs, "Simulator:TokenDelayMs", simulator.TokenDelayMs, "must be from 0 to 60000");
+        Check(simulator.DefaultMaxTokens is >= 1 and <= 100_000, "Simulator:DefaultMaxTokens", simulator.DefaultMaxTokens, "must be from 1 to 100000");
+
+        var health = options.Health ?? new SampleOptions.HealthSettings();
+        Check(health.IntervalSeconds is >= 1 and <= 3600, "Health:IntervalSeconds", health.IntervalSeconds, "must be from 1 to 3600");
+        Check(health.TimeoutSeconds is >= 1 and <= 600, "Health:TimeoutSeconds", health.TimeoutSeconds, "must be from 1 to 600");
+        Check(health.Rise is >= 1 and <= 1000, "Health:Rise", health.Rise, "must be from 1 to 1000");
+        Check(health.Fall is >= 1 and <= 1000, "Health:Fall", health.Fall, "must be from 1 to 1000");
+
+        Check(options.MaxRequestBodyBytes is >= 1024 and <= 1L << 30, "MaxRequestBodyBytes", options.MaxRequestBodyBytes, "must be from 1024 to 1073741824 (1 GiB)");
+        Check(options.AdminKey is null || options.AdminKey.Length == 0 || options.AdminKey.Trim().Length >= 8, "AdminKey", null, "must be empty (admin endpoints off) or at least 8 characters");
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    private static bool IsHttpUrl(string value)
+        => Uri.TryCreate(value, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps);
+}
