@@ -36,6 +36,9 @@ public sealed class SampleOptions
     /// <summary>The upstream health probe.</summary>
     public HealthSettings Health { get; set; } = new();
 
+    /// <summary>The requests kept fresh in the cache ahead of clients (none by default).</summary>
+    public PrewarmSettings Prewarm { get; set; } = new();
+
     /// <summary>The largest request body accepted (413 above it).</summary>
     /// <value>Default 1 MiB.</value>
     public long MaxRequestBodyBytes { get; set; } = DefaultMaxRequestBodyBytes;
@@ -133,6 +136,27 @@ public sealed class SampleOptions
         /// <summary>The tokens generated when a request gives no <c>max_tokens</c>.</summary>
         /// <value>Default 16.</value>
         public int DefaultMaxTokens { get; set; } = 16;
+    }
+
+    /// <summary>Pre-warming: chat completion requests refreshed before they expire, at background priority.</summary>
+    public sealed class PrewarmSettings
+    {
+        /// <summary>
+        /// Chat completion request bodies, each a JSON string (<c>Okome:Prewarm:Requests:0</c>, <c>:1</c>, …) exactly as a
+        /// client would POST it to <c>/v1/chat/completions</c>; validated at start-up. Empty turns pre-warming off.
+        /// </summary>
+        public IList<string> Requests { get; } = new List<string>();
+
+        /// <summary>The API key whose cache entries are warmed (entries are per key); empty warms the entries of requests without one.</summary>
+        public string? ApiKey { get; set; }
+
+        /// <summary>Seconds between pre-warm rounds.</summary>
+        /// <value>Default 30.</value>
+        public int IntervalSeconds { get; set; } = 30;
+
+        /// <summary>An entry is refreshed when it is missing, stale, or fresh for less than this many seconds.</summary>
+        /// <value>Default 10.</value>
+        public int RefreshAheadSeconds { get; set; } = 10;
     }
 
     /// <summary>The upstream health probe (<c>GET {BaseUrl}/models</c>).</summary>

@@ -1,6 +1,9 @@
 using System.Globalization;
+using System.Text;
 using Microsoft.Extensions.Options;
 using Okome.Budget.Policies;
+using Okome.Caching.Keys;
+using Okome.Planner.Sample.Api;
 using StackExchange.Redis;
 
 namespace Okome.Planner.Sample;
@@ -73,6 +76,27 @@ internal sealed class SampleOptionsValidator : IValidateOptions<SampleOptions>
         Check(health.TimeoutSeconds is >= 1 and <= 600, "Health:TimeoutSeconds", health.TimeoutSeconds, "must be from 1 to 600");
         Check(health.Rise is >= 1 and <= 1000, "Health:Rise", health.Rise, "must be from 1 to 1000");
         Check(health.Fall is >= 1 and <= 1000, "Health:Fall", health.Fall, "must be from 1 to 1000");
+
+        var prewarm = options.Prewarm ?? new SampleOptions.PrewarmSettings();
+        Check(prewarm.IntervalSeconds is >= 1 and <= 86_400, "Prewarm:IntervalSeconds", prewarm.IntervalSeconds, "must be from 1 to 86400");
+        Check(prewarm.RefreshAheadSeconds is >= 0 and <= 86_400, "Prewarm:RefreshAheadSeconds", prewarm.RefreshAheadSeconds, "must be from 0 to 86400");
+        var requests = prewarm.Requests ?? [];
+        for (var i = 0; i < requests.Count; i++)
+        {
+            // Request bodies may hold private prompts: only the parser's own message (which never echoes input) is shown.
+            var key = string.Create(CultureInfo.InvariantCulture, $"Prewarm:Requests:{i}");
+            var body = Encoding.UTF8.GetBytes(requests[i] ?? string.Empty);
+            if (!ChatRequestParser.TryParse(body, out _, out var error))
+            {
+                Check(false, key, null, "must be a chat completion request body as a JSON string: " + error.Message);
+                continue;
+            }
+
+            Check(
+                cache.CacheNonDeterministic || CacheKeyBuilder.IsDeterministic(body, new CacheKeyPolicy().DefaultTemperature),
+                key, null, "is never cached, so it cannot be pre-warmed: give it \"temperature\": 0 or a \"seed\" (or set Okome:Cache:CacheNonDeterministic)");
+            Check(body.LongLength <= options.MaxRequestBodyBytes, key, null, "is larger than Okome:MaxRequestBodyBytes");
+        }
 
         Check(options.MaxRequestBodyBytes is >= 1024 and <= 1L << 30, "MaxRequestBodyBytes", options.MaxRequestBodyBytes, "must be from 1024 to 1073741824 (1 GiB)");
         Check(options.AdminKey is null || options.AdminKey.Length == 0 || options.AdminKey.Trim().Length >= 8, "AdminKey", null, "must be empty (admin endpoints off) or at least 8 characters");

@@ -1,46 +1,31 @@
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
-using Okome.Caching;
 using Okome.Caching.Freshness;
-using Okome.Caching.Keys;
 using Okome.Planner.Canary;
 using Okome.Planner.Execution;
-using Okome.Planner.Sample.Upstream;
 
 namespace Okome.Planner.Sample.Api;
 
 /// <summary>
 /// <c>POST /v1/chat/completions</c>: validates the request, builds its facts (cache key, directives, budget partition, cost
-/// estimate, priority, canary attributes), lets the <see cref="PlanExecutor"/> carry out the plan, and writes the result.
+/// estimate, priority, canary attributes) with the <see cref="ChatPlannedRequestBuilder"/>, lets the
+/// <see cref="PlanExecutor"/> carry out the plan, and writes the result.
 /// </summary>
 internal sealed partial class ChatCompletionsHandler
 {
     /// <summary>The route.</summary>
     public const string Route = "/v1/chat/completions";
 
-    /// <summary>The cache namespace of chat completions.</summary>
-    public const string CacheNamespace = "chat";
-
-    private static readonly TimeSpan VersionReadTimeout = TimeSpan.FromMilliseconds(500);
-
     private readonly PlanExecutor _executor;
-    private readonly ResponseCache _cache;
-    private readonly CacheKeyBuilder _keys;
-    private readonly UpstreamRouter _upstreams;
+    private readonly ChatPlannedRequestBuilder _builder;
     private readonly SampleOptions _options;
-    private readonly TimeProvider _timeProvider;
     private readonly ILogger<ChatCompletionsHandler> _logger;
 
-    public ChatCompletionsHandler(
-        PlanExecutor executor, ResponseCache cache, CacheKeyBuilder keys, UpstreamRouter upstreams, IOptions<SampleOptions> options,
-        TimeProvider timeProvider, ILogger<ChatCompletionsHandler> logger)
+    public ChatCompletionsHandler(PlanExecutor executor, ChatPlannedRequestBuilder builder, IOptions<SampleOptions> options, ILogger<ChatCompletionsHandler> logger)
     {
         _executor = executor;
-        _cache = cache;
-        _keys = keys;
-        _upstreams = upstreams;
+        _builder = builder;
         _options = options.Value;
-        _timeProvider = timeProvider;
         _logger = logger;
     }
 
@@ -69,37 +54,21 @@ internal sealed partial class ChatCompletionsHandler
         }
 
         var (partition, hasAuthorization) = ApiKeys.Partition(request.Headers.Authorization.ToString());
-        var version = await NamespaceVersionAsync(cancellationToken).ConfigureAwait(false);
-        var keyRequest = new CacheKeyRequest(CacheNamespace, version, HttpMethods.Post, Route, body) { Model = chat.Model, Tenant = partition };
-        if (!_keys.TryBuild(keyRequest, out var key))
+        var version = await _builder.NamespaceVersionAsync(cancellationToken).ConfigureAwait(false);
+        var requestId = FirstValue(request.Headers["X-Request-ID"]);
+        var client = new ChatClientFacts(
+            partition,
+            hasAuthorization,
+            CacheControl.Parse(request.Headers.CacheControl.ToString()),
+            PriorityHeader.Parse(request.Headers[PriorityHeader.Name].ToString()),
+            requestId,
+            FirstValue(request.Headers[CanaryOptions.DefaultOverrideHeaderName]));
+        if (!_builder.TryBuild(body, chat, version, client, out var planned, out var upstream))
         {
             await OpenAIErrors.WriteAsync(context, RequestError.Invalid("We could not parse the JSON body of your request.", null)).ConfigureAwait(false);
             return;
         }
 
-        var requestId = FirstValue(request.Headers["X-Request-ID"]);
-        var planned = new PlannedRequest(new CacheRequest(key)
-        {
-            CacheControl = CacheControl.Parse(request.Headers.CacheControl.ToString()),
-            HasAuthorization = hasAuthorization,
-            IsDeterministic = _keys.IsDeterministic(body),
-            TenantsIsolated = _keys.IsolateTenants,
-        })
-        {
-            PartitionKey = partition,
-            EstimatedCost = chat.EstimatedCost(_options.Budget.DefaultMaxTokens),
-            Priority = PriorityHeader.Parse(request.Headers[PriorityHeader.Name].ToString()),
-            RequestId = requestId,
-            Canary = new CanaryRequest
-            {
-                Tenant = partition,
-                User = chat.User,
-                RequestId = requestId,
-                OverrideHeader = FirstValue(request.Headers[CanaryOptions.DefaultOverrideHeaderName]),
-            },
-        };
-
-        var upstream = _upstreams.For(UpstreamBody.ForceStreaming(body));
         try
         {
             var response = await _executor.ExecuteAsync(planned, upstream, cancellationToken).ConfigureAwait(false);
@@ -124,26 +93,6 @@ internal sealed partial class ChatCompletionsHandler
     private static string? FirstValue(Microsoft.Extensions.Primitives.StringValues values)
         => values.Count > 0 && !string.IsNullOrWhiteSpace(values[0]) ? values[0] : null;
 
-    /// <summary>The namespace version; if the store cannot say in time, 0 (the cache then degrades to BYPASS on its own).</summary>
-    private async ValueTask<long> NamespaceVersionAsync(CancellationToken cancellationToken)
-    {
-        try
-        {
-            var pending = _cache.GetNamespaceVersionAsync(CacheNamespace, cancellationToken);
-            return pending.IsCompletedSuccessfully
-                ? pending.Result
-                : await pending.AsTask().WaitAsync(VersionReadTimeout, _timeProvider, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-        {
-            LogVersionUnavailable(_logger, ex.GetType().Name);
-            return 0;
-        }
-    }
-
     [LoggerMessage(EventId = 100, Level = LogLevel.Debug, Message = "The client disconnected; the response was cancelled and the budget settled.")]
     private static partial void LogClientGone(ILogger logger);
-
-    [LoggerMessage(EventId = 101, Level = LogLevel.Warning, Message = "The cache namespace version could not be read ({Error}); using version 0.")]
-    private static partial void LogVersionUnavailable(ILogger logger, string error);
 }

@@ -11,11 +11,13 @@ using Okome.Caching.Freshness;
 using Okome.Caching.Keys;
 using Okome.Caching.Stores;
 using Okome.Planner.Canary;
+using Okome.Planner.DependencyInjection;
 using Okome.Planner.Diagnostics;
 using Okome.Planner.Execution;
 using Okome.Planner.Health;
+using Okome.Planner.Prewarm;
 using Okome.Planner.Sample.Api;
-using Okome.Planner.Sample.Health;
+using Okome.Planner.Sample.Prewarm;
 using Okome.Planner.Sample.Simulator;
 using Okome.Planner.Sample.Upstream;
 using Okome.Planner.Shedding;
@@ -25,7 +27,7 @@ namespace Okome.Planner.Sample.Hosting;
 
 /// <summary>
 /// Registers the service: validated options, one Redis connection (or none), the cache, the budget, the health monitor,
-/// the GPU slots, the upstreams and the executor. Everything is built from the validated options when first resolved, so a
+/// the GPU slots, the upstreams, the executor, and the library's hosted health-probe and pre-warm loops. Everything is built from the validated options when first resolved, so a
 /// test host can change configuration and swap the <see cref="TimeProvider"/> or the <c>okome-upstream</c> HTTP handler.
 /// </summary>
 internal static class ServiceRegistration
@@ -62,8 +64,23 @@ internal static class ServiceRegistration
         services.AddSingleton(CreateHealthMonitor);
         services.AddSingleton(CreateUpstreams);
         services.AddSingleton(CreateExecutor);
+        services.AddSingleton<ChatPlannedRequestBuilder>();
         services.AddSingleton<ChatCompletionsHandler>();
-        services.AddHostedService<HealthProbeService>();
+
+        // The library's hosted loops: the shared health probe (GET {BaseUrl}/models, 2xx within Okome:Health:TimeoutSeconds;
+        // the simulator is always healthy) and the pre-warm list (Okome:Prewarm; the loop ends at once when it is empty).
+        services.AddOkomePlannerHealthProbe(static provider =>
+        {
+            var upstreams = provider.GetRequiredService<UpstreamRouter>();
+            var timeout = TimeSpan.FromSeconds(Options(provider).Health.TimeoutSeconds);
+            return (choice, cancellationToken) => upstreams.Get(choice).ProbeAsync(timeout, cancellationToken);
+        });
+        services.AddOkomePlannerPrewarm(PrewarmRequests.Create);
+        services.AddOptions<PrewarmOptions>().Configure<IOptions<SampleOptions>>(static (prewarm, sample) =>
+        {
+            prewarm.Interval = TimeSpan.FromSeconds(sample.Value.Prewarm.IntervalSeconds);
+            prewarm.RefreshAhead = TimeSpan.FromSeconds(sample.Value.Prewarm.RefreshAheadSeconds);
+        });
 
         services.AddOpenTelemetry().WithMetrics(static metrics => metrics
             .AddMeter(CachingDiagnostics.MeterName, BudgetDiagnostics.MeterName, PlannerDiagnostics.MeterName)

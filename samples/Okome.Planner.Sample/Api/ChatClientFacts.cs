@@ -1,0 +1,14 @@
+using Okome.Caching.Freshness;
+using Okome.Planner.Decisions;
+
+namespace Okome.Planner.Sample.Api;
+
+/// <summary>What a chat request's planned facts take from its client, beyond the body: the HTTP headers, or the pre-warm settings.</summary>
+/// <param name="Partition">The budget partition and cache tenant (<see cref="ApiKeys.Partition"/>).</param>
+/// <param name="HasAuthorization">Whether an <c>Authorization</c> header was sent.</param>
+/// <param name="CacheControl">The request's <c>Cache-Control</c>.</param>
+/// <param name="Priority">The priority for load shedding.</param>
+/// <param name="RequestId">The client's <c>X-Request-ID</c>, or null.</param>
+/// <param name="CanaryOverride">The <c>X-OKOME-Upstream</c> header, or null.</param>
+internal readonly record struct ChatClientFacts(
+    string Partition, bool HasAuthorization, CacheControl CacheControl, RequestPriority Priority, string? RequestId, string? CanaryOverride);

@@ -1,0 +1,51 @@
+using System.Globalization;
+using System.Text;
+using Microsoft.Extensions.Options;
+using Okome.Caching.Freshness;
+using Okome.Planner.Decisions;
+using Okome.Planner.Prewarm;
+using Okome.Planner.Sample.Api;
+
+namespace Okome.Planner.Sample.Prewarm;
+
+/// <summary>
+/// The pre-warm list of <c>Okome:Prewarm:Requests</c>, built through the same <see cref="ChatPlannedRequestBuilder"/> as a
+/// client's request, so each pre-warmed entry is the one an identical client request reads. The library's hosted service
+/// (<c>AddOkomePlannerPrewarm</c>) calls <see cref="Create"/> once, on its own thread, when the service starts.
+/// </summary>
+internal static class PrewarmRequests
+{
+    /// <summary>The items (none when no requests are configured). The bodies were validated at start-up.</summary>
+    public static IEnumerable<PrewarmItem> Create(IServiceProvider services)
+    {
+        var options = services.GetRequiredService<IOptions<SampleOptions>>().Value;
+        var requests = options.Prewarm.Requests;
+        if (requests.Count == 0)
+        {
+            return [];
+        }
+
+        var builder = services.GetRequiredService<ChatPlannedRequestBuilder>();
+        var (partition, hasAuthorization) = ApiKeys.Partition(string.IsNullOrWhiteSpace(options.Prewarm.ApiKey) ? null : "Bearer " + options.Prewarm.ApiKey);
+
+        // Read once, when the list is built (bounded: 0 if the store cannot say in time). A later bump of the namespace version
+        // leaves the list warming the old keys until the service restarts (see the README).
+        var version = builder.NamespaceVersionAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult();
+        var client = new ChatClientFacts(partition, hasAuthorization, CacheControl.Parse(string.Empty), RequestPriority.Background, null, null);
+        var items = new List<PrewarmItem>(requests.Count);
+        for (var i = 0; i < requests.Count; i++)
+        {
+            var body = Encoding.UTF8.GetBytes(requests[i]);
+            if (!ChatRequestParser.TryParse(body, out var chat, out _)
+                || !builder.TryBuild(body, chat, version, client, out var planned, out var upstream))
+            {
+                throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture, $"Okome:Prewarm:Requests:{i} is not a valid chat completion request."));
+            }
+
+            // The name goes into reports and logs: the configuration key, never the prompt.
+            items.Add(new PrewarmItem(string.Create(CultureInfo.InvariantCulture, $"Okome:Prewarm:Requests:{i}"), planned, upstream));
+        }
+
+        return items;
+    }
+}
