@@ -13,14 +13,17 @@ public readonly struct CacheResponse
     private readonly CacheEntry? _entry;
     private readonly StreamCapture.Reader? _live;
 
+    // UTC ticks of the moment an entry's response was answered: Age and TimeToLiveSeconds are computed from it when
+    // asked, so a hit neither does that arithmetic nor carries both results (a smaller struct to copy).
+    private readonly long _answeredAtTicks;
+
     internal CacheResponse(CacheStatus status, CacheEntry entry, DateTimeOffset now, bool collapsed)
     {
         Status = status;
         _entry = entry;
         Collapsed = collapsed;
         StatusCode = entry.StatusCode;
-        Age = entry.Age(now);
-        TimeToLiveSeconds = (long)Math.Floor(entry.TimeToLive(now).TotalSeconds);
+        _answeredAtTicks = now.UtcTicks;
     }
 
     internal CacheResponse(CacheStatus status, StreamCapture.Reader live, bool collapsed, bool stored)
@@ -55,10 +58,10 @@ public readonly struct CacheResponse
     public int? ForwardStatus { get; }
 
     /// <summary>How old the stored response is (zero for a response fresh from the upstream).</summary>
-    public TimeSpan Age { get; }
+    public TimeSpan Age => _entry is { } entry ? entry.Age(AnsweredAt) : TimeSpan.Zero;
 
     /// <summary>Seconds of freshness left (negative when stale), or null for a response fresh from the upstream.</summary>
-    public long? TimeToLiveSeconds { get; }
+    public long? TimeToLiveSeconds => _entry is { } entry ? FloorSeconds(entry.TimeToLive(AnsweredAt)) : null;
 
     /// <summary>Whether the response was, or is being, streamed: a replay streams it back chunk by chunk.</summary>
     public bool IsStreamed => _entry?.IsStreamed ?? _live?.Capture.Head.IsStreamed ?? false;
@@ -81,6 +84,8 @@ public readonly struct CacheResponse
         => _live is not null ? _live.ReadAsync() : Replay(_entry);
 
     internal static CacheResponse GatewayTimeout => new(504);
+
+    private DateTimeOffset AnsweredAt => new(_answeredAtTicks, TimeSpan.Zero);
 
     /// <summary>Reads the whole body into one array.</summary>
     /// <param name="cancellationToken">Stops reading.</param>
@@ -147,6 +152,13 @@ public readonly struct CacheResponse
         {
             yield return chunk;
         }
+    }
+
+    /// <summary>Whole seconds rounded toward negative infinity, so a stale entry never reports 0.</summary>
+    private static long FloorSeconds(TimeSpan span)
+    {
+        var seconds = span.Ticks / TimeSpan.TicksPerSecond;
+        return span.Ticks < 0 && span.Ticks % TimeSpan.TicksPerSecond != 0 ? seconds - 1 : seconds;
     }
 
     private static string? FindHeader(IReadOnlyList<KeyValuePair<string, string>> headers, string name)

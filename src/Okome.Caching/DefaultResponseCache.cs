@@ -24,6 +24,10 @@ internal sealed class DefaultResponseCache : ResponseCache, IDisposable
     private readonly FreshnessCalculator _defaultCalculator;
     private readonly NamespaceVersions _versions;
 
+    // The in-memory hit path's clock: a cached reading when the time is the system's (Freshness/CoarseClock.cs gives
+    // its bound), null otherwise so that every other TimeProvider is read directly.
+    private readonly CoarseClock? _hitClock;
+
     public DefaultResponseCache(ICacheStore store, ResponseCacheOptions options, TimeProvider timeProvider, ILoggerFactory loggerFactory, IMeterFactory? meterFactory)
     {
         ArgumentNullException.ThrowIfNull(store);
@@ -42,6 +46,7 @@ internal sealed class DefaultResponseCache : ResponseCache, IDisposable
         }
 
         _versions = new NamespaceVersions(store, timeProvider, Options.NamespaceVersionRefresh);
+        _hitClock = store is MemoryCacheStore && ReferenceEquals(timeProvider, TimeProvider.System) ? CoarseClock.System : null;
     }
 
     internal ResponseCacheOptions Options { get; }
@@ -53,6 +58,9 @@ internal sealed class DefaultResponseCache : ResponseCache, IDisposable
     internal ILogger Logger { get; }
 
     internal CachingMetrics Metrics { get; }
+
+    /// <summary>Whether in-memory lookups read the coarse clock (only on <see cref="TimeProvider.System"/>; for tests).</summary>
+    internal bool UsesCoarseClock => _hitClock is not null;
 
     /// <summary>Upstream calls in flight in this process (for tests).</summary>
     internal int FlightCount => _flights.Count;
@@ -78,8 +86,18 @@ internal sealed class DefaultResponseCache : ResponseCache, IDisposable
         // allocates nothing.
         if (Store is MemoryCacheStore memory)
         {
-            var now = Time.GetUtcNow();
-            return Decide(request, factory, calculator, memory.Read(request.Key, now), now, cancellationToken);
+            var now = HitNow();
+            var found = memory.Read(request.Key, now);
+
+            // A fresh entry and no directives is a HIT whatever the rest of the decision says (DecideRequestAt with no
+            // directives answers UseFresh exactly when now < FreshUntil): skip building the lifetime and the decision.
+            if (!request.HasDirectives && found.Entry is { } entry && now < entry.FreshUntil && !calculator.EarlyRefreshEnabled)
+            {
+                Metrics.Request(CacheStatus.Hit);
+                return ValueTask.FromResult(new CacheResponse(CacheStatus.Hit, entry, now, collapsed: false));
+            }
+
+            return Decide(request, factory, calculator, found, now, cancellationToken);
         }
 
         var read = Store.GetAsync(request.Key, cancellationToken);
@@ -104,7 +122,7 @@ internal sealed class DefaultResponseCache : ResponseCache, IDisposable
 
         if (Store is MemoryCacheStore memory)
         {
-            var now = Time.GetUtcNow();
+            var now = HitNow();
             return ValueTask.FromResult(Peek(request, memory.Read(request.Key, now), now, inFlight, storeAvailable: true));
         }
 
@@ -136,6 +154,9 @@ internal sealed class DefaultResponseCache : ResponseCache, IDisposable
     }
 
     public void Dispose() => Metrics.Dispose();
+
+    /// <summary>The time for a lookup in the in-memory store: the coarse clock on the system time, else the TimeProvider.</summary>
+    private DateTimeOffset HitNow() => _hitClock is { } clock ? clock.GetUtcNow() : Time.GetUtcNow();
 
     internal FreshnessCalculator CalculatorFor(string @namespace)
         => _calculators.Count > 0 && _calculators.TryGetValue(@namespace, out var calculator) ? calculator : _defaultCalculator;

@@ -65,8 +65,14 @@ internal sealed class MemoryCacheStore : ICacheStore
             return StoreRead.Miss;
         }
 
-        // Approximate recency: a plain write of a racy counter is enough to order evictions.
-        slot.LastRead = ++_clock;
+        // Approximate recency: a plain write of a racy counter is enough to order evictions. An entry that already holds
+        // the newest stamp keeps it (it is still the most recent), so a hot key's hits only read shared state: no write
+        // per hit, no cache line bouncing between cores.
+        var clock = _clock;
+        if (slot.LastRead != clock)
+        {
+            slot.LastRead = _clock = clock + 1;
+        }
         return new StoreRead(slot.Entry, EntryReadStatus.Ok, new EntryStamp(slot.Stamp, true));
     }
 

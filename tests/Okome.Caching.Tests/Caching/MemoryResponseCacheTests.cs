@@ -35,6 +35,49 @@ public sealed class MemoryResponseCacheTests : ResponseCacheContract
     }
 
     [Fact]
+    public async Task GetOrCreateAsync_SystemTimeHit_AllocatesNothingAndReportsAgeAndTtl()
+    {
+        using var cache = (DefaultResponseCache)ResponseCache.CreateInMemory(Options(), new MemoryCacheStoreOptions(), TimeProvider.System);
+        var request = new CacheRequest(TestEntries.NewKey());
+        var factory = FakeUpstream.Fixed("x", new FakeUpstream());
+        await (await cache.GetOrCreateAsync(request, factory, default)).ReadBodyAsync(default);
+        await cache.GetOrCreateAsync(request, factory, default);
+
+        var hits = 0;
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 1000; i++)
+        {
+            var hit = await cache.GetOrCreateAsync(request, factory, default);
+            hits += hit.Status == CacheStatus.Hit ? 1 : 0;
+        }
+
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        var last = await cache.GetOrCreateAsync(request, factory, default);
+        cache.UsesCoarseClock.Should().BeTrue();
+        hits.Should().Be(1000);
+        allocated.Should().Be(0);
+        last.Age.Should().BeGreaterThanOrEqualTo(TimeSpan.Zero).And.BeLessThan(Options().Freshness.FreshFor);
+        last.TimeToLiveSeconds.Should().BeInRange(0, (long)Options().Freshness.FreshFor.TotalSeconds);
+    }
+
+    [Fact]
+    public async Task GetOrCreateAsync_FakeTime_ReadsTheTimeProviderExactly()
+    {
+        var cache = (DefaultResponseCache)await CacheAsync();
+        var request = new CacheRequest(TestEntries.NewKey());
+        var factory = FakeUpstream.Fixed("x", new FakeUpstream());
+        await (await cache.GetOrCreateAsync(request, factory, default)).ReadBodyAsync(default);
+        var first = await cache.GetOrCreateAsync(request, factory, default);
+
+        Time.Advance(TimeSpan.FromTicks(1234));
+        var second = await cache.GetOrCreateAsync(request, factory, default);
+
+        cache.UsesCoarseClock.Should().BeFalse();
+        second.Status.Should().Be(CacheStatus.Hit);
+        (second.Age - first.Age).Should().Be(TimeSpan.FromTicks(1234));
+    }
+
+    [Fact]
     public async Task GetOrCreateAsync_UpstreamSlowerThanTheSoftTimeout_ServesStaleAndStoresTheLateResult()
     {
         var options = Options();
