@@ -97,10 +97,13 @@ public readonly struct CacheResponse
             return ReadLiveBodyAsync(cancellationToken);
         }
 
-        // A stored body is all there: one copy into an array of the right size, no stream, no state machine.
-        var body = new byte[entry.PayloadLength];
+        // A stored body is all there: one copy into an array of the right size, no stream, no state machine, and no
+        // enumerator (the chunks are read as a span). The copy is the caller's to keep and change: the entry's bytes
+        // may be shared (the in-process store, the L1) or be a slice of the stored envelope.
+        // Every byte is written below, so the array need not be zeroed first.
+        var body = GC.AllocateUninitializedArray<byte>(checked((int)entry.PayloadLength));
         var offset = 0;
-        foreach (var chunk in entry.Chunks)
+        foreach (var chunk in entry.ChunkSpan)
         {
             chunk.Span.CopyTo(body.AsSpan(offset));
             offset += chunk.Length;
@@ -148,9 +151,9 @@ public readonly struct CacheResponse
             yield break;
         }
 
-        foreach (var chunk in entry.Chunks)
+        for (var i = 0; i < entry.ChunkSpan.Length; i++)
         {
-            yield return chunk;
+            yield return entry.ChunkSpan[i];
         }
     }
 

@@ -100,6 +100,12 @@ internal sealed class DefaultResponseCache : ResponseCache, IDisposable
             return Decide(request, factory, calculator, found, now, cancellationToken);
         }
 
+        // Redis without an L1: one state machine around the client's task (it only allocates if the GET is still pending).
+        if (Store is RedisCacheStore redis)
+        {
+            return ReadRedisThenDecideAsync(request, factory, calculator, redis, cancellationToken);
+        }
+
         var read = Store.GetAsync(request.Key, cancellationToken);
         return read.IsCompletedSuccessfully
             ? Decide(request, factory, calculator, Checked(request.Key, read.Result), Time.GetUtcNow(), cancellationToken)
@@ -213,6 +219,34 @@ internal sealed class DefaultResponseCache : ResponseCache, IDisposable
         }
         catch (StoreUnavailableException)
         {
+            // Without the store nothing can be shared or stored: callers in this process still share one upstream call.
+            return await JoinAsync(request, factory, calculator, StoreRead.Miss, CacheStatus.Bypass, FlightMode.StoreDown, cancellationToken).ConfigureAwait(false);
+        }
+
+        return await Decide(request, factory, calculator, read, Time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// <see cref="ReadThenDecideAsync"/> for <see cref="RedisCacheStore"/>, with <see cref="StoreCallAsync{T}"/> folded
+    /// in: the store timeout and the caller's token are one <c>WaitAsync</c> on StackExchange.Redis's task, rather than
+    /// the store's async method, a task wrapper around it and a second async method that waits on the wrapper. The
+    /// outcomes are the same: a failure or a timeout is logged, counted and answered as a bypass without the store.
+    /// </summary>
+    private async ValueTask<CacheResponse> ReadRedisThenDecideAsync(
+        CacheRequest request, UpstreamFactory factory, FreshnessCalculator calculator, RedisCacheStore redis, CancellationToken cancellationToken)
+    {
+        StoreRead read;
+        try
+        {
+            Metrics.StoreOperation(redis.Kind, "get");
+            var value = await redis.StartGet(request.Key).WaitAsync(Options.StoreTimeout, Time, cancellationToken).ConfigureAwait(false);
+            read = Checked(request.Key, RedisCacheStore.Decode(request.Key, value));
+        }
+        catch (Exception ex) when (IsStoreFailure(ex, cancellationToken))
+        {
+            Metrics.StoreError(redis.Kind, "get");
+            Log.StoreFailed(Logger, redis.Kind, "get", ex);
+
             // Without the store nothing can be shared or stored: callers in this process still share one upstream call.
             return await JoinAsync(request, factory, calculator, StoreRead.Miss, CacheStatus.Bypass, FlightMode.StoreDown, cancellationToken).ConfigureAwait(false);
         }

@@ -36,6 +36,12 @@ public sealed class CacheEntry
 
     private static readonly UTF8Encoding s_strictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
+    // The entry owns both arrays and never writes them after construction; the public lists wrap them on first use.
+    private readonly KeyValuePair<string, string>[] _headers;
+    private readonly ReadOnlyMemory<byte>[] _chunks;
+    private ReadOnlyCollection<KeyValuePair<string, string>>? _headerList;
+    private ReadOnlyCollection<ReadOnlyMemory<byte>>? _chunkList;
+
     /// <summary>Creates an entry whose payload is a single chunk (a response that was not streamed).</summary>
     /// <param name="keyHash">The <see cref="Keys.CacheKey.Hash"/> the entry is stored under.</param>
     /// <param name="statusCode">The upstream status code, 100 to 599.</param>
@@ -167,8 +173,8 @@ public sealed class CacheEntry
         ETag = etag;
         IsStreamed = isStreamed;
         PayloadLength = payloadLength;
-        Headers = headerArray.Length == 0 ? ReadOnlyCollection<KeyValuePair<string, string>>.Empty : new(headerArray);
-        Chunks = chunkArray.Length == 0 ? ReadOnlyCollection<ReadOnlyMemory<byte>>.Empty : new(chunkArray);
+        _headers = headerArray;
+        _chunks = chunkArray;
     }
 
     /// <summary>Creates an entry from values the serializer has already validated; takes ownership of the arrays.</summary>
@@ -194,8 +200,8 @@ public sealed class CacheEntry
         ETag = etag;
         IsStreamed = isStreamed;
         PayloadLength = payloadLength;
-        Headers = headers.Length == 0 ? ReadOnlyCollection<KeyValuePair<string, string>>.Empty : new(headers);
-        Chunks = chunks.Length == 0 ? ReadOnlyCollection<ReadOnlyMemory<byte>>.Empty : new(chunks);
+        _headers = headers;
+        _chunks = chunks;
     }
 
     /// <summary>The <see cref="Keys.CacheKey.Hash"/> the entry was stored under; a read compares it to detect a foreign entry.</summary>
@@ -223,10 +229,15 @@ public sealed class CacheEntry
     public string? ETag { get; }
 
     /// <summary>The response headers the entry replays, in upstream order.</summary>
-    public IReadOnlyList<KeyValuePair<string, string>> Headers { get; }
+    public IReadOnlyList<KeyValuePair<string, string>> Headers
+        => _headerList ?? Wrap(ref _headerList, _headers);
 
     /// <summary>The payload in the framing the upstream produced; a response that was not streamed is one chunk.</summary>
-    public IReadOnlyList<ReadOnlyMemory<byte>> Chunks { get; }
+    public IReadOnlyList<ReadOnlyMemory<byte>> Chunks
+        => _chunkList ?? Wrap(ref _chunkList, _chunks);
+
+    /// <summary>The chunks themselves, for the library's own readers (a hit replays them without the read-only wrapper); never written.</summary>
+    internal ReadOnlySpan<ReadOnlyMemory<byte>> ChunkSpan => _chunks;
 
     /// <summary>The payload length in bytes: the sum of the chunk lengths.</summary>
     public long PayloadLength { get; }
@@ -273,6 +284,17 @@ public sealed class CacheEntry
         long payloadLength,
         bool isStreamed)
         => new(keyHash, statusCode, created, freshUntil, staleUntil, errorUntil, etag, headers, chunks, payloadLength, isStreamed);
+
+    /// <summary>
+    /// The read-only view of one of the entry's arrays, built on first use: a hit that never lists the headers or the
+    /// chunks (the body is read through <see cref="ChunkSpan"/>) does not allocate the wrapper. Racing callers get one
+    /// and the same view.
+    /// </summary>
+    private static ReadOnlyCollection<T> Wrap<T>(ref ReadOnlyCollection<T>? field, T[] items)
+    {
+        var view = items.Length == 0 ? ReadOnlyCollection<T>.Empty : new ReadOnlyCollection<T>(items);
+        return Interlocked.CompareExchange(ref field, view, null) ?? view;
+    }
 
     private static DateTimeOffset Normalize(DateTimeOffset value)
         => DateTimeOffset.FromUnixTimeMilliseconds(value.ToUnixTimeMilliseconds());

@@ -47,7 +47,26 @@ internal static class RedisKeys
         return (RedisKey)string.Concat(Prefix, "ns:", @namespace);
     }
 
-    private static RedisKey Build(in CacheKey key, char suffix) => (RedisKey)BuildText(key, suffix);
+    /// <summary>
+    /// The key as its UTF-8 bytes (all ASCII): a smaller object than the string and nothing for the client to encode
+    /// when it writes the command. Equal, as a <see cref="RedisKey"/>, to the text from <see cref="BuildText"/>.
+    /// </summary>
+    private static RedisKey Build(in CacheKey key, char suffix)
+    {
+        if (key.IsEmpty)
+        {
+            throw new ArgumentException("The cache key is the default value.", nameof(key));
+        }
+
+        var bytes = new byte[EntryKeyLength];
+        "okome:"u8.CopyTo(bytes);
+        bytes[6] = (byte)'{';
+        key.Hash.TryFormat(bytes.AsSpan(7), out _, "x32", System.Globalization.CultureInfo.InvariantCulture);
+        bytes[39] = (byte)'}';
+        bytes[40] = (byte)':';
+        bytes[41] = (byte)suffix;
+        return bytes;
+    }
 
     private static string BuildText(in CacheKey key, char suffix)
     {

@@ -51,8 +51,18 @@ internal sealed class RedisCacheStore : ICacheStore
     private IDatabase Database => _redis.GetDatabase();
 
     public async ValueTask<StoreRead> GetAsync(CacheKey key, CancellationToken cancellationToken)
+        => Decode(key, await StartGet(key).WaitAsync(cancellationToken).ConfigureAwait(false));
+
+    /// <summary>
+    /// Sends the GET of an entry and returns the client's own task. The cache's hit path awaits it directly (under its
+    /// store timeout) and decodes it with <see cref="Decode"/>, so a hit does not pay for a second state machine and a
+    /// task wrapper around this one.
+    /// </summary>
+    internal Task<RedisValue> StartGet(in CacheKey key) => Database.StringGetAsync(RedisKeys.Entry(key));
+
+    /// <summary>What a GET answered, as a read: the entry's chunks are slices of the array the client returned (nobody else holds it), never a copy.</summary>
+    internal static StoreRead Decode(in CacheKey key, RedisValue value)
     {
-        var value = await Database.StringGetAsync(RedisKeys.Entry(key)).WaitAsync(cancellationToken).ConfigureAwait(false);
         if (value.IsNull)
         {
             return StoreRead.Miss;

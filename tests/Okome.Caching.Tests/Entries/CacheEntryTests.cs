@@ -173,6 +173,25 @@ public sealed class CacheEntryTests
     }
 
     [Fact]
+    public void Lists_ReadFromManyThreads_AreOneViewEach()
+    {
+        var bytes = CacheEntrySerializer.Serialize(TestEntries.Streamed());
+        CacheEntrySerializer.TryRead(bytes.AsMemory(), TestEntries.KeyHash, out var entry).Should().Be(EntryReadStatus.Ok);
+
+        // The views are built on first use; every caller must still get the same one.
+        var chunkViews = new IReadOnlyList<ReadOnlyMemory<byte>>[64];
+        var headerViews = new IReadOnlyList<KeyValuePair<string, string>>[64];
+        Parallel.For(0, 64, i =>
+        {
+            chunkViews[i] = entry!.Chunks;
+            headerViews[i] = entry.Headers;
+        });
+
+        chunkViews.Distinct().Should().ContainSingle().Which.Should().HaveCount(TestEntries.Streamed().Chunks.Count);
+        headerViews.Distinct().Should().ContainSingle().Which.Should().Equal(TestEntries.Streamed().Headers);
+    }
+
+    [Fact]
     public void Constructor_Times_AreUtcAtMillisecondPrecision()
     {
         var created = new DateTimeOffset(2025, 6, 1, 12, 0, 0, TimeSpan.FromHours(9)).AddTicks(12_345); // 1.2345 ms

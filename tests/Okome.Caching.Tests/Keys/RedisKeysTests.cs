@@ -28,6 +28,16 @@ public sealed class RedisKeysTests
     }
 
     [Fact]
+    public void EntryKeys_BuiltAsBytes_EqualTheTextKeyAndHashToItsSlot()
+    {
+        RedisKey text = "okome:{0123456789abcdeffedcba9876543210}:e";
+
+        RedisKeys.Entry(Key).Should().Be(text);
+        ((byte[])RedisKeys.Entry(Key)!).Should().Equal(Encoding.UTF8.GetBytes((string)text!));
+        RedisKeys.Lease(Key).Should().Be((RedisKey)"okome:{0123456789abcdeffedcba9876543210}:l");
+    }
+
+    [Fact]
     public void EntryKeys_DefaultKey_Throws()
     {
         var act = () => RedisKeys.Entry(default);
