@@ -170,15 +170,23 @@ public sealed class BudgetService
     /// <param name="estimatedCost">The cost to reserve from every quota; settle the actual cost later. At least zero.</param>
     /// <param name="cancellationToken">Cancels the wait for the decision.</param>
     /// <returns>A lease: acquired or not, with the decision.</returns>
-    public async ValueTask<BudgetLease> AcquireAsync(BudgetPolicy policy, string partitionKey, long estimatedCost, CancellationToken cancellationToken)
+    public ValueTask<BudgetLease> AcquireAsync(BudgetPolicy policy, string partitionKey, long estimatedCost, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(policy);
         ArgumentNullException.ThrowIfNull(partitionKey);
         ArgumentOutOfRangeException.ThrowIfNegative(estimatedCost);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(estimatedCost, BudgetLimit.MaxQuota);
         var partition = PartitionId.FromKey(partitionKey);
-        var decision = await DecideAsync(policy, partition, estimatedCost, null, cancellationToken).ConfigureAwait(false);
-        return CreateLease(policy, partition, decision);
+
+        // The lease is made in the decision's own state machine: one allocation and one continuation less than awaiting it here.
+        return DecideAsync(
+            policy,
+            partition,
+            estimatedCost,
+            null,
+            static (decision, state) => state.service.CreateLease(state.policy, state.partition, decision),
+            (service: this, policy, partition),
+            cancellationToken);
     }
 
     /// <summary>
@@ -215,7 +223,11 @@ public sealed class BudgetService
     }
 
     /// <summary>The decision path shared by <see cref="AcquireAsync"/> and the rate limiters: denied-until cache, store, failure policy, shadow mode, telemetry.</summary>
-    internal async ValueTask<BudgetDecision> DecideAsync(BudgetPolicy policy, PartitionId partition, long cost, DeniedEntry? entry, CancellationToken cancellationToken)
+    internal ValueTask<BudgetDecision> DecideAsync(BudgetPolicy policy, PartitionId partition, long cost, DeniedEntry? entry, CancellationToken cancellationToken)
+        => DecideAsync(policy, partition, cost, entry, static (decision, _) => decision, 0, cancellationToken);
+
+    /// <summary><see cref="DecideAsync(BudgetPolicy, PartitionId, long, DeniedEntry?, CancellationToken)"/> with the decision mapped by <paramref name="finish"/> in the same state machine.</summary>
+    private async ValueTask<TResult> DecideAsync<TState, TResult>(BudgetPolicy policy, PartitionId partition, long cost, DeniedEntry? entry, Func<BudgetDecision, TState, TResult> finish, TState state, CancellationToken cancellationToken)
     {
         var useCache = _options.DeniedCacheMaxDuration > TimeSpan.Zero;
         entry ??= useCache ? _deniedCache.Get(policy, partition) : null;
@@ -252,7 +264,7 @@ public sealed class BudgetService
         }
 
         Metrics.Decision(decision);
-        return decision;
+        return finish(decision, state);
     }
 
     internal BudgetLease CreateLease(BudgetPolicy policy, PartitionId partition, BudgetDecision decision)

@@ -59,6 +59,29 @@ internal static class BudgetKeys
         return keys;
     }
 
+    /// <summary>
+    /// The keys of one partition of a policy on a single Redis node, for <see cref="RedisPolicyShape"/> to cache: the key stem
+    /// (lease records are <c>stem + "!lease:" + id</c>) and an array laid out as <see cref="For"/>'s, whose slot 0 (the lease
+    /// record) holds the first limit's state key instead. A script called without a lease (<c>ARGV[5] = 0</c>) never touches
+    /// <c>KEYS[1]</c>, so that array can be sent as it is; a call with a lease sends a copy with its lease record in slot 0.
+    /// </summary>
+    public static (string Stem, RedisKey[] Keys) ForPartition(string prefix, BudgetPolicy policy, PartitionId partition)
+    {
+        var limits = policy.LimitSpan;
+        var keys = new RedisKey[limits.Length + 1];
+        var stem = Stem(prefix, policy, partition);
+        for (var i = 0; i < limits.Length; i++)
+        {
+            keys[i + 1] = limits[i].IsGlobal ? Global(prefix, limits[i]) : string.Concat(stem, limits[i].Name);
+        }
+
+        keys[0] = keys[1];
+        return (stem, keys);
+    }
+
+    /// <summary>The lease record of <paramref name="leaseId"/> under a stem from <see cref="ForPartition"/>.</summary>
+    public static RedisKey Lease(string stem, string leaseId) => string.Concat(stem, "!lease:", leaseId);
+
     private static string Stem(string prefix, BudgetPolicy policy, PartitionId partition)
         => string.Concat(prefix, ":{", partition.Hash, "}:", policy.Name, ":");
 

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -21,7 +22,9 @@ internal sealed class RedisBudgetStore : IBudgetStore
     private readonly RedisServerClock _clock;
     private readonly AcquireBatcher? _batcher;
     private readonly bool? _clusterOverride;
+    private readonly ConcurrentDictionary<BudgetPolicy, RedisPolicyShape> _shapes = new(ReferenceEqualityComparer.Instance);
     private int _cluster; // 0 unknown, 1 single node, 2 cluster
+    private int _sentScripts; // bit i: script i of BudgetScripts has run as text once (so it is loaded), see RunAsync
     private long _scriptCalls;
 
     public RedisBudgetStore(IConnectionMultiplexer redis, string keyPrefix)
@@ -97,38 +100,86 @@ internal sealed class RedisBudgetStore : IBudgetStore
         }
     }
 
-    /// <inheritdoc />
+    /// <summary>
+    /// Decides without a lease id given: a policy with a quota or a concurrency cap gets a new one; a rate-only policy gets none
+    /// (it writes no lease record), unless batching or the cluster split needs one to name the call.
+    /// </summary>
     public ValueTask<BudgetDecision> AcquireAsync(BudgetPolicy policy, PartitionId partition, long cost, CancellationToken cancellationToken)
-        => AcquireAsync(policy, partition, cost, LeaseIds.Create(), cancellationToken);
+        => AcquireCoreAsync(policy, partition, cost, null, cancellationToken);
 
     /// <inheritdoc />
     public ValueTask<BudgetDecision> AcquireAsync(BudgetPolicy policy, PartitionId partition, long cost, string leaseId, CancellationToken cancellationToken)
+        => AcquireCoreAsync(policy, partition, cost, leaseId, cancellationToken);
+
+    private ValueTask<BudgetDecision> AcquireCoreAsync(BudgetPolicy policy, PartitionId partition, long cost, string? leaseId, CancellationToken cancellationToken)
     {
         var split = policy.HasGlobalLimits && IsCluster;
         if (split)
         {
-            return AcquireSplitAsync(policy, partition, cost, leaseId, cancellationToken);
+            return AcquireSplitAsync(policy, partition, cost, leaseId ?? LeaseIds.Create(), cancellationToken);
         }
 
         if (_batcher is not null)
         {
-            var task = _batcher.AcquireAsync(policy, partition, cost, leaseId);
+            var task = _batcher.AcquireAsync(policy, partition, cost, leaseId ?? LeaseIds.Create());
             return new ValueTask<BudgetDecision>(cancellationToken.CanBeCanceled ? task.WaitAsync(cancellationToken) : task);
         }
 
-        return AcquireOneAsync(policy, partition, cost, leaseId, cancellationToken);
+        if (leaseId is null && policy.HasLeasedLimits)
+        {
+            leaseId = LeaseIds.Create();
+        }
+
+        // A Task, not a ValueTask over a state machine box: the failure policy waits for it with a timeout (Task.WaitAsync),
+        // and AsTask() of a Task costs nothing.
+        return new ValueTask<BudgetDecision>(AcquireOneAsync(policy, partition, cost, leaseId, cancellationToken));
     }
 
-    private async ValueTask<BudgetDecision> AcquireOneAsync(BudgetPolicy policy, PartitionId partition, long cost, string leaseId, CancellationToken cancellationToken)
+    /// <summary>
+    /// One acquire on a single node: cached keys and argument template, one script call, the reply read straight into the
+    /// decision (no intermediate arrays). <paramref name="leaseId"/> is null only for a policy without leased limits.
+    /// </summary>
+    private Task<BudgetDecision> AcquireOneAsync(BudgetPolicy policy, PartitionId partition, long cost, string? leaseId, CancellationToken cancellationToken)
     {
-        var keys = BudgetKeys.For(_prefix, policy, partition, leaseId);
-        var args = Arguments(policy, null, leaseId, cost, policy.HasLeasedLimits, extra: null);
-        var values = (RedisResult[])(await RunAsync(BudgetScripts.Acquire, keys, args, policy.LimitSpan.Length, cancellationToken).ConfigureAwait(false))!;
+        var shape = Shape(policy);
+        var leased = policy.HasLeasedLimits;
+        var keys = shape.Keys(partition, leased ? leaseId : null);
+        var args = shape.Arguments(leaseId, cost, createLease: leased);
+        return RunAsync(
+            BudgetScripts.Acquire,
+            keys,
+            args,
+            shape.LimitCount,
+            static (result, state) => ToDecision((RedisResult[])result!, state.policy, state.leaseId, state.cost),
+            (policy, leaseId: leased ? leaseId : null, cost),
+            cancellationToken);
+    }
+
+    private static BudgetDecision ToDecision(RedisResult[] values, BudgetPolicy policy, string? leaseId, long cost)
+    {
         var n = policy.LimitSpan.Length;
-        var denied = new bool[n];
-        var numbers = new long[3 * n];
+        Span<bool> denied = stackalloc bool[BudgetPolicy.MaxLimits];
+        Span<long> numbers = stackalloc long[3 * BudgetPolicy.MaxLimits];
+        denied = denied[..n];
+        numbers = numbers[..(3 * n)];
         var allowed = Parse(values, 0, null, denied, numbers);
-        return DecisionFactory.Create(policy, allowed, denied, numbers, policy.HasLeasedLimits ? leaseId : null, cost);
+        return DecisionFactory.Create(policy, allowed, denied, numbers, leaseId, cost);
+    }
+
+    /// <summary>The cached per-policy keys and arguments (bounded: policies are few; a store fed new policy objects per call starts again).</summary>
+    internal RedisPolicyShape Shape(BudgetPolicy policy)
+    {
+        if (_shapes.TryGetValue(policy, out var shape))
+        {
+            return shape;
+        }
+
+        if (_shapes.Count >= 256)
+        {
+            _shapes.Clear();
+        }
+
+        return _shapes.GetOrAdd(policy, static (p, prefix) => new RedisPolicyShape(prefix, p), _prefix);
     }
 
     /// <summary>Decides a batch of acquires of one partition in one script call, in order, each all or nothing.</summary>
@@ -146,10 +197,14 @@ internal sealed class RedisBudgetStore : IBudgetStore
         var values = (RedisResult[])(await RunAsync(BudgetScripts.Acquire, keys, args, policy.LimitSpan.Length, CancellationToken.None).ConfigureAwait(false))!;
         var n = policy.LimitSpan.Length;
         var decisions = new BudgetDecision[batch.Count];
+        Span<bool> denied = stackalloc bool[BudgetPolicy.MaxLimits];
+        Span<long> numbers = stackalloc long[3 * BudgetPolicy.MaxLimits];
+        denied = denied[..n];
+        numbers = numbers[..(3 * n)];
         for (var j = 0; j < batch.Count; j++)
         {
-            var denied = new bool[n];
-            var numbers = new long[3 * n];
+            denied.Clear();
+            numbers.Clear();
             var allowed = Parse(values, j * (3 + (3 * n)), null, denied, numbers);
             decisions[j] = DecisionFactory.Create(policy, allowed, denied, numbers, policy.HasLeasedLimits ? batch[j].LeaseId : null, batch[j].Cost);
         }
@@ -214,18 +269,34 @@ internal sealed class RedisBudgetStore : IBudgetStore
     }
 
     /// <inheritdoc />
-    public async ValueTask<BudgetSettleResult> SettleAsync(BudgetPolicy policy, PartitionId partition, string leaseId, long actualCost, CancellationToken cancellationToken)
-    {
-        var results = await EachPartAsync(BudgetScripts.Settle, policy, partition, leaseId, actualCost, cancellationToken).ConfigureAwait(false);
-        return CombineSettle(results);
-    }
+    public ValueTask<BudgetSettleResult> SettleAsync(BudgetPolicy policy, PartitionId partition, string leaseId, long actualCost, CancellationToken cancellationToken)
+        => LeaseEndAsync(BudgetScripts.Settle, policy, partition, leaseId, actualCost, cancellationToken);
 
     /// <inheritdoc />
-    public async ValueTask<BudgetSettleResult> ReleaseAsync(BudgetPolicy policy, PartitionId partition, string leaseId, CancellationToken cancellationToken)
+    public ValueTask<BudgetSettleResult> ReleaseAsync(BudgetPolicy policy, PartitionId partition, string leaseId, CancellationToken cancellationToken)
+        => LeaseEndAsync(BudgetScripts.Release, policy, partition, leaseId, 0, cancellationToken);
+
+    /// <summary>A settle or release: one script call (a Task, one state machine) on a single node, each part in turn on a split policy.</summary>
+    private ValueTask<BudgetSettleResult> LeaseEndAsync(string script, BudgetPolicy policy, PartitionId partition, string leaseId, long cost, CancellationToken cancellationToken)
     {
-        var results = await EachPartAsync(BudgetScripts.Release, policy, partition, leaseId, 0, cancellationToken).ConfigureAwait(false);
-        return CombineSettle(results);
+        if (!policy.HasGlobalLimits || !IsCluster)
+        {
+            var shape = Shape(policy);
+            return new ValueTask<BudgetSettleResult>(RunAsync(
+                script,
+                shape.Keys(partition, leaseId),
+                shape.Arguments(leaseId, cost, createLease: false),
+                shape.LimitCount,
+                static (result, _) => (BudgetSettleResult)(long)((RedisResult[])result!)[0],
+                0,
+                cancellationToken));
+        }
+
+        return EachPartThenCombineAsync(script, policy, partition, leaseId, cost, cancellationToken);
     }
+
+    private async ValueTask<BudgetSettleResult> EachPartThenCombineAsync(string script, BudgetPolicy policy, PartitionId partition, string leaseId, long cost, CancellationToken cancellationToken)
+        => CombineSettle(await EachPartAsync(script, policy, partition, leaseId, cost, cancellationToken).ConfigureAwait(false));
 
     /// <inheritdoc />
     public async ValueTask<LeaseAbortResult> AbortAsync(BudgetPolicy policy, PartitionId partition, string leaseId, CancellationToken cancellationToken)
@@ -267,8 +338,8 @@ internal sealed class RedisBudgetStore : IBudgetStore
     {
         if (!policy.HasGlobalLimits || !IsCluster)
         {
-            var keys = BudgetKeys.For(_prefix, policy, partition, leaseId);
-            return [await RunAsync(script, keys, Arguments(policy, null, leaseId, cost, false, null), policy.LimitSpan.Length, cancellationToken).ConfigureAwait(false)];
+            var shape = Shape(policy);
+            return [await RunAsync(script, shape.Keys(partition, leaseId), shape.Arguments(leaseId, cost, createLease: false), shape.LimitCount, cancellationToken).ConfigureAwait(false)];
         }
 
         var local = policy.PartitionLimitIndexes;
@@ -305,7 +376,7 @@ internal sealed class RedisBudgetStore : IBudgetStore
     /// Reads one acquire block (<c>allowed, denying index, now, then remaining/retry/reset per limit</c>) at <paramref name="offset"/>
     /// into <paramref name="denied"/> and <paramref name="numbers"/> at the policy positions <paramref name="indexes"/> (null: all, in order).
     /// </summary>
-    private static bool Parse(RedisResult[] values, int offset, int[]? indexes, bool[] denied, long[] numbers)
+    private static bool Parse(RedisResult[] values, int offset, int[]? indexes, Span<bool> denied, Span<long> numbers)
     {
         var allowed = (long)values[offset] == 1;
         var deniedIndex = (long)values[offset + 1];
@@ -343,13 +414,7 @@ internal sealed class RedisBudgetStore : IBudgetStore
         for (var j = 0; j < n; j++)
         {
             var limit = limits[indexes is null ? j : indexes[j]];
-            var (kind, a, b) = limit.Kind switch
-            {
-                BudgetLimitKind.Rate => ("r", limit.EmissionIntervalMicroseconds, (long)limit.Burst),
-                BudgetLimitKind.Quota when limit.WindowKind == QuotaWindowKind.Rolling => ("s", limit.Limit, limit.WindowMicroseconds),
-                BudgetLimitKind.Quota => ("f", limit.Limit, limit.WindowMicroseconds),
-                _ => ("c", limit.Limit, 0L),
-            };
+            var (kind, a, b) = RedisPolicyShape.Triple(limit);
             args[5 + (3 * j)] = kind;
             args[6 + (3 * j)] = a;
             args[7 + (3 * j)] = b;
@@ -370,20 +435,52 @@ internal sealed class RedisBudgetStore : IBudgetStore
     }
 
     /// <summary>
-    /// Sends one script call with the current "now" argument (empty while scripts read <c>TIME</c>). In Auto server-time mode,
+    /// Sends one script call with the current "now" argument (empty while scripts read <c>TIME</c>), by SHA1 (<c>EVALSHA</c>
+    /// without the client's per-call hashing of the script text), falling back to the text when the server answers
+    /// <c>NOSCRIPT</c>. In Auto server-time mode,
     /// a server error that a probe confirms is a refused <c>TIME</c> switches to the measured offset and the call is sent
     /// again: every script reads the time before it writes, so the refused call changed nothing.
     /// </summary>
-    private async Task<RedisResult> RunAsync(string script, RedisKey[] keys, RedisValue[] args, int n, CancellationToken cancellationToken)
+    private Task<RedisResult> RunAsync(string script, RedisKey[] keys, RedisValue[] args, int n, CancellationToken cancellationToken)
+        => RunAsync(script, keys, args, n, static (result, _) => result, 0, cancellationToken);
+
+    /// <summary>
+    /// <see cref="RunAsync(string, RedisKey[], RedisValue[], int, CancellationToken)"/> with the reply mapped by
+    /// <paramref name="map"/> in the same state machine (one allocation and one continuation less per call on the hot paths).
+    /// </summary>
+    private async Task<TResult> RunAsync<TState, TResult>(string script, RedisKey[] keys, RedisValue[] args, int n, Func<RedisResult, TState, TResult> map, TState state, CancellationToken cancellationToken)
     {
         var nowIndex = 5 + (3 * n);
         args[nowIndex] = await _clock.NowArgumentAsync(cancellationToken).ConfigureAwait(false);
         var database = _redis.GetDatabase();
         Interlocked.Increment(ref _scriptCalls);
-        var call = database.ScriptEvaluateAsync(script, keys, args);
         try
         {
-            return await (cancellationToken.CanBeCanceled ? call.WaitAsync(cancellationToken) : call).ConfigureAwait(false);
+            // By SHA1 once this store has sent the script as text (which loads it); the text the first time, so that a fresh
+            // server costs no refused call.
+            var index = BudgetScripts.IndexOf(script);
+            if (index >= 0 && (Volatile.Read(ref _sentScripts) & (1 << index)) != 0)
+            {
+                try
+                {
+                    var bySha = database.ScriptEvaluateAsync(BudgetScripts.Sha1Of(script)!, keys, args);
+                    return map(await (cancellationToken.CanBeCanceled ? bySha.WaitAsync(cancellationToken) : bySha).ConfigureAwait(false), state);
+                }
+                catch (RedisServerException exception) when (BudgetScripts.IsNoScript(exception))
+                {
+                    // Not loaded on that server (restart, SCRIPT FLUSH, another cluster node): nothing ran. The text path
+                    // loads it (SCRIPT LOAD, not counted as a call, as before) and runs it.
+                }
+            }
+
+            var call = database.ScriptEvaluateAsync(script, keys, args);
+            var result = await (cancellationToken.CanBeCanceled ? call.WaitAsync(cancellationToken) : call).ConfigureAwait(false);
+            if (index >= 0)
+            {
+                Interlocked.Or(ref _sentScripts, 1 << index);
+            }
+
+            return map(result, state);
         }
         catch (RedisServerException exception) when (args[nowIndex].IsNullOrEmpty && !IsOwnError(exception))
         {
@@ -394,8 +491,8 @@ internal sealed class RedisBudgetStore : IBudgetStore
 
             args[nowIndex] = await _clock.NowArgumentAsync(cancellationToken).ConfigureAwait(false);
             Interlocked.Increment(ref _scriptCalls);
-            call = database.ScriptEvaluateAsync(script, keys, args);
-            return await (cancellationToken.CanBeCanceled ? call.WaitAsync(cancellationToken) : call).ConfigureAwait(false);
+            var again = database.ScriptEvaluateAsync(script, keys, args);
+            return map(await (cancellationToken.CanBeCanceled ? again.WaitAsync(cancellationToken) : again).ConfigureAwait(false), state);
         }
     }
 

@@ -2,7 +2,8 @@
 -- A denied request changes nothing. Time is Redis server time (TIME), in microseconds, unless the client passes it.
 -- One call may carry k requests (hot-partition batching): they are decided one after the other, in order, each all or
 -- nothing, exactly as k separate calls would be, but in one round trip.
--- KEYS[1]       the lease record (hash) of the (first) request; written only when allowed and ARGV[5] = 1
+-- KEYS[1]       the lease record (hash) of the (first) request; written only when allowed and ARGV[5] = 1; with ARGV[5] = 0
+--               never touched (the client then sends the first state key again, so a rate-only call builds no lease key)
 -- KEYS[1 + i]   the state key of limit i (i = 1..n), in policy order; every key shares one {partition} hash tag, except
 --               global limits' keys ({!global} tag), which share a call only on a single Redis node
 -- KEYS[n + j]   the lease record of request j, j = 2..k
