@@ -43,6 +43,13 @@ public sealed class SampleOptions
     /// <value>Default 1 MiB.</value>
     public long MaxRequestBodyBytes { get; set; } = DefaultMaxRequestBodyBytes;
 
+    /// <summary>
+    /// How long one Redis call of the cache or the budgets may take before the request goes on without it (the cache then
+    /// answers <c>BYPASS</c>, the budget follows its failure mode); null keeps the libraries' defaults (cache 500 ms,
+    /// budget 250 ms).
+    /// </summary>
+    public int? StoreTimeoutMs { get; set; }
+
     /// <summary>The key of the admin endpoints (header <c>X-OKOME-Admin-Key</c>); empty turns them off (404).</summary>
     public string? AdminKey { get; set; }
 

@@ -98,6 +98,7 @@ internal sealed class SampleOptionsValidator : IValidateOptions<SampleOptions>
             Check(body.LongLength <= options.MaxRequestBodyBytes, key, null, "is larger than Okome:MaxRequestBodyBytes");
         }
 
+        Check(options.StoreTimeoutMs is null or (>= 10 and <= 60_000), "StoreTimeoutMs", options.StoreTimeoutMs, "must be from 10 to 60000 (milliseconds)");
         Check(options.MaxRequestBodyBytes is >= 1024 and <= 1L << 30, "MaxRequestBodyBytes", options.MaxRequestBodyBytes, "must be from 1024 to 1073741824 (1 GiB)");
         Check(options.AdminKey is null || options.AdminKey.Length == 0 || options.AdminKey.Trim().Length >= 8, "AdminKey", null, "must be empty (admin endpoints off) or at least 8 characters");
 

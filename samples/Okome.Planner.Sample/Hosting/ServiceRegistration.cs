@@ -130,6 +130,11 @@ internal static class ServiceRegistration
                 CacheNonDeterministic = options.Cache.CacheNonDeterministic,
             },
         };
+        if (options.StoreTimeoutMs is { } cacheTimeout)
+        {
+            cacheOptions.StoreTimeout = TimeSpan.FromMilliseconds(cacheTimeout);
+        }
+
         var time = provider.GetRequiredService<TimeProvider>();
         return provider.GetRequiredService<RedisConnection>().Multiplexer is { } redis
             ? ResponseCache.CreateRedis(redis, cacheOptions, time, provider.GetRequiredService<ILoggerFactory>(), provider.GetService<IMeterFactory>())
@@ -139,6 +144,11 @@ internal static class ServiceRegistration
     private static BudgetService CreateBudget(IServiceProvider provider)
     {
         var budgetOptions = new BudgetOptions();
+        if (Options(provider).StoreTimeoutMs is { } budgetTimeout)
+        {
+            budgetOptions.StoreTimeout = TimeSpan.FromMilliseconds(budgetTimeout);
+        }
+
         if (provider.GetRequiredService<BudgetPolicyHolder>().Policy is { } policy)
         {
             budgetOptions.Policies.Add(policy);

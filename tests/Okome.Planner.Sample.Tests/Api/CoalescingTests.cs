@@ -43,7 +43,9 @@ public sealed class CoalescingTests
             return (response.StatusCode, Cache: response.Header("X-OKOME-Cache"), Text: Sse.Text(events), Last: events.LastOrDefault(), Collapsed: collapsed);
         }));
 
-        bed.Upstream.Calls.Should().Be(1, "20 identical requests over two instances share one upstream call");
+        bed.Upstream.Calls.Should().Be(
+            1, "20 identical requests over two instances share one upstream call (X-OKOME-Cache / Cache-Status: {0})",
+            string.Join(" | ", responses.Select(r => r.Header("X-OKOME-Cache") + " " + r.Header("Cache-Status"))));
         results.Should().OnlyContain(r => r.StatusCode == HttpStatusCode.OK);
         results.Should().OnlyContain(r => r.Text == bed.Upstream.Text);
         results.Should().OnlyContain(r => r.Last == "[DONE]");

@@ -50,6 +50,12 @@ public sealed class ServiceTestbed : IAsyncDisposable
             ["Okome:Budget:Burst"] = "100000",
             ["Okome:Budget:TokensPerDay"] = "1000000000",
             ["Okome:Budget:MaxConcurrent"] = "1000",
+
+            // The tests count upstream calls and grants exactly; on a loaded CI machine (test assemblies run in parallel on
+            // 2 cores) a Redis call can exceed the libraries' 250/500 ms store timeouts, and the request then rightly goes
+            // on without the store (an extra upstream call, a local-fallback grant). That degradation is tested in the
+            // libraries; here it would only make the counts flaky.
+            ["Okome:StoreTimeoutMs"] = "5000",
         };
         return new ServiceTestbed(redis, upstream, settings);
     }
