@@ -10,8 +10,11 @@ namespace Okome.Caching.Stores;
 /// </summary>
 internal interface ILiveStreams
 {
-    /// <summary>Starts mirroring a stream (replacing any ended one under the key) and wakes the key's waiters. Never throws.</summary>
-    LiveStreamWriter Begin(CacheKey key, ResponseHead head, TimeSpan timeToLive);
+    /// <summary>
+    /// Starts mirroring a stream (replacing any ended one under the key) and wakes the key's waiters. Never throws; null
+    /// when the head cannot be mirrored (over the entry format's limits, so the response will not be stored either).
+    /// </summary>
+    LiveStreamWriter? Begin(CacheKey key, ResponseHead head, TimeSpan timeToLive);
 
     /// <summary>The head of the stream in flight under the key, or null when none has started (or the store failed).</summary>
     ValueTask<LiveStreamFollower?> TryFollowAsync(CacheKey key, CancellationToken cancellationToken);

@@ -1,5 +1,4 @@
-using System.Buffers.Binary;
-using System.Text;
+using Okome.Caching.Entries;
 using Okome.Caching.Keys;
 using Okome.Caching.Streaming;
 using StackExchange.Redis;
@@ -14,7 +13,6 @@ namespace Okome.Caching.Stores;
 /// </summary>
 internal sealed class RedisLiveStreams : ILiveStreams
 {
-    private const int MaxHeadBytes = 64 * 1024;
     private static readonly RedisValue KindField = "k";
     private static readonly RedisValue ValueField = "v";
     private static readonly RedisValue Ping = "1";
@@ -37,17 +35,22 @@ internal sealed class RedisLiveStreams : ILiveStreams
     /// <summary>How long a follower waits for a ping before it looks anyway.</summary>
     internal static TimeSpan Recheck { get; } = TimeSpan.FromSeconds(1);
 
-    public LiveStreamWriter Begin(CacheKey key, ResponseHead head, TimeSpan timeToLive)
+    public LiveStreamWriter? Begin(CacheKey key, ResponseHead head, TimeSpan timeToLive)
     {
+        if (TryEncodeHead(key.Hash, head) is not { } encoded)
+        {
+            return null;
+        }
+
         var writer = new Writer(_redis.GetDatabase(), key, timeToLive);
-        writer.Start(EncodeHead(head), _events, _startedMessage(key.Hash));
+        writer.Start(encoded, _events, _startedMessage(key.Hash));
         return writer;
     }
 
     public async ValueTask<LiveStreamFollower?> TryFollowAsync(CacheKey key, CancellationToken cancellationToken)
     {
         var first = await _redis.GetDatabase().StreamRangeAsync(RedisKeys.Stream(key), "-", "+", 1).WaitAsync(cancellationToken).ConfigureAwait(false);
-        if (first.Length == 0 || Kind(first[0]) != 'h' || !TryDecodeHead(first[0][ValueField], out var head))
+        if (first.Length == 0 || Kind(first[0]) != 'h' || !TryDecodeHead(first[0][ValueField], key.Hash, out var head))
         {
             return null;
         }
@@ -61,88 +64,33 @@ internal sealed class RedisLiveStreams : ILiveStreams
         return kind.IsNull ? '\0' : ((string?)kind) is [var c] ? c : '\0';
     }
 
-    private static byte[] EncodeHead(ResponseHead head)
+    /// <summary>
+    /// The head travels in the entry format (an entry without a body, under the key's hash): its reader is already
+    /// hardened against foreign bytes and checks the key. A head over the format's limits is not mirrored.
+    /// </summary>
+    private static byte[]? TryEncodeHead(UInt128 hash, ResponseHead head)
     {
-        using var buffer = new MemoryStream();
-        Span<byte> number = stackalloc byte[4];
-        void Write(ReadOnlySpan<byte> bytes) => buffer.Write(bytes);
-        void WriteInt(int value, Span<byte> scratch)
+        try
         {
-            BinaryPrimitives.WriteInt32LittleEndian(scratch, value);
-            buffer.Write(scratch);
+            var epoch = DateTimeOffset.UnixEpoch;
+            return CacheEntrySerializer.Serialize(new CacheEntry(hash, head.StatusCode, epoch, epoch, epoch, epoch, null, head.Headers, [], head.IsStreamed));
         }
-
-        WriteInt(head.StatusCode, number);
-        buffer.WriteByte(head.IsStreamed ? (byte)1 : (byte)0);
-        WriteInt(head.Headers.Count, number);
-        foreach (var (name, value) in head.Headers)
+        catch (ArgumentException)
         {
-            var nameBytes = Encoding.UTF8.GetBytes(name);
-            var valueBytes = Encoding.UTF8.GetBytes(value);
-            WriteInt(nameBytes.Length, number);
-            Write(nameBytes);
-            WriteInt(valueBytes.Length, number);
-            Write(valueBytes);
+            return null;
         }
-
-        return buffer.ToArray();
     }
 
-    /// <summary>Decodes a head; foreign or truncated bytes are "no stream", never an exception.</summary>
-    internal static bool TryDecodeHead(RedisValue value, out ResponseHead head)
+    /// <summary>Decodes a head; foreign, corrupt or another key's bytes are "no stream", never an exception.</summary>
+    private static bool TryDecodeHead(RedisValue value, UInt128 hash, out ResponseHead head)
     {
         head = null!;
-        if (value.IsNull)
+        if (value.IsNull || CacheEntrySerializer.TryRead(((byte[])value!).AsMemory(), hash, out var entry) != EntryReadStatus.Ok || entry is null)
         {
             return false;
         }
 
-        ReadOnlySpan<byte> bytes = (byte[])value!;
-        if (bytes.Length is < 9 or > MaxHeadBytes)
-        {
-            return false;
-        }
-
-        var status = BinaryPrimitives.ReadInt32LittleEndian(bytes);
-        var streamed = bytes[4] == 1;
-        var count = BinaryPrimitives.ReadInt32LittleEndian(bytes[5..]);
-        bytes = bytes[9..];
-        if (status is < 100 or > 999 || count < 0 || count > 1024)
-        {
-            return false;
-        }
-
-        var headers = new KeyValuePair<string, string>[count];
-        for (var i = 0; i < count; i++)
-        {
-            if (!TryReadText(ref bytes, out var name) || !TryReadText(ref bytes, out var text))
-            {
-                return false;
-            }
-
-            headers[i] = new(name, text);
-        }
-
-        head = new ResponseHead(status, headers, streamed);
-        return bytes.IsEmpty;
-    }
-
-    private static bool TryReadText(ref ReadOnlySpan<byte> bytes, out string text)
-    {
-        text = string.Empty;
-        if (bytes.Length < 4)
-        {
-            return false;
-        }
-
-        var length = BinaryPrimitives.ReadInt32LittleEndian(bytes);
-        if (length < 0 || length > bytes.Length - 4)
-        {
-            return false;
-        }
-
-        text = Encoding.UTF8.GetString(bytes.Slice(4, length));
-        bytes = bytes[(4 + length)..];
+        head = new ResponseHead(entry.StatusCode, entry.Headers, entry.IsStreamed);
         return true;
     }
 

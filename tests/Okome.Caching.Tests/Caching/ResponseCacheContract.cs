@@ -79,36 +79,19 @@ public abstract class ResponseCacheContract
     public async Task GetOrCreateAsync_JoinerArrivingMidStream_GetsEarlierChunksThenTheRestLive()
     {
         var cache = await CacheAsync();
-        var upstream = new FakeUpstream();
-        var chunks = Channel.CreateUnbounded<string>();
-        var request = new CacheRequest(TestEntries.NewKey());
-
-        var leader = await cache.GetOrCreateAsync(request, upstream.Streaming(chunks), default);
-        var leaderChunks = new List<string>();
-        var leaderReading = ReadChunksAsync(leader, leaderChunks);
-        await chunks.Writer.WriteAsync("data: a\n\n");
-        await chunks.Writer.WriteAsync("data: b\n\n");
-        await WaitUntilAsync(() => leaderChunks.Count == 2);
-
-        var joiner = await cache.GetOrCreateAsync(request, upstream.Streaming(Channel.CreateUnbounded<string>()), default);
-        var joinerChunks = new List<string>();
-        var joinerReading = ReadChunksAsync(joiner, joinerChunks);
-        await WaitUntilAsync(() => joinerChunks.Count == 2);
-        await chunks.Writer.WriteAsync("data: c\n\n");
-        chunks.Writer.Complete();
-        await Task.WhenAll(leaderReading, joinerReading);
+        var (leader, joiner, _, upstream, request) = await JoinMidStreamAsync(joinerNode: 0);
 
         upstream.Calls.Should().Be(1);
-        joiner.Status.Should().Be(CacheStatus.Hit);
-        joiner.Collapsed.Should().BeTrue();
-        joinerChunks.Should().Equal("data: a\n\n", "data: b\n\n", "data: c\n\n");
-        leaderChunks.Should().Equal(joinerChunks);
+        joiner.Response.Status.Should().Be(CacheStatus.Hit);
+        joiner.Response.Collapsed.Should().BeTrue();
+        joiner.Chunks.Should().Equal("data: a\n\n", "data: b\n\n", "data: c\n\n");
+        leader.Chunks.Should().Equal(joiner.Chunks);
 
         var replay = await WaitForHitAsync(cache, request);
         var replayChunks = new List<string>();
         await ReadChunksAsync(replay, replayChunks);
         replay.IsStreamed.Should().BeTrue();
-        replayChunks.Should().Equal(leaderChunks, "a replay keeps the upstream's chunk framing");
+        replayChunks.Should().Equal(leader.Chunks, "a replay keeps the upstream's chunk framing");
     }
 
     [Fact]
@@ -134,57 +117,32 @@ public abstract class ResponseCacheContract
     [Fact]
     public async Task GetOrCreateAsync_JoinerOnAnotherNodeMidStream_GetsEarlierChunksThenTheRestLive()
     {
-        var leaderNode = await CacheAsync(0);
-        var joinerNode = await CacheAsync(1);
-        var upstream = new FakeUpstream();
-        var chunks = Channel.CreateUnbounded<string>();
-        var request = new CacheRequest(TestEntries.NewKey());
-
-        var leader = await leaderNode.GetOrCreateAsync(request, upstream.Streaming(chunks), default);
-        var leaderChunks = new List<string>();
-        var leaderReading = ReadChunksAsync(leader, leaderChunks);
-        await chunks.Writer.WriteAsync("data: a\n\n");
-        await chunks.Writer.WriteAsync("data: b\n\n");
-        await WaitUntilAsync(() => leaderChunks.Count == 2);
-
-        var joiner = await joinerNode.GetOrCreateAsync(request, upstream.Streaming(Channel.CreateUnbounded<string>()), default);
-        var joinerChunks = new List<string>();
-        var joinerReading = ReadChunksAsync(joiner, joinerChunks);
-        await WaitUntilAsync(() => joinerChunks.Count == 2);
-        var beforeTheEnd = joinerChunks.Count;
-        await chunks.Writer.WriteAsync("data: c\n\n");
-        chunks.Writer.Complete();
-        await Task.WhenAll(leaderReading, joinerReading);
+        var (_, joiner, beforeTheEnd, upstream, _) = await JoinMidStreamAsync(joinerNode: 1);
 
         beforeTheEnd.Should().Be(2, "the joiner reads the chunks produced so far while the leader's upstream is still open");
         upstream.Calls.Should().Be(1);
-        joiner.Status.Should().Be(CacheStatus.Hit);
-        joiner.Collapsed.Should().BeTrue();
-        joinerChunks.Should().Equal("data: a\n\n", "data: b\n\n", "data: c\n\n");
+        joiner.Response.Status.Should().Be(CacheStatus.Hit);
+        joiner.Response.Collapsed.Should().BeTrue();
+        joiner.Chunks.Should().Equal("data: a\n\n", "data: b\n\n", "data: c\n\n");
     }
 
     [Fact]
     public async Task GetOrCreateAsync_LeaderOnAnotherNodeCutOff_TheJoinerFailsAndNothingIsStored()
     {
-        var leaderNode = await CacheAsync(0);
         var joinerNode = await CacheAsync(1);
         var upstream = new FakeUpstream();
         var chunks = Channel.CreateUnbounded<string>();
         var request = new CacheRequest(TestEntries.NewKey());
 
-        var leader = await leaderNode.GetOrCreateAsync(request, upstream.Streaming(chunks), default);
-        var leaderChunks = new List<string>();
-        var leaderReading = ReadChunksAsync(leader, leaderChunks);
+        var leader = await StartReadingAsync(await CacheAsync(0), request, upstream.Streaming(chunks));
         await chunks.Writer.WriteAsync("data: partial\n\n");
-        await WaitUntilAsync(() => leaderChunks.Count == 1);
-        var joiner = await joinerNode.GetOrCreateAsync(request, upstream.Streaming(Channel.CreateUnbounded<string>()), default);
-        var joinerChunks = new List<string>();
-        var joinerReading = ReadChunksAsync(joiner, joinerChunks);
-        await WaitUntilAsync(() => joinerChunks.Count == 1);
+        await WaitUntilAsync(() => leader.Chunks.Count == 1);
+        var joiner = await StartReadingAsync(joinerNode, request, upstream.Streaming(Channel.CreateUnbounded<string>()));
+        await WaitUntilAsync(() => joiner.Chunks.Count == 1);
         chunks.Writer.Complete(new IOException("connection reset"));
 
-        await leaderReading.Invoking(t => t).Should().ThrowAsync<UpstreamStreamException>();
-        await joinerReading.Invoking(t => t).Should().ThrowAsync<UpstreamStreamException>();
+        await leader.Done.Invoking(t => t).Should().ThrowAsync<UpstreamStreamException>();
+        await joiner.Done.Invoking(t => t).Should().ThrowAsync<UpstreamStreamException>();
         var next = await joinerNode.GetOrCreateAsync(request, FakeUpstream.Fixed("complete", upstream), default);
         next.Status.Should().Be(CacheStatus.Miss, "a cut-off stream leaves no entry behind on any node");
         (await BodyAsync(next)).Should().Be("complete");
@@ -414,6 +372,38 @@ public abstract class ResponseCacheContract
         after.Status.Should().Be(CacheStatus.Hit, "the revalidated entry is fresh again");
     }
 
+    /// <summary>
+    /// A leader on node 0 streams two chunks; a joiner on <paramref name="joinerNode"/> arrives and reads both while the
+    /// upstream is still open; then a third chunk ends the stream. Returns how many chunks the joiner had before the end.
+    /// </summary>
+    private async Task<(Reading Leader, Reading Joiner, int JoinerChunksBeforeTheEnd, FakeUpstream Upstream, CacheRequest Request)> JoinMidStreamAsync(int joinerNode)
+    {
+        var upstream = new FakeUpstream();
+        var chunks = Channel.CreateUnbounded<string>();
+        var request = new CacheRequest(TestEntries.NewKey());
+
+        var leader = await StartReadingAsync(await CacheAsync(0), request, upstream.Streaming(chunks));
+        await chunks.Writer.WriteAsync("data: a\n\n");
+        await chunks.Writer.WriteAsync("data: b\n\n");
+        await WaitUntilAsync(() => leader.Chunks.Count == 2);
+
+        var joiner = await StartReadingAsync(await CacheAsync(joinerNode), request, upstream.Streaming(Channel.CreateUnbounded<string>()));
+        await WaitUntilAsync(() => joiner.Chunks.Count == 2);
+        var beforeTheEnd = joiner.Chunks.Count;
+        await chunks.Writer.WriteAsync("data: c\n\n");
+        chunks.Writer.Complete();
+        await Task.WhenAll(leader.Done, joiner.Done);
+        return (leader, joiner, beforeTheEnd, upstream, request);
+    }
+
+    /// <summary>Asks for a response and reads it in the background, chunk by chunk, as a client would.</summary>
+    private static async Task<Reading> StartReadingAsync(ResponseCache cache, CacheRequest request, UpstreamFactory factory)
+    {
+        var response = await cache.GetOrCreateAsync(request, factory, default);
+        var chunks = new List<string>();
+        return new Reading(response, chunks, ReadChunksAsync(response, chunks));
+    }
+
     internal static async Task ReadChunksAsync(CacheResponse response, List<string> into)
     {
         await foreach (var chunk in response.Body)
@@ -555,4 +545,7 @@ public abstract class ResponseCacheContract
 
         throw new InvalidOperationException("The entry was never stored.");
     }
+
+    /// <summary>A response being read in the background: the chunks so far, and the task that ends with the stream.</summary>
+    private sealed record Reading(CacheResponse Response, List<string> Chunks, Task Done);
 }
