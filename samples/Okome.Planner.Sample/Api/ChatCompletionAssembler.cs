@@ -6,8 +6,10 @@ namespace Okome.Planner.Sample.Api;
 
 /// <summary>
 /// Turns an OpenAI <c>chat.completion.chunk</c> event stream into the one <c>chat.completion</c> JSON a non-streaming client
-/// expects: id, object, created, model, each choice's message (role and content concatenated from the deltas) and
-/// finish_reason, and usage (from the upstream's usage event, else estimated). Tool-call deltas are not assembled.
+/// expects, as an OpenAI-compatible server would have sent it for <c>"stream": false</c>: id, object, created, model; each
+/// choice (<c>n &gt; 1</c> included, in index order) with its message (role, content, refusal, tool calls assembled from
+/// their deltas, the legacy function call), its logprobs and its own finish_reason; usage (from the upstream's usage event,
+/// else estimated); service_tier and system_fingerprint when the stream had them.
 /// </summary>
 internal static class ChatCompletionAssembler
 {
@@ -107,26 +109,15 @@ internal static class ChatCompletionAssembler
         }
 
         state.Chunks++;
-        if (chunk.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.String)
-        {
-            state.Id ??= id.GetString();
-        }
-
-        if (chunk.TryGetProperty("created", out var created) && created.TryGetInt64(out var createdValue))
+        state.Id ??= String(chunk, "id");
+        if (chunk.TryGetProperty("created", out var created) && created.ValueKind == JsonValueKind.Number && created.TryGetInt64(out var createdValue))
         {
             state.Created ??= createdValue;
         }
 
-        if (chunk.TryGetProperty("model", out var model) && model.ValueKind == JsonValueKind.String)
-        {
-            state.Model ??= model.GetString();
-        }
-
-        if (chunk.TryGetProperty("system_fingerprint", out var fingerprint) && fingerprint.ValueKind == JsonValueKind.String)
-        {
-            state.Fingerprint ??= fingerprint.GetString();
-        }
-
+        state.Model ??= String(chunk, "model");
+        state.Fingerprint ??= String(chunk, "system_fingerprint");
+        state.ServiceTier ??= String(chunk, "service_tier");
         if (chunk.TryGetProperty("usage", out var usage) && usage.ValueKind == JsonValueKind.Object)
         {
             state.Usage = usage.Clone();
@@ -144,7 +135,7 @@ internal static class ChatCompletionAssembler
                 continue;
             }
 
-            var index = choice.TryGetProperty("index", out var indexElement) && indexElement.TryGetInt32(out var i) ? i : 0;
+            var index = Int(choice, "index") ?? 0;
             if (!state.Choices.TryGetValue(index, out var target))
             {
                 target = new Choice();
@@ -153,24 +144,131 @@ internal static class ChatCompletionAssembler
 
             if (choice.TryGetProperty("delta", out var delta) && delta.ValueKind == JsonValueKind.Object)
             {
-                if (delta.TryGetProperty("role", out var role) && role.ValueKind == JsonValueKind.String)
-                {
-                    target.Role = role.GetString()!;
-                }
-
-                if (delta.TryGetProperty("content", out var content) && content.ValueKind == JsonValueKind.String)
-                {
-                    target.Content.Append(content.GetString());
-                    target.ContentChunks++;
-                }
+                ApplyDelta(delta, target);
             }
 
-            if (choice.TryGetProperty("finish_reason", out var finish) && finish.ValueKind == JsonValueKind.String)
+            if (choice.TryGetProperty("logprobs", out var logprobs) && logprobs.ValueKind == JsonValueKind.Object)
             {
-                target.FinishReason = finish.GetString();
+                target.HasLogprobs = true;
+                AppendItems(logprobs, "content", target.ContentLogprobs);
+                AppendItems(logprobs, "refusal", target.RefusalLogprobs);
+            }
+
+            if (String(choice, "finish_reason") is { } finish)
+            {
+                target.FinishReason = finish;
             }
         }
     }
+
+    private static void ApplyDelta(JsonElement delta, Choice target)
+    {
+        if (String(delta, "role") is { } role)
+        {
+            target.Role = role;
+        }
+
+        // Each fragment that carries generated text counts as one token for the estimate used when the upstream sends no usage.
+        if (String(delta, "content") is { Length: > 0 } content)
+        {
+            target.Content.Append(content);
+            target.Fragments++;
+        }
+
+        if (String(delta, "refusal") is { Length: > 0 } refusal)
+        {
+            (target.Refusal ??= new StringBuilder()).Append(refusal);
+            target.Fragments++;
+        }
+
+        // Reasoning servers (vLLM, DeepSeek) stream their thinking apart from the answer; a non-streamed answer carries it whole.
+        if (String(delta, "reasoning_content") is { Length: > 0 } reasoning)
+        {
+            (target.Reasoning ??= new StringBuilder()).Append(reasoning);
+            target.Fragments++;
+        }
+
+        if (delta.TryGetProperty("tool_calls", out var toolCalls) && toolCalls.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var toolCall in toolCalls.EnumerateArray())
+            {
+                if (toolCall.ValueKind == JsonValueKind.Object)
+                {
+                    ApplyToolCall(toolCall, target);
+                }
+            }
+        }
+
+        if (delta.TryGetProperty("function_call", out var functionCall) && functionCall.ValueKind == JsonValueKind.Object)
+        {
+            target.FunctionCall ??= new Call();
+            ApplyFunction(functionCall, target.FunctionCall, target);
+        }
+    }
+
+    private static void ApplyToolCall(JsonElement delta, Choice target)
+    {
+        var id = String(delta, "id");
+        if (Int(delta, "index") is not { } index)
+        {
+            // OpenAI always sends the index; a server that does not continues the last call unless a new id starts one.
+            var last = target.ToolCalls.Count == 0 ? -1 : target.ToolCalls.Keys.Max();
+            index = last < 0 || (id is not null && target.ToolCalls[last].Id is { } lastId && lastId != id) ? last + 1 : last;
+        }
+
+        if (!target.ToolCalls.TryGetValue(index, out var call))
+        {
+            call = new Call();
+            target.ToolCalls.Add(index, call);
+        }
+
+        if (id is { Length: > 0 })
+        {
+            call.Id ??= id;
+        }
+
+        if (String(delta, "type") is { Length: > 0 } type)
+        {
+            call.Type = type;
+        }
+
+        if (delta.TryGetProperty("function", out var function) && function.ValueKind == JsonValueKind.Object)
+        {
+            ApplyFunction(function, call, target);
+        }
+    }
+
+    private static void ApplyFunction(JsonElement function, Call call, Choice target)
+    {
+        // The name comes whole in the call's first delta; the arguments arrive in fragments to concatenate.
+        if (String(function, "name") is { Length: > 0 } name)
+        {
+            call.Name ??= name;
+        }
+
+        if (String(function, "arguments") is { Length: > 0 } arguments)
+        {
+            call.Arguments.Append(arguments);
+            target.Fragments++;
+        }
+    }
+
+    private static void AppendItems(JsonElement logprobs, string name, List<JsonElement> items)
+    {
+        if (logprobs.TryGetProperty(name, out var array) && array.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var item in array.EnumerateArray())
+            {
+                items.Add(item.Clone());
+            }
+        }
+    }
+
+    private static int? Int(JsonElement element, string name)
+        => element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var number) && number >= 0 ? number : null;
+
+    private static string? String(JsonElement element, string name)
+        => element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
     private static byte[] Write(State state, long estimatedPromptTokens)
     {
@@ -188,22 +286,11 @@ internal static class ChatCompletionAssembler
             {
                 writer.WriteStartObject();
                 writer.WriteNumber("index", index);
-                writer.WriteStartObject("message");
-                writer.WriteString("role", choice.Role);
-                writer.WriteString("content", choice.Content.ToString());
+                WriteMessage(writer, choice);
+                WriteLogprobs(writer, choice);
+                WriteNullable(writer, "finish_reason", choice.FinishReason);
                 writer.WriteEndObject();
-                writer.WriteNull("logprobs");
-                if (choice.FinishReason is null)
-                {
-                    writer.WriteNull("finish_reason");
-                }
-                else
-                {
-                    writer.WriteString("finish_reason", choice.FinishReason);
-                }
-
-                writer.WriteEndObject();
-                completionTokens += choice.ContentChunks;
+                completionTokens += choice.Fragments;
             }
 
             writer.WriteEndArray();
@@ -214,12 +301,17 @@ internal static class ChatCompletionAssembler
             }
             else
             {
-                // No usage event (an upstream that ignores stream_options): count content chunks, estimate the prompt.
+                // No usage event (an upstream that ignores stream_options): count generated fragments, estimate the prompt.
                 writer.WriteStartObject();
                 writer.WriteNumber("prompt_tokens", estimatedPromptTokens);
                 writer.WriteNumber("completion_tokens", completionTokens);
                 writer.WriteNumber("total_tokens", estimatedPromptTokens + completionTokens);
                 writer.WriteEndObject();
+            }
+
+            if (state.ServiceTier is not null)
+            {
+                writer.WriteString("service_tier", state.ServiceTier);
             }
 
             if (state.Fingerprint is not null)
@@ -231,6 +323,94 @@ internal static class ChatCompletionAssembler
         }
 
         return buffer.WrittenSpan.ToArray();
+    }
+
+    private static void WriteMessage(Utf8JsonWriter writer, Choice choice)
+    {
+        writer.WriteStartObject("message");
+        writer.WriteString("role", choice.Role);
+
+        // As OpenAI: content is null when the model answered only with tool calls, a function call or a refusal.
+        var answeredOtherwise = choice.ToolCalls.Count > 0 || choice.FunctionCall is not null || choice.Refusal is not null;
+        WriteNullable(writer, "content", choice.Content.Length == 0 && answeredOtherwise ? null : choice.Content.ToString());
+        WriteNullable(writer, "refusal", choice.Refusal?.ToString());
+        if (choice.Reasoning is not null)
+        {
+            writer.WriteString("reasoning_content", choice.Reasoning.ToString());
+        }
+
+        if (choice.ToolCalls.Count > 0)
+        {
+            writer.WriteStartArray("tool_calls");
+            foreach (var call in choice.ToolCalls.Values)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("id", call.Id ?? "");
+                writer.WriteString("type", call.Type);
+                WriteFunction(writer, "function", call);
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndArray();
+        }
+
+        if (choice.FunctionCall is { } functionCall)
+        {
+            WriteFunction(writer, "function_call", functionCall);
+        }
+
+        writer.WriteEndObject();
+    }
+
+    private static void WriteFunction(Utf8JsonWriter writer, string name, Call call)
+    {
+        writer.WriteStartObject(name);
+        writer.WriteString("name", call.Name ?? "");
+        writer.WriteString("arguments", call.Arguments.ToString());
+        writer.WriteEndObject();
+    }
+
+    private static void WriteLogprobs(Utf8JsonWriter writer, Choice choice)
+    {
+        if (!choice.HasLogprobs)
+        {
+            writer.WriteNull("logprobs");
+            return;
+        }
+
+        writer.WriteStartObject("logprobs");
+        WriteItems(writer, "content", choice.ContentLogprobs);
+        WriteItems(writer, "refusal", choice.RefusalLogprobs);
+        writer.WriteEndObject();
+    }
+
+    private static void WriteItems(Utf8JsonWriter writer, string name, List<JsonElement> items)
+    {
+        if (items.Count == 0)
+        {
+            writer.WriteNull(name);
+            return;
+        }
+
+        writer.WriteStartArray(name);
+        foreach (var item in items)
+        {
+            item.WriteTo(writer);
+        }
+
+        writer.WriteEndArray();
+    }
+
+    private static void WriteNullable(Utf8JsonWriter writer, string name, string? value)
+    {
+        if (value is null)
+        {
+            writer.WriteNull(name);
+        }
+        else
+        {
+            writer.WriteString(name, value);
+        }
     }
 
     private sealed class State
@@ -245,6 +425,8 @@ internal static class ChatCompletionAssembler
 
         public string? Fingerprint { get; set; }
 
+        public string? ServiceTier { get; set; }
+
         public JsonElement? Usage { get; set; }
 
         public SortedDictionary<int, Choice> Choices { get; } = [];
@@ -256,8 +438,33 @@ internal static class ChatCompletionAssembler
 
         public StringBuilder Content { get; } = new();
 
-        public int ContentChunks { get; set; }
+        public StringBuilder? Refusal { get; set; }
+
+        public StringBuilder? Reasoning { get; set; }
+
+        public SortedDictionary<int, Call> ToolCalls { get; } = [];
+
+        public Call? FunctionCall { get; set; }
+
+        public bool HasLogprobs { get; set; }
+
+        public List<JsonElement> ContentLogprobs { get; } = [];
+
+        public List<JsonElement> RefusalLogprobs { get; } = [];
+
+        public int Fragments { get; set; }
 
         public string? FinishReason { get; set; }
+    }
+
+    private sealed class Call
+    {
+        public string? Id { get; set; }
+
+        public string Type { get; set; } = "function";
+
+        public string? Name { get; set; }
+
+        public StringBuilder Arguments { get; } = new();
     }
 }

@@ -15,8 +15,9 @@ namespace Okome.Planner.Sample.Tests.Fakes;
 
 /// <summary>
 /// A fake OpenAI-compatible GPU upstream: a real Kestrel server on 127.0.0.1 (a free port) serving
-/// <c>POST /v1/chat/completions</c> as Server-Sent Events, one token per <c>chat.completion.chunk</c>, then a final chunk
-/// with <c>finish_reason</c> and <c>usage</c>, then <c>data: [DONE]</c>; and <c>GET /v1/models</c>. It counts the calls,
+/// <c>POST /v1/chat/completions</c> as Server-Sent Events, one token per <c>chat.completion.chunk</c>, then a chunk with
+/// each choice's <c>finish_reason</c> (the last one with <c>usage</c>), then <c>data: [DONE]</c>; and <c>GET /v1/models</c>. It
+/// follows the request's <c>n</c> (choices interleaved) and <c>logprobs</c>, and can answer with tool calls or a refusal. It counts the calls,
 /// records what it was sent, can fail (500) or stop listening (connection refused), and can hold a stream open at a gate.
 /// </summary>
 public sealed class FakeOpenAIUpstream : IAsyncDisposable
@@ -57,10 +58,26 @@ public sealed class FakeOpenAIUpstream : IAsyncDisposable
     public TimeSpan TokenDelay { get; set; }
 
     /// <summary>
-    /// The <c>Cache-Control</c> the stream is sent with; none by default (as vLLM and llama.cpp send none). The service honours
-    /// an upstream's directives, so <c>no-cache</c> here makes every answer uncacheable.
+    /// The <c>Cache-Control</c> the stream is sent with; none by default (as vLLM and llama.cpp send none). Many SSE servers
+    /// send <c>no-cache</c> or <c>no-store</c>, which the service ignores by default and honours with <c>UpstreamCacheControl=Honor</c>.
     /// </summary>
     public string? ResponseCacheControl { get; set; }
+
+    /// <summary>
+    /// The tool calls the "model" answers with instead of text (none by default): each streamed as OpenAI does, a first delta
+    /// with index, id, type and name, then the arguments in fragments of <see cref="ArgumentFragmentLength"/> characters;
+    /// the finish reason is then <c>tool_calls</c>.
+    /// </summary>
+    public IReadOnlyList<FakeToolCall> ToolCalls { get; set; } = [];
+
+    /// <summary>The length of the fragments tool-call arguments and a refusal are streamed in.</summary>
+    public int ArgumentFragmentLength { get; set; } = 5;
+
+    /// <summary>When set (and no <see cref="ToolCalls"/>), the "model" refuses: this text streams as <c>delta.refusal</c> fragments.</summary>
+    public string? Refusal { get; set; }
+
+    /// <summary>The <c>system_fingerprint</c> every chunk carries.</summary>
+    public string Fingerprint { get; set; } = "fp_okome_fake";
 
     /// <summary>When set, <c>POST /v1/chat/completions</c> answers 500 with an OpenAI error body.</summary>
     public bool Fail { get; set; }
@@ -153,6 +170,7 @@ public sealed class FakeOpenAIUpstream : IAsyncDisposable
         var firstTokenSent = _firstTokenSent;
         var id = "chatcmpl-fake-" + Guid.NewGuid().ToString("N");
         var created = 1_700_000_000L;
+        var (choices, logprobs) = ReadAsk(body);
         context.Response.StatusCode = StatusCodes.Status200OK;
         context.Response.ContentType = "text/event-stream";
         if (ResponseCacheControl is { } cacheControl)
@@ -167,42 +185,139 @@ public sealed class FakeOpenAIUpstream : IAsyncDisposable
             await Task.Delay(FirstTokenDelay, ct).ConfigureAwait(false);
         }
 
-        var tokens = Tokens;
-        for (var i = 0; i < tokens.Count; i++)
+        // Each choice's deltas, sent round robin across the choices (as OpenAI interleaves n > 1 answers).
+        var scripts = Enumerable.Range(0, choices).Select(choice => Deltas(choice, logprobs)).ToArray();
+        var generated = 0;
+        var sent = 0;
+        for (var step = 0; step < scripts.Max(script => script.Count); step++)
         {
-            if (i > 0 && TokenDelay > TimeSpan.Zero)
+            for (var choice = 0; choice < choices; choice++)
             {
-                await Task.Delay(TokenDelay, ct).ConfigureAwait(false);
-            }
+                if (step >= scripts[choice].Count)
+                {
+                    continue;
+                }
 
-            var chunk = new
+                if (sent > 0 && TokenDelay > TimeSpan.Zero)
+                {
+                    await Task.Delay(TokenDelay, ct).ConfigureAwait(false);
+                }
+
+                var (delta, logprob) = scripts[choice][step];
+                var chunk = new
+                {
+                    id,
+                    @object = "chat.completion.chunk",
+                    created,
+                    model = Model,
+                    system_fingerprint = Fingerprint,
+                    choices = new[] { new { index = choice, delta, logprobs = logprob, finish_reason = (string?)null } },
+                };
+                await WriteEventAsync(context, JsonSerializer.Serialize(chunk, Json), ct).ConfigureAwait(false);
+                generated++;
+                if (sent++ == 0)
+                {
+                    firstTokenSent.TrySetResult();
+                    await gate.Task.WaitAsync(ct).ConfigureAwait(false);
+                }
+            }
+        }
+
+        // Each choice's finish reason in its own chunk, the last one with the usage (stream_options.include_usage).
+        for (var choice = 0; choice < choices; choice++)
+        {
+            var finish = new
             {
                 id,
                 @object = "chat.completion.chunk",
                 created,
                 model = Model,
-                choices = new[] { new { index = 0, delta = new { role = i == 0 ? "assistant" : null, content = tokens[i] }, finish_reason = (string?)null } },
+                system_fingerprint = Fingerprint,
+                choices = new[] { new { index = choice, delta = new { }, finish_reason = FinishReasonOf(choice) } },
+                usage = choice == choices - 1 ? new { prompt_tokens = 12, completion_tokens = generated, total_tokens = 12 + generated } : null,
             };
-            await WriteEventAsync(context, JsonSerializer.Serialize(chunk, Json), ct).ConfigureAwait(false);
-            if (i == 0)
-            {
-                firstTokenSent.TrySetResult();
-                await gate.Task.WaitAsync(ct).ConfigureAwait(false);
-            }
+            await WriteEventAsync(context, JsonSerializer.Serialize(finish, Json), ct).ConfigureAwait(false);
         }
 
-        var final = new
-        {
-            id,
-            @object = "chat.completion.chunk",
-            created,
-            model = Model,
-            choices = new[] { new { index = 0, delta = new { }, finish_reason = "stop" } },
-            usage = new { prompt_tokens = 12, completion_tokens = tokens.Count, total_tokens = 12 + tokens.Count },
-        };
-        await WriteEventAsync(context, JsonSerializer.Serialize(final, Json), ct).ConfigureAwait(false);
         await WriteEventAsync(context, "[DONE]", ct).ConfigureAwait(false);
         Interlocked.Increment(ref _completed);
+    }
+
+    /// <summary>The text choice <paramref name="choice"/> answers: <see cref="Text"/> for the first, a variant for the others.</summary>
+    public string TextOf(int choice) => string.Concat(TokensOf(choice));
+
+    /// <summary>The finish reason of choice <paramref name="choice"/>: <c>tool_calls</c> when the fake calls tools, else <c>stop</c> for even choices and <c>length</c> for odd ones (so each choice visibly has its own).</summary>
+    public string FinishReasonOf(int choice) => ToolCalls.Count > 0 ? "tool_calls" : choice % 2 == 0 ? "stop" : "length";
+
+    private IReadOnlyList<string> TokensOf(int choice) => choice == 0 ? Tokens : [.. Tokens, string.Create(CultureInfo.InvariantCulture, $" (choice {choice})")];
+
+    /// <summary>What the request asked for that shapes the stream: <c>n</c> (choices) and <c>logprobs</c>.</summary>
+    private static (int Choices, bool Logprobs) ReadAsk(string body)
+    {
+        try
+        {
+            using var json = JsonDocument.Parse(body);
+            var root = json.RootElement;
+            var n = root.TryGetProperty("n", out var nElement) && nElement.ValueKind == JsonValueKind.Number && nElement.TryGetInt32(out var value) && value > 1 ? value : 1;
+            var logprobs = root.TryGetProperty("logprobs", out var logprobsElement) && logprobsElement.ValueKind == JsonValueKind.True;
+            return (n, logprobs);
+        }
+        catch (JsonException)
+        {
+            return (1, false);
+        }
+    }
+
+    /// <summary>One choice's deltas in order, each with its logprobs (or null): tool calls, a refusal, or content tokens.</summary>
+    private List<(object Delta, object? Logprobs)> Deltas(int choice, bool logprobs)
+    {
+        var deltas = new List<(object Delta, object? Logprobs)>();
+        if (ToolCalls.Count > 0)
+        {
+            // As OpenAI: each call's first delta has its index, id, type and name (arguments empty); then argument fragments.
+            for (var call = 0; call < ToolCalls.Count; call++)
+            {
+                var tool = ToolCalls[call];
+                var first = new { index = call, id = tool.Id, type = "function", function = new { name = tool.Name, arguments = "" } };
+                deltas.Add((new { role = call == 0 ? "assistant" : null, tool_calls = new[] { first } }, null));
+                foreach (var fragment in Fragments(tool.Arguments, ArgumentFragmentLength))
+                {
+                    deltas.Add((new { tool_calls = new[] { new { index = call, function = new { arguments = fragment } } } }, null));
+                }
+            }
+
+            return deltas;
+        }
+
+        if (Refusal is { } refusal)
+        {
+            var parts = Fragments(refusal, ArgumentFragmentLength).ToArray();
+            for (var i = 0; i < parts.Length; i++)
+            {
+                deltas.Add((new { role = i == 0 ? "assistant" : null, refusal = parts[i] }, logprobs ? new { content = (object?)null, refusal = new[] { Logprob(parts[i], i) } } : null));
+            }
+
+            return deltas;
+        }
+
+        var tokens = TokensOf(choice);
+        for (var i = 0; i < tokens.Count; i++)
+        {
+            deltas.Add((new { role = i == 0 ? "assistant" : null, content = tokens[i] }, logprobs ? new { content = new[] { Logprob(tokens[i], i) } } : null));
+        }
+
+        return deltas;
+    }
+
+    private static object Logprob(string token, int position)
+        => new { token, logprob = -0.125 * (position + 1), bytes = Encoding.UTF8.GetBytes(token).Select(b => (int)b).ToArray(), top_logprobs = Array.Empty<object>() };
+
+    private static IEnumerable<string> Fragments(string text, int length)
+    {
+        for (var start = 0; start < text.Length; start += length)
+        {
+            yield return text.Substring(start, Math.Min(length, text.Length - start));
+        }
     }
 
     private static async Task ModelsAsync(HttpContext context)
