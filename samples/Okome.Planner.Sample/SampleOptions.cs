@@ -119,6 +119,16 @@ public sealed class SampleOptions
         /// <summary>Whether sampling requests (temperature above 0 without a seed) are cached too.</summary>
         /// <value>Default <see langword="false"/>: they are <c>BYPASS</c>.</value>
         public bool CacheNonDeterministic { get; set; }
+
+        /// <summary>
+        /// Whether the upstream's <c>Cache-Control</c> decides what is stored (<c>Honor</c>, RFC 9111) or the windows above do
+        /// (<c>Ignore</c>, as nginx's <c>proxy_ignore_headers Cache-Control</c>). The client's request directives count either way.
+        /// </summary>
+        /// <value>
+        /// Default <c>Ignore</c>: the operator runs the GPU host, and SSE servers send <c>no-cache</c> or <c>no-store</c> about
+        /// the live stream, not about reusing a deterministic answer (honoured, they would keep everything out of the cache).
+        /// </value>
+        public Okome.Caching.Freshness.UpstreamCacheControl UpstreamCacheControl { get; set; } = Okome.Caching.Freshness.UpstreamCacheControl.Ignore;
     }
 
     /// <summary>GPU concurrency.</summary>

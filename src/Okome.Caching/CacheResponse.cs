@@ -140,6 +140,12 @@ public readonly struct CacheResponse
             Stored = Stored,
             TimeToLive = TimeToLiveSeconds,
         };
+        if (_live?.Capture.NotStoredDetail is { } detail)
+        {
+            // Not stored because the upstream's Cache-Control said so (UpstreamCacheControl.Honor): say it to the operator.
+            member = member with { Detail = detail };
+        }
+
         return ForwardStatus is { } forwarded ? member with { ForwardStatus = forwarded } : member;
     }
 

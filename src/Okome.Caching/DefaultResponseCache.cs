@@ -39,6 +39,7 @@ internal sealed class DefaultResponseCache : ResponseCache, IDisposable
         Time = timeProvider;
         Logger = loggerFactory.CreateLogger("Okome.Caching");
         Metrics = new CachingMetrics(meterFactory);
+        UpstreamRefusalLog = new LogLimiter(timeProvider, TimeSpan.FromMinutes(1));
         _defaultCalculator = new FreshnessCalculator(Options.Freshness, timeProvider);
         foreach (var (name, policy) in Options.Namespaces)
         {
@@ -58,6 +59,9 @@ internal sealed class DefaultResponseCache : ResponseCache, IDisposable
     internal ILogger Logger { get; }
 
     internal CachingMetrics Metrics { get; }
+
+    /// <summary>Limits the "not stored for the upstream's Cache-Control" line, which would otherwise repeat on every call.</summary>
+    internal LogLimiter UpstreamRefusalLog { get; }
 
     /// <summary>Whether in-memory lookups read the coarse clock (only on <see cref="TimeProvider.System"/>; for tests).</summary>
     internal bool UsesCoarseClock => _hitClock is not null;

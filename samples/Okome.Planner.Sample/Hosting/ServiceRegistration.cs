@@ -128,6 +128,7 @@ internal static class ServiceRegistration
                 StaleWhileRevalidate = stale,
                 StaleIfError = stale,
                 CacheNonDeterministic = options.Cache.CacheNonDeterministic,
+                UpstreamCacheControl = options.Cache.UpstreamCacheControl,
             },
         };
         if (options.StoreTimeoutMs is { } cacheTimeout)

@@ -23,4 +23,13 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 6, Level = LogLevel.Warning, Message = "Background refresh of key {KeyHash} failed.")]
     public static partial void RefreshFailed(ILogger logger, string keyHash, Exception exception);
+
+    /// <summary>The event id of <see cref="NotStoredForUpstreamCacheControl"/> (at most one line a minute per cache).</summary>
+    public const int NotStoredForUpstreamCacheControlEventId = 20;
+
+    [LoggerMessage(EventId = NotStoredForUpstreamCacheControlEventId, Level = LogLevel.Warning, Message =
+        "Response for key {KeyHash} not stored: the upstream's Cache-Control says {Detail}, and the freshness policy honours it "
+        + "(UpstreamCacheControl = Honor). Set UpstreamCacheControl = Ignore to let the policy's windows decide. "
+        + "{Suppressed} more such responses since the last line.")]
+    public static partial void NotStoredForUpstreamCacheControl(ILogger logger, string keyHash, string detail, long suppressed);
 }

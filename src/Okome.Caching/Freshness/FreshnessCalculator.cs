@@ -56,7 +56,7 @@ public sealed class FreshnessCalculator
     /// <returns>The decision.</returns>
     public StorageDecision DecideStorage(in ResponseFacts facts)
     {
-        var response = _policy.HonorResponseCacheControl ? facts.ResponseCacheControl : CacheControl.None;
+        var response = _policy.UpstreamCacheControl == UpstreamCacheControl.Honor ? facts.ResponseCacheControl : CacheControl.None;
         var refusal = Refuse(response, facts);
         if (refusal != StorageRefusal.None)
         {
@@ -202,6 +202,20 @@ public sealed class FreshnessCalculator
         var gapSeconds = -recomputeTime.TotalSeconds * beta * Math.Log(random01);
         return gapSeconds >= (freshUntil - now).TotalSeconds;
     }
+
+    /// <summary>
+    /// The <c>Cache-Status</c> detail that tells an operator a response was not stored because of the upstream's own
+    /// <c>Cache-Control</c> (<c>upstream-no-store</c>, <c>upstream-no-cache</c>, <c>upstream-private</c>), or null when
+    /// the refusal had another cause (the client's <c>no-store</c>, <c>Authorization</c>, <c>Set-Cookie</c>). Only the
+    /// <see cref="UpstreamCacheControl.Honor"/> mode refuses for the upstream's directives.
+    /// </summary>
+    internal static string? UpstreamRefusalDetail(StorageRefusal refusal, in ResponseFacts facts) => refusal switch
+    {
+        StorageRefusal.NoStore when !facts.RequestCacheControl.NoStore => "upstream-no-store",
+        StorageRefusal.NoCache => "upstream-no-cache",
+        StorageRefusal.Private => "upstream-private",
+        _ => null,
+    };
 
     private StorageRefusal Refuse(CacheControl response, in ResponseFacts facts)
     {

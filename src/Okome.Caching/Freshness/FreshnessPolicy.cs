@@ -42,11 +42,25 @@ public sealed class FreshnessPolicy
 
     /// <summary>
     /// Whether the upstream's <c>Cache-Control</c> (<c>no-store</c>, <c>no-cache</c>, <c>private</c>, <c>max-age</c>,
-    /// <c>s-maxage</c>, <c>stale-while-revalidate</c>, <c>stale-if-error</c>, <c>must-revalidate</c>) is honoured.
-    /// When <see langword="false"/> the policy alone decides.
+    /// <c>s-maxage</c>, <c>stale-while-revalidate</c>, <c>stale-if-error</c>, <c>must-revalidate</c>) is honoured
+    /// (RFC 9111) or ignored, the policy alone then deciding (nginx's <c>proxy_ignore_headers Cache-Control</c>). The
+    /// client's request directives are honoured in both modes, and so is the rule on <c>Authorization</c> and
+    /// <c>Set-Cookie</c> (<see cref="ShareAuthorizedResponses"/>).
+    /// </summary>
+    /// <value>Default: <see cref="Freshness.UpstreamCacheControl.Honor"/>.</value>
+    public UpstreamCacheControl UpstreamCacheControl { get; set; } = UpstreamCacheControl.Honor;
+
+    /// <summary>
+    /// Whether the upstream's <c>Cache-Control</c> is honoured: <see langword="true"/> is
+    /// <see cref="Freshness.UpstreamCacheControl.Honor"/>, <see langword="false"/> is <see cref="Freshness.UpstreamCacheControl.Ignore"/>.
     /// </summary>
     /// <value>Default: <see langword="true"/>.</value>
-    public bool HonorResponseCacheControl { get; set; } = true;
+    [Obsolete("Use UpstreamCacheControl (Honor or Ignore).")]
+    public bool HonorResponseCacheControl
+    {
+        get => UpstreamCacheControl == UpstreamCacheControl.Honor;
+        set => UpstreamCacheControl = value ? UpstreamCacheControl.Honor : UpstreamCacheControl.Ignore;
+    }
 
     /// <summary>
     /// Whether responses to requests carrying <c>Authorization</c>, and responses carrying <c>Set-Cookie</c>, may be
@@ -110,6 +124,11 @@ public sealed class FreshnessPolicy
         if (MinFreshFor > MaxFreshFor)
         {
             errors.Add($"{nameof(MinFreshFor)} must not exceed {nameof(MaxFreshFor)}.");
+        }
+
+        if (!Enum.IsDefined(UpstreamCacheControl))
+        {
+            errors.Add($"{nameof(UpstreamCacheControl)} must be {nameof(UpstreamCacheControl.Honor)} or {nameof(UpstreamCacheControl.Ignore)}.");
         }
 
         if (!double.IsFinite(EarlyRefreshBeta) || EarlyRefreshBeta < 0)

@@ -347,8 +347,20 @@ internal sealed class Flight
         }
 
         var facts = Facts(upstream);
-        var storable = upstream.StatusCode is >= 200 and < 300 && _calculator.DecideStorage(facts).IsStorable;
-        var capture = new StreamCapture(new ResponseHead(upstream.StatusCode, Kept(upstream.Headers), upstream.IsStreamed));
+        var storable = false;
+        string? notStored = null;
+        if (upstream.StatusCode is >= 200 and < 300)
+        {
+            var decision = _calculator.DecideStorage(facts);
+            storable = decision.IsStorable;
+            notStored = storable ? null : FreshnessCalculator.UpstreamRefusalDetail(decision.Refusal, facts);
+            if (notStored is not null && _cache.UpstreamRefusalLog.TryEnter(out var suppressed))
+            {
+                Log.NotStoredForUpstreamCacheControl(_cache.Logger, key.HashText, notStored, suppressed);
+            }
+        }
+
+        var capture = new StreamCapture(new ResponseHead(upstream.StatusCode, Kept(upstream.Headers), upstream.IsStreamed)) { NotStoredDetail = notStored };
         Deliver(Outcome.Live(capture, _missStatus, storable, collapsedForOrigin: false));
 
         // Only a response that will be stored is shared live with other nodes: their callers report it as a stored HIT.

@@ -27,6 +27,9 @@ internal sealed class StreamCapture
 
     public ResponseHead Head { get; }
 
+    /// <summary>Why this stream is not stored when the upstream's own <c>Cache-Control</c> forbade it: the <c>Cache-Status</c> detail.</summary>
+    public string? NotStoredDetail { get; init; }
+
     /// <summary>Cancelled when every reader left before the stream ended.</summary>
     public CancellationToken Abandoned => _abandoned.Token;
 

@@ -229,7 +229,9 @@ public abstract class ResponseCacheContract
         var second = await cache.GetOrCreateAsync(request, FakeUpstream.Fixed("again", upstream), default);
 
         first.Stored.Should().BeFalse();
+        first.ToCacheStatus("OKOME").Detail.Should().Be("upstream-no-store", "the operator learns why nothing was stored");
         second.Status.Should().Be(CacheStatus.Miss);
+        second.ToCacheStatus("OKOME").Detail.Should().BeNull();
         upstream.Calls.Should().Be(2);
     }
 

@@ -59,13 +59,85 @@ public sealed class FreshnessCalculatorTests
         lifetime.ErrorUntil.Should().Be(lifetime.FreshUntil);
     }
 
-    [Fact]
-    public void DecideStorage_HonorResponseCacheControlOff_IgnoresUpstream()
+    [Theory]
+    [InlineData("no-store, max-age=5")]
+    [InlineData("no-cache")]
+    [InlineData("no-cache, no-store, must-revalidate")]
+    [InlineData("private, max-age=5")]
+    [InlineData("max-age=5, stale-while-revalidate=1, stale-if-error=1")]
+    public void DecideStorage_UpstreamCacheControlIgnore_StoresWithThePolicyWindows(string upstream)
     {
-        var calculator = Calculator(new FreshnessPolicy { Jitter = 0, HonorResponseCacheControl = false });
-        var decision = calculator.DecideStorage(Facts("no-store, max-age=5"));
+        var calculator = Calculator(new FreshnessPolicy { Jitter = 0, UpstreamCacheControl = UpstreamCacheControl.Ignore });
+        var decision = calculator.DecideStorage(Facts(upstream, isolated: false));
         decision.IsStorable.Should().BeTrue();
-        decision.Lifetime.FreshUntil.Should().Be(Start + S(300));
+        decision.Lifetime.Should().Be(new EntryLifetime(Start, Start + S(300), Start + S(360), Start + S(900)));
+    }
+
+    [Fact]
+    public void DecideStorage_UpstreamCacheControlIgnore_StillHonoursTheRequestsNoStore()
+    {
+        var calculator = Calculator(new FreshnessPolicy { Jitter = 0, UpstreamCacheControl = UpstreamCacheControl.Ignore });
+        calculator.DecideStorage(Facts(request: "no-store")).Refusal.Should().Be(StorageRefusal.NoStore);
+    }
+
+    [Theory]
+    [InlineData(true, false, StorageRefusal.Authorization)]
+    [InlineData(false, true, StorageRefusal.SetCookie)]
+    public void DecideStorage_UpstreamCacheControlIgnore_KeepsTheTenantRule(bool authorization, bool cookie, StorageRefusal expected)
+    {
+        // The upstream's public / s-maxage would let RFC 9111 share an authorized response; ignored, they cannot.
+        var calculator = Calculator(new FreshnessPolicy { Jitter = 0, UpstreamCacheControl = UpstreamCacheControl.Ignore });
+        calculator.DecideStorage(Facts("public, s-maxage=60", isolated: false, authorization: authorization, cookie: cookie)).Refusal.Should().Be(expected);
+        calculator.DecideStorage(Facts("public, s-maxage=60", isolated: true, authorization: authorization, cookie: cookie)).IsStorable.Should().BeTrue();
+    }
+
+    [Theory]
+    [InlineData("no-cache")]
+    [InlineData("no-store")]
+    [InlineData("only-if-cached")]
+    [InlineData("max-stale=600")]
+    public void DecideRequest_UpstreamCacheControlIgnore_DecidesRequestsAsHonorDoes(string request)
+    {
+        // Request directives are the client's: both modes follow them. The entry is stale by 2 minutes.
+        var entry = new EntryLifetime(Start - S(420), Start - S(120), Start - S(60), Start + S(480));
+        var honor = Calculator(new FreshnessPolicy { Jitter = 0, UpstreamCacheControl = UpstreamCacheControl.Honor });
+        var ignore = Calculator(new FreshnessPolicy { Jitter = 0, UpstreamCacheControl = UpstreamCacheControl.Ignore });
+        var directives = CacheControl.Parse(request);
+
+        var decided = ignore.DecideRequest(directives, entry);
+
+        decided.Should().Be(honor.DecideRequest(directives, entry));
+        decided.Action.Should().Be(request switch
+        {
+            "no-store" => CacheAction.Bypass,
+            "only-if-cached" => CacheAction.GatewayTimeout,
+            "max-stale=600" => CacheAction.ServeStaleAndRefresh,
+            _ => CacheAction.Fetch,
+        });
+    }
+
+    [Theory]
+    [InlineData("no-store", null, "upstream-no-store")]
+    [InlineData("no-cache", null, "upstream-no-cache")]
+    [InlineData("private", null, "upstream-private")]
+    [InlineData(null, "no-store", null)]
+    [InlineData("no-store", "no-store", null)]
+    public void UpstreamRefusalDetail_NamesOnlyTheUpstreamsDirectives(string? response, string? request, string? expected)
+    {
+        var facts = Facts(response, request, isolated: false);
+        var decision = Calculator().DecideStorage(facts);
+        FreshnessCalculator.UpstreamRefusalDetail(decision.Refusal, facts).Should().Be(expected);
+    }
+
+    [Theory]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    public void UpstreamRefusalDetail_TenantRefusals_HaveNone(bool authorization, bool cookie)
+    {
+        var facts = Facts(isolated: false, authorization: authorization, cookie: cookie);
+        var decision = Calculator().DecideStorage(facts);
+        decision.IsStorable.Should().BeFalse();
+        FreshnessCalculator.UpstreamRefusalDetail(decision.Refusal, facts).Should().BeNull();
     }
 
     [Theory]

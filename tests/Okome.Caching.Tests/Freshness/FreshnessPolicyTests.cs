@@ -15,7 +15,7 @@ public sealed class FreshnessPolicyTests
         policy.Jitter.Should().Be(0.1);
         policy.MinFreshFor.Should().Be(TimeSpan.FromSeconds(1));
         policy.MaxFreshFor.Should().Be(TimeSpan.FromDays(1));
-        policy.HonorResponseCacheControl.Should().BeTrue();
+        policy.UpstreamCacheControl.Should().Be(UpstreamCacheControl.Honor);
         policy.ShareAuthorizedResponses.Should().BeFalse();
         policy.CacheNonDeterministic.Should().BeFalse();
         policy.EarlyRefreshBeta.Should().Be(0);
@@ -34,6 +34,7 @@ public sealed class FreshnessPolicyTests
         { p => p.MinFreshFor = TimeSpan.FromSeconds(-1), nameof(FreshnessPolicy.MinFreshFor) },
         { p => p.MaxFreshFor = TimeSpan.Zero, nameof(FreshnessPolicy.MaxFreshFor) },
         { p => p.MinFreshFor = TimeSpan.FromDays(2), nameof(FreshnessPolicy.MinFreshFor) },
+        { p => p.UpstreamCacheControl = (UpstreamCacheControl)7, nameof(FreshnessPolicy.UpstreamCacheControl) },
         { p => p.EarlyRefreshBeta = -1, nameof(FreshnessPolicy.EarlyRefreshBeta) },
         { p => p.EarlyRefreshBeta = double.PositiveInfinity, nameof(FreshnessPolicy.EarlyRefreshBeta) },
     };
@@ -46,6 +47,19 @@ public sealed class FreshnessPolicyTests
         change(policy);
         var act = () => new FreshnessCalculator(policy, new FakeTimeProvider());
         act.Should().Throw<ArgumentException>().WithParameterName("policy").WithMessage($"*{setting}*");
+    }
+
+    [Fact]
+    public void HonorResponseCacheControl_IsAnAliasOfUpstreamCacheControl()
+    {
+#pragma warning disable CS0618 // the obsolete alias is what is tested
+        var policy = new FreshnessPolicy { HonorResponseCacheControl = false };
+        policy.UpstreamCacheControl.Should().Be(UpstreamCacheControl.Ignore);
+        policy.HonorResponseCacheControl = true;
+        policy.UpstreamCacheControl.Should().Be(UpstreamCacheControl.Honor);
+        policy.UpstreamCacheControl = UpstreamCacheControl.Ignore;
+        policy.HonorResponseCacheControl.Should().BeFalse();
+#pragma warning restore CS0618
     }
 
     [Fact]

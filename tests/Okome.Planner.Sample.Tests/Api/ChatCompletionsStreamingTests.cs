@@ -156,6 +156,7 @@ public sealed class ChatCompletionsStreamingTests
     {
         await using var bed = await ServiceTestbed.StartAsync();
         bed.Upstream.ResponseCacheControl = "no-store";
+        bed.With("Okome:Cache:UpstreamCacheControl", "Honor");
         using var client = bed.StartInstance().CreateClient();
         var ct = Chat.Within(60);
         var body = Chat.Body(Chat.UniquePrompt(), stream: false);
