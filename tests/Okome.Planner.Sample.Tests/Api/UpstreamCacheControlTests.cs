@@ -72,6 +72,21 @@ public sealed class UpstreamCacheControlTests
         }
     }
 
+    [Fact]
+    public void Options_DefaultIsIgnore_AndAnUndefinedValueIsRefused()
+    {
+        var options = new SampleOptions();
+        var validator = new SampleOptionsValidator();
+        options.Cache.UpstreamCacheControl.Should().Be(Okome.Caching.Freshness.UpstreamCacheControl.Ignore);
+        validator.Validate(null, options).Succeeded.Should().BeTrue();
+
+        options.Cache.UpstreamCacheControl = (Okome.Caching.Freshness.UpstreamCacheControl)7;
+        var result = validator.Validate(null, options);
+
+        result.Failed.Should().BeTrue();
+        result.Failures.Should().ContainSingle().Which.Should().StartWith("Okome:Cache:UpstreamCacheControl must be Honor or Ignore");
+    }
+
     [Theory]
     [InlineData("no-cache", "upstream-no-cache")]
     [InlineData("no-store", "upstream-no-store")]
