@@ -1,0 +1,12 @@
+using System.ComponentModel;
+using Spectre.Console.Cli;
+
+namespace Okome.Tool.Commands;
+
+/// <summary>The <c>--config</c> option of the commands that read the service's configuration.</summary>
+internal class ConfigSettings : CommandSettings
+{
+    [CommandOption("-c|--config <FILE>")]
+    [Description("The service's appsettings.json (its Okome section; Okome__… environment variables apply on top). Default: ./appsettings.json if present.")]
+    public string? Config { get; init; }
+}
