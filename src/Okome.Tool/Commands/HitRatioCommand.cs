@@ -13,11 +13,7 @@ internal sealed class HitRatioCommand(IAnsiConsole console) : AsyncCommand<HitRa
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         var report = new HitRatioReport();
-        if (settings.Log == "-")
-        {
-            await AccessLogReader.ReadAsync(Console.In, report, cancellationToken).ConfigureAwait(false);
-        }
-        else if (File.Exists(settings.Log))
+        if (File.Exists(settings.Log))
         {
             using var reader = new StreamReader(settings.Log);
             await AccessLogReader.ReadAsync(reader, report, cancellationToken).ConfigureAwait(false);
@@ -78,7 +74,7 @@ internal sealed class HitRatioCommand(IAnsiConsole console) : AsyncCommand<HitRa
     internal sealed class Settings : CommandSettings
     {
         [CommandArgument(0, "<LOG>")]
-        [Description("The access log: JSON lines of category Okome.Access (other lines are skipped and counted); - reads standard input.")]
+        [Description("The access log: JSON lines of category Okome.Access (other lines are skipped and counted); /dev/stdin reads a pipe.")]
         public string Log { get; init; } = "";
 
         [CommandOption("--by <route|hour>")]

@@ -14,8 +14,8 @@ internal sealed class KeyHashCommand(IAnsiConsole console) : Command<KeyHashComm
 {
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        // "-" reads the key from standard input, so that it stays out of the shell history.
-        var key = settings.Key == "-" ? Console.In.ReadLine() ?? "" : settings.Key;
+        // --stdin reads the key from standard input, so that it stays out of the shell history.
+        var key = settings.Stdin ? Console.In.ReadLine() ?? "" : settings.Key!;
         var (partition, _) = ApiKeys.Partition("Bearer " + key);
         console.Profile.Out.Writer.WriteLine(partition);
         return ExitCodes.Ok;
@@ -24,8 +24,15 @@ internal sealed class KeyHashCommand(IAnsiConsole console) : Command<KeyHashComm
     /// <summary>The command line of <c>okome key-hash</c>.</summary>
     internal sealed class Settings : CommandSettings
     {
-        [CommandArgument(0, "<KEY>")]
-        [Description("The API key as clients send it after \"Bearer \"; - reads it from standard input.")]
-        public string Key { get; init; } = "";
+        [CommandArgument(0, "[KEY]")]
+        [Description("The API key as clients send it after \"Bearer \".")]
+        public string? Key { get; init; }
+
+        [CommandOption("--stdin")]
+        [Description("Reads the key from the first line of standard input instead (it then stays out of the shell history).")]
+        public bool Stdin { get; init; }
+
+        public override ValidationResult Validate()
+            => (Key is null) == Stdin ? ValidationResult.Success() : ValidationResult.Error("give either the key or --stdin");
     }
 }

@@ -87,7 +87,7 @@ internal sealed class MaintenanceCommand(IAnsiConsole console) : AsyncCommand<Ma
                 if (TryReadMaintenance(body, out var on, out var status))
                 {
                     console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
-                        $"maintenance: {(on ? "on" : "off")} (service at {settings.Url}, in memory; /health {(int)health.StatusCode} {status})")));
+                        $"maintenance: {(on ? "on" : "off")} (service at {settings.Url}: /health {(int)health.StatusCode} {status})")));
                     return ExitCodes.Ok;
                 }
 
