@@ -34,7 +34,11 @@ internal sealed class ValidateCommand(IAnsiConsole console) : AsyncCommand<Confi
             report.Fail("configuration: " + message, KeyOf(message));
         }
 
-        if (configuration.Redis is { } redis)
+        if (report.Failures.Contains("Okome:Redis"))
+        {
+            report.Skip("Redis: checks skipped, the connection string itself is not valid");
+        }
+        else if (configuration.Redis is { } redis)
         {
             await RedisChecks.RunAsync(redis, report).ConfigureAwait(false);
         }

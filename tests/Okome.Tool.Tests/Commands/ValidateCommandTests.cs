@@ -86,6 +86,32 @@ public sealed class ValidateCommandTests
     }
 
     [Fact]
+    public async Task Cluster_IsReportedAsACluster_AndPasses()
+    {
+        await using var cluster = await RedisCluster.StartAsync(masters: 3);
+        var config = ConfigFile.Write(new { Redis = string.Join(',', cluster.Endpoints) });
+
+        var run = await ToolRun.RunAsync(["validate", "--config", config]);
+
+        run.ExitCode.Should().Be(0, run.ToString());
+        run.Output.Should().MatchRegex(@"✓ Redis server \d+\.\d+(\.\d+)?, cluster \(3 primaries, 0 replicas connected\)", run.ToString())
+            .And.Contain("✓ Redis TIME usable inside a script");
+    }
+
+    [Fact]
+    public async Task InvalidRedisConnectionString_NamesTheKeyOnce_AndSkipsTheRedisChecks()
+    {
+        var config = ConfigFile.Write(new { Redis = "127.0.0.1:6379,notAnOption=1" });
+
+        var run = await ToolRun.RunAsync(["validate", "--config", config]);
+
+        run.ExitCode.Should().Be(1, run.ToString());
+        run.Output.Should().Contain("✗ configuration: Okome:Redis is not a valid StackExchange.Redis connection string")
+            .And.Contain("- Redis: checks skipped");
+        LastLine(run).Should().Be("FAILED: Okome:Redis");
+    }
+
+    [Fact]
     public async Task UpstreamFailing_ExitsNonZero_NamingItsKey()
     {
         await using var stable = await ModelsServer.StartAsync();
