@@ -159,6 +159,10 @@ internal sealed class MaintenanceCommand(IAnsiConsole console) : AsyncCommand<Ma
     /// <summary>The command line of <c>okome maintenance</c>.</summary>
     internal sealed class Settings : ServiceUrlSettings
     {
+        [CommandOption("-c|--config <FILE>")]
+        [Description(ConfigSettings.Description)]
+        public string? Config { get; init; }
+
         [CommandArgument(0, "<on|off|status>")]
         [Description("on, off, or status.")]
         public string Action { get; init; } = "";

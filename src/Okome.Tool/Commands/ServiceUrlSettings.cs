@@ -5,7 +5,7 @@ using Spectre.Console.Cli;
 namespace Okome.Tool.Commands;
 
 /// <summary>The <c>--url</c> of a running service, for the commands that talk to it over HTTP.</summary>
-internal class ServiceUrlSettings : ConfigSettings
+internal class ServiceUrlSettings : CommandSettings
 {
     /// <summary>The service's default listening address (its appsettings.json <c>Urls</c>).</summary>
     public const string DefaultUrl = "http://127.0.0.1:8000";
