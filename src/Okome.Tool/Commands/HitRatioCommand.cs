@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using System.Globalization;
+using System.IO.Compression;
 using Okome.Tool.AccessLog;
 using Okome.Tool.Output;
 using Spectre.Console;
@@ -13,15 +14,22 @@ internal sealed class HitRatioCommand(IAnsiConsole console) : AsyncCommand<HitRa
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         var report = new HitRatioReport();
-        if (File.Exists(settings.Log))
+        foreach (var log in settings.Logs)
         {
-            using var reader = new StreamReader(settings.Log);
-            await AccessLogReader.ReadAsync(reader, report, cancellationToken).ConfigureAwait(false);
+            if (!File.Exists(log))
+            {
+                console.MarkupLine("[red]✗[/] access log not found: " + Markup.Escape(Path.GetFullPath(log)));
+                return ExitCodes.Usage;
+            }
         }
-        else
+
+        foreach (var log in settings.Logs)
         {
-            console.MarkupLine("[red]✗[/] access log not found: " + Markup.Escape(Path.GetFullPath(settings.Log)));
-            return ExitCodes.Usage;
+            // Rotated logs are usually compressed: *.gz is read through gzip.
+            await using var file = File.OpenRead(log);
+            await using Stream stream = log.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new GZipStream(file, CompressionMode.Decompress) : file;
+            using var reader = new StreamReader(stream);
+            await AccessLogReader.ReadAsync(reader, report, cancellationToken).ConfigureAwait(false);
         }
 
         var routes = settings.By is null or "route";
@@ -74,8 +82,8 @@ internal sealed class HitRatioCommand(IAnsiConsole console) : AsyncCommand<HitRa
     internal sealed class Settings : CommandSettings
     {
         [CommandArgument(0, "<LOG>")]
-        [Description("The access log: JSON lines of category Okome.Access (other lines are skipped and counted); /dev/stdin reads a pipe.")]
-        public string Log { get; init; } = "";
+        [Description("Access logs, counted together: JSON lines of category Okome.Access (other lines are skipped and counted); *.gz is decompressed; /dev/stdin reads a pipe.")]
+        public string[] Logs { get; init; } = [];
 
         [CommandOption("--by <route|hour>")]
         [Description("Only the per-route or only the per-hour breakdown (both by default).")]

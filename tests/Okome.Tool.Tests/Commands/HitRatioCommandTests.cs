@@ -1,3 +1,4 @@
+using System.IO.Compression;
 using System.Text.Json;
 using Okome.Tool.Tests.Support;
 
@@ -83,6 +84,25 @@ public sealed class HitRatioCommandTests
         lines.Should().Contain(l => l.Contains(Chat) && l.Contains("66.7 %"), run.ToString());
         lines.Should().Contain(l => l.Contains("2026-12-06T00:00Z") && l.Contains("66.7 %"), run.ToString());
         run.Output.Should().Contain("3 access lines; 0 other lines skipped.");
+    }
+
+    [Fact]
+    public async Task SeveralLogs_AreCountedTogether_AndGzippedOnesAreRead()
+    {
+        var current = WriteLog(Line("2026-12-06T01:00:00.000Z", Chat, "HIT"));
+        var rotated = current + ".1.gz";
+        await using (var gzip = new GZipStream(File.Create(rotated), CompressionLevel.Fastest))
+        await using (var writer = new StreamWriter(gzip))
+        {
+            await writer.WriteLineAsync(Line("2026-12-06T00:00:00.000Z", Chat, "MISS"));
+            await writer.WriteLineAsync(Line("2026-12-06T00:00:01.000Z", Chat, "STALE"));
+        }
+
+        var run = await ToolRun.RunAsync(["hit-ratio", current, rotated, "--json", "--by", "route"]);
+
+        run.ExitCode.Should().Be(0, run.ToString());
+        using var json = JsonDocument.Parse(run.Output);
+        Counts(json.RootElement.GetProperty("overall")).Should().Equal(3, 1, 1, 0, 1, 0, 0, 0, 0, 0);
     }
 
     [Fact]
