@@ -63,7 +63,7 @@ internal sealed class ServiceConfiguration
         }
         catch (Exception ex) when (ex is InvalidDataException or FormatException or IOException)
         {
-            error = "configuration file " + file + " cannot be read: " + (ex.InnerException?.Message ?? ex.Message);
+            error = "configuration file " + file + " cannot be read: " + ex.GetBaseException().Message;
             return null;
         }
     }

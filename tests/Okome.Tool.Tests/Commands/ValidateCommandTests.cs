@@ -151,6 +151,19 @@ public sealed class ValidateCommandTests
     }
 
     [Fact]
+    public async Task BrokenJson_ExitsWithTwo_SayingWhere()
+    {
+        var folder = Directory.CreateTempSubdirectory("okome-config-").FullName;
+        var config = Path.Combine(folder, "appsettings.json");
+        await File.WriteAllTextAsync(config, "{\"Okome\": {\"Redis\": }");
+
+        var run = await ToolRun.RunAsync(["validate", "--config", config]);
+
+        run.ExitCode.Should().Be(2, run.ToString());
+        run.Output.Should().Contain($"configuration file {config} cannot be read:").And.Contain("LineNumber: 0");
+    }
+
+    [Fact]
     public async Task NoConfigOption_ReadsAppsettingsJsonOfTheWorkingDirectory()
     {
         var config = ConfigFile.Write(new { Gpu = new { MaxConcurrent = -1 } });
