@@ -15,6 +15,9 @@ public sealed class BudgetOptions
     /// <summary>The default of <see cref="StoreRetryInterval"/>.</summary>
     public static readonly TimeSpan DefaultStoreRetryInterval = TimeSpan.FromSeconds(1);
 
+    /// <summary>The default of <see cref="LocalFallbackMemory"/>.</summary>
+    public const int DefaultLocalFallbackMemory = 10_000;
+
     /// <summary>The default of <see cref="DeniedCacheMaxDuration"/>.</summary>
     public static readonly TimeSpan DefaultDeniedCacheMaxDuration = TimeSpan.FromSeconds(5);
 
@@ -58,6 +61,15 @@ public sealed class BudgetOptions
     /// <value>1 (each process may use the whole limit while the store is down).</value>
     public double LocalFallbackShare { get; set; } = 1.0;
 
+    /// <summary>
+    /// How many partitions' last store answers this process remembers, so that the local fallback continues each partition
+    /// from what the store had counted (its remaining and reset, scaled by <see cref="LocalFallbackShare"/>) instead of a full
+    /// bucket. Past it the least recently answered half is forgotten (those partitions start full). Zero turns the
+    /// continuation off. From 0 to 10 000 000.
+    /// </summary>
+    /// <value><see cref="DefaultLocalFallbackMemory"/> (10 000).</value>
+    public int LocalFallbackMemory { get; set; } = DefaultLocalFallbackMemory;
+
     /// <summary>Whether decisions are evaluated and reported (metrics, headers) but never deny.</summary>
     /// <value><see langword="false"/>.</value>
     public bool ShadowMode { get; set; }
@@ -97,6 +109,7 @@ public sealed class BudgetOptions
             StoreTimeout = StoreTimeout,
             StoreRetryInterval = StoreRetryInterval,
             LocalFallbackShare = LocalFallbackShare,
+            LocalFallbackMemory = LocalFallbackMemory,
             ShadowMode = ShadowMode,
             DeniedCacheMaxDuration = DeniedCacheMaxDuration,
             ServerTime = ServerTime,

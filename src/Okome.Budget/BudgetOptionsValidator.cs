@@ -64,6 +64,11 @@ internal sealed class BudgetOptionsValidator : IValidateOptions<BudgetOptions>
             errors.Add(Format("BudgetOptions.LocalFallbackShare must be above 0 and at most 1 (was {0}).", options.LocalFallbackShare));
         }
 
+        if (options.LocalFallbackMemory is < 0 or > 10_000_000)
+        {
+            errors.Add(Format("BudgetOptions.LocalFallbackMemory must be from 0 to 10 000 000 (was {0}).", options.LocalFallbackMemory));
+        }
+
         if (options.DeniedCacheMaxDuration < TimeSpan.Zero || options.DeniedCacheMaxDuration > TimeSpan.FromHours(1))
         {
             errors.Add(Format("BudgetOptions.DeniedCacheMaxDuration must be from zero to 1 hour (was {0}).", options.DeniedCacheMaxDuration));

@@ -18,6 +18,7 @@ public sealed class BudgetOptionsTests
         options.StoreTimeout.Should().Be(TimeSpan.FromMilliseconds(250));
         options.StoreRetryInterval.Should().Be(TimeSpan.FromSeconds(1));
         options.LocalFallbackShare.Should().Be(1.0);
+        options.LocalFallbackMemory.Should().Be(10_000);
         options.ShadowMode.Should().BeFalse();
         options.DeniedCacheMaxDuration.Should().Be(TimeSpan.FromSeconds(5));
         options.Policies.Should().BeEmpty();
@@ -39,6 +40,8 @@ public sealed class BudgetOptionsTests
         { "LocalFallbackShare", o => o.LocalFallbackShare = 0 },
         { "LocalFallbackShare", o => o.LocalFallbackShare = 1.5 },
         { "LocalFallbackShare", o => o.LocalFallbackShare = double.NaN },
+        { "LocalFallbackMemory", o => o.LocalFallbackMemory = -1 },
+        { "LocalFallbackMemory", o => o.LocalFallbackMemory = 10_000_001 },
         { "DeniedCacheMaxDuration", o => o.DeniedCacheMaxDuration = TimeSpan.FromSeconds(-1) },
         { "DeniedCacheMaxDuration", o => o.DeniedCacheMaxDuration = TimeSpan.FromHours(2) },
         { "Policies", o => o.Policies.Add(null!) },

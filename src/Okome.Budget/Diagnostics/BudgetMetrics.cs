@@ -19,6 +19,7 @@ internal sealed class BudgetMetrics : IDisposable
     private readonly Counter<long> _settled;
     private readonly Counter<long> _roundTrips;
     private readonly Counter<long> _fallbacks;
+    private readonly Counter<long> _fallbackContinued;
     private readonly Counter<long> _leaseAborts;
 
     public BudgetMetrics(IMeterFactory? meterFactory)
@@ -29,6 +30,7 @@ internal sealed class BudgetMetrics : IDisposable
         _settled = _meter.CreateCounter<long>("okome.budget.cost.settled", "{unit}", "Actual cost units settled on leases.");
         _roundTrips = _meter.CreateCounter<long>("okome.budget.round_trips", "{round_trip}", "Calls to the budget store, by operation.");
         _fallbacks = _meter.CreateCounter<long>("okome.budget.fallbacks", "{decision}", "Decisions made by the failure mode because the store was unreachable or too slow.");
+        _fallbackContinued = _meter.CreateCounter<long>("okome.budget.fallback.continued", "{partition}", "Partitions the local fallback started from the store's last answer instead of a full bucket.");
         _leaseAborts = _meter.CreateCounter<long>("okome.budget.lease_aborts", "{abort}", "Aborts of acquires whose answer never came back, by outcome (queued, undone, nothing_to_undo, dropped).");
     }
 
@@ -89,6 +91,14 @@ internal sealed class BudgetMetrics : IDisposable
         if (_fallbacks.Enabled)
         {
             _fallbacks.Add(1, new("okome.budget.policy", policyName), new("okome.budget.source", SourceName(mode)));
+        }
+    }
+
+    public void FallbackContinued(string policyName)
+    {
+        if (_fallbackContinued.Enabled)
+        {
+            _fallbackContinued.Add(1, new KeyValuePair<string, object?>("okome.budget.policy", policyName));
         }
     }
 

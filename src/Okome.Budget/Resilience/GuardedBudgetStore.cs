@@ -26,6 +26,9 @@ internal sealed class GuardedBudgetStore : IBudgetStore
     private readonly ILogger _logger;
     private readonly PendingAborts _aborts;
 
+    // The store's last answer per partition, for the local fallback to continue from; null when turned off.
+    private readonly LastKnownBudgets? _lastKnown;
+
     // The in-memory store decides synchronously under a lock: its answer always comes back, so there is never anything to
     // abort and the store may pick the lease id itself.
     private readonly bool _answersAtOnce;
@@ -44,7 +47,11 @@ internal sealed class GuardedBudgetStore : IBudgetStore
         _fallback = new InMemoryBudgetStore(timeProvider);
         _answersAtOnce = primary is InMemoryBudgetStore;
         _aborts = new PendingAborts(primary, isConnected, options.StoreTimeout, timeProvider, metrics, logger);
+        _lastKnown = options.LocalFallbackMemory > 0 ? new LastKnownBudgets(options.LocalFallbackMemory, timeProvider) : null;
     }
+
+    /// <summary>The store's last answers the local fallback continues from (null when turned off); for tests.</summary>
+    internal LastKnownBudgets? LastKnown => _lastKnown;
 
     /// <summary>Calls made to the primary store (round trips when it is Redis); for tests.</summary>
     public long StoreCalls => Interlocked.Read(ref _storeCalls);
@@ -84,6 +91,11 @@ internal sealed class GuardedBudgetStore : IBudgetStore
                     ? call.Result
                     : await call.AsTask().WaitAsync(_options.StoreTimeout, _timeProvider, cancellationToken).ConfigureAwait(false);
                 MarkUp();
+                if (_lastKnown is not null && _options.FailureModeOf(policy.Name) == BudgetFailureMode.LocalFallback)
+                {
+                    _lastKnown.Record(partition, decision);
+                }
+
                 return decision;
             }
 #pragma warning disable CA1031 // Any store failure (connection, timeout, script error) is handled by the failure policy; only the caller's cancellation propagates.
@@ -323,7 +335,13 @@ internal sealed class GuardedBudgetStore : IBudgetStore
                 decision = Uniform(policy, allowed: false, retry, BudgetDecisionSource.FailClosed);
                 break;
             default:
-                decision = (await _fallback.AcquireAsync(Share(policy), partition, cost, cancellationToken).ConfigureAwait(false))
+                var share = Share(policy);
+                if (_lastKnown is not null && _lastKnown.ContinueIn(_fallback, share, partition))
+                {
+                    _metrics.FallbackContinued(policy.Name);
+                }
+
+                decision = (await _fallback.AcquireAsync(share, partition, cost, cancellationToken).ConfigureAwait(false))
                     .With(BudgetDecisionSource.LocalFallback, isShadow: false);
                 if (decision.LeaseId is not null)
                 {

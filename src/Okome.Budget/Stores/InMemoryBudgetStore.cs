@@ -9,7 +9,7 @@ namespace Okome.Budget.Stores;
 /// partition of a policy, time from the injected <see cref="TimeProvider"/>. Read <c>acquire.lua</c> for the algorithms;
 /// this class mirrors it line by line, including the double arithmetic of the rolling window.
 /// </summary>
-internal sealed class InMemoryBudgetStore : IBudgetStore
+internal sealed partial class InMemoryBudgetStore : IBudgetStore
 {
     private readonly ConcurrentDictionary<string, PartitionState> _partitions = new(StringComparer.Ordinal);
     private readonly TimeProvider _timeProvider;
