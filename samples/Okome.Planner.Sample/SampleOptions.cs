@@ -1,3 +1,5 @@
+using Okome.Budget.Resilience;
+
 namespace Okome.Planner.Sample;
 
 /// <summary>
@@ -103,6 +105,18 @@ public sealed class SampleOptions
         /// <summary>The <c>max_tokens</c> assumed when estimating the cost of a request without one.</summary>
         /// <value>Default 256.</value>
         public int DefaultMaxTokens { get; set; } = 256;
+
+        /// <summary>
+        /// What decisions do while Redis is unreachable or slower than <c>Okome:StoreTimeoutMs</c>: <c>LocalFallback</c> (a
+        /// limiter in this instance with <see cref="LocalFallbackShare"/> of each limit, continuing from Redis's last answer),
+        /// <c>FailOpen</c> (allow, count nothing) or <c>FailClosed</c> (deny with Retry-After).
+        /// </summary>
+        /// <value>Default <see cref="BudgetFailureMode.LocalFallback"/>.</value>
+        public BudgetFailureMode FailureMode { get; set; } = BudgetFailureMode.LocalFallback;
+
+        /// <summary>The share of each limit one instance's local fallback grants: <c>1 / N</c> for N instances. Above 0, at most 1.</summary>
+        /// <value>Default 1.</value>
+        public double LocalFallbackShare { get; set; } = 1.0;
     }
 
     /// <summary>The response cache.</summary>

@@ -58,6 +58,8 @@ internal sealed class SampleOptionsValidator : IValidateOptions<SampleOptions>
         Check(budget.TokensPerDay is >= 0 and <= BudgetLimit.MaxQuota, "Budget:TokensPerDay", budget.TokensPerDay, "must be from 0 (off) to 2^50");
         Check(budget.MaxConcurrent is >= 0 and <= BudgetLimit.MaxConcurrency, "Budget:MaxConcurrent", budget.MaxConcurrent, "must be from 0 (off) to 1000000");
         Check(budget.DefaultMaxTokens is >= 1 and <= 10_000_000, "Budget:DefaultMaxTokens", budget.DefaultMaxTokens, "must be from 1 to 10000000");
+        Check(Enum.IsDefined(budget.FailureMode), "Budget:FailureMode", budget.FailureMode, "must be LocalFallback, FailOpen or FailClosed");
+        Check(budget.LocalFallbackShare is > 0 and <= 1, "Budget:LocalFallbackShare", budget.LocalFallbackShare, "must be above 0 and at most 1 (1 / the number of instances)");
 
         var cache = options.Cache ?? new SampleOptions.CacheSettings();
         Check(cache.FreshSeconds is >= 1 and <= 31_536_000, "Cache:FreshSeconds", cache.FreshSeconds, "must be from 1 to 31536000 (a year)");

@@ -7,6 +7,9 @@ namespace Okome.Planner.Sample.Hosting;
 /// The one <see cref="IConnectionMultiplexer"/> the cache, the budgets and the health state share when <c>Okome:Redis</c> is
 /// set (null otherwise: everything runs in memory). Connected on first use with <c>AbortOnConnectFail=false</c>, so the
 /// service starts without Redis and the libraries degrade and recover by themselves. Disposed with the host.
+/// A Sentinel connection string (sentinel endpoints plus <c>serviceName=</c>) is handled by <c>Connect</c> itself: it asks the
+/// sentinels for the primary and follows their switch-master announcements after a failover. Unlike a plain address, the
+/// sentinels must answer at the first connect (StackExchange.Redis throws then even with <c>AbortOnConnectFail=false</c>).
 /// </summary>
 internal sealed class RedisConnection : IDisposable
 {
@@ -24,7 +27,17 @@ internal sealed class RedisConnection : IDisposable
 
             var configuration = ConfigurationOptions.Parse(connectionString);
             configuration.AbortOnConnectFail = false;
-            return ConnectionMultiplexer.Connect(configuration);
+            try
+            {
+                return ConnectionMultiplexer.Connect(configuration);
+            }
+            catch (RedisConnectionException exception) when (!string.IsNullOrEmpty(configuration.ServiceName))
+            {
+                // StackExchange.Redis reports "not a Sentinel connection. Detected as: Standalone" when no sentinel answered.
+                throw new InvalidOperationException(
+                    $"Okome:Redis names Sentinels (serviceName={configuration.ServiceName}), and none of them answered: they must be reachable when the service first connects.",
+                    exception);
+            }
         });
     }
 

@@ -144,7 +144,8 @@ internal static class ServiceRegistration
 
     private static BudgetService CreateBudget(IServiceProvider provider)
     {
-        var budgetOptions = new BudgetOptions();
+        var settings = Options(provider).Budget;
+        var budgetOptions = new BudgetOptions { FailureMode = settings.FailureMode, LocalFallbackShare = settings.LocalFallbackShare };
         if (Options(provider).StoreTimeoutMs is { } budgetTimeout)
         {
             budgetOptions.StoreTimeout = TimeSpan.FromMilliseconds(budgetTimeout);
