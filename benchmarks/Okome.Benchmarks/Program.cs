@@ -23,6 +23,9 @@ public static class Program
 
             case StampedeMode.Command:
                 return await StampedeMode.RunAsync(args[1..]);
+
+            case BudgetFailoverMode.Command:
+                return await BudgetFailoverMode.RunAsync(args[1..]);
             default:
                 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
                 return 0;
