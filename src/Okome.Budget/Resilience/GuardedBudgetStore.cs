@@ -47,7 +47,8 @@ internal sealed class GuardedBudgetStore : IBudgetStore
         _fallback = new InMemoryBudgetStore(timeProvider);
         _answersAtOnce = primary is InMemoryBudgetStore;
         _aborts = new PendingAborts(primary, isConnected, options.StoreTimeout, timeProvider, metrics, logger);
-        _lastKnown = options.LocalFallbackMemory > 0 ? new LastKnownBudgets(options.LocalFallbackMemory, timeProvider) : null;
+        // Only a remote store can go away: an in-memory one never hands over to the fallback, so nothing is remembered for it.
+        _lastKnown = options.UseRedis && options.LocalFallbackMemory > 0 ? new LastKnownBudgets(options.LocalFallbackMemory, timeProvider) : null;
     }
 
     /// <summary>The store's last answers the local fallback continues from (null when turned off); for tests.</summary>

@@ -22,6 +22,7 @@ public sealed class FallbackContinuationTests
         () => _connected,
         new BudgetOptions
         {
+            UseRedis = true, // the in-memory primary stands in for Redis: the switch above makes it go away
             FailureMode = BudgetFailureMode.LocalFallback,
             LocalFallbackShare = share,
             LocalFallbackMemory = memory,
