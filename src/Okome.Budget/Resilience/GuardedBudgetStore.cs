@@ -47,12 +47,10 @@ internal sealed class GuardedBudgetStore : IBudgetStore
         _fallback = new InMemoryBudgetStore(timeProvider);
         _answersAtOnce = primary is InMemoryBudgetStore;
         _aborts = new PendingAborts(primary, isConnected, options.StoreTimeout, timeProvider, metrics, logger);
+
         // Only a remote store can go away: an in-memory one never hands over to the fallback, so nothing is remembered for it.
         _lastKnown = options.UseRedis && options.LocalFallbackMemory > 0 ? new LastKnownBudgets(options.LocalFallbackMemory, timeProvider) : null;
     }
-
-    /// <summary>The store's last answers the local fallback continues from (null when turned off); for tests.</summary>
-    internal LastKnownBudgets? LastKnown => _lastKnown;
 
     /// <summary>Calls made to the primary store (round trips when it is Redis); for tests.</summary>
     public long StoreCalls => Interlocked.Read(ref _storeCalls);
