@@ -13,54 +13,23 @@ public sealed class CoalescingTests
     public async Task Post_ConcurrentIdenticalRequestsOnTwoInstances_CallTheUpstreamOnce()
     {
         await using var bed = await ServiceTestbed.StartAsync();
-        var instances = new[] { bed.StartInstance(), bed.StartInstance() };
-        var clients = instances.Select(instance => instance.CreateClient()).ToArray();
+        using var first = bed.StartInstance().CreateClient();
+        using var second = bed.StartInstance().CreateClient();
         var ct = Chat.Within(120);
         var body = Chat.Body(Chat.UniquePrompt(), stream: true);
 
-        // Hold the one upstream stream open after its first token, so the other requests arrive while it is in flight.
-        bed.Upstream.HoldAfterFirstToken();
-        var sends = Enumerable.Range(0, Requests)
-            .Select(i => clients[i % 2].SendAsync(Chat.Post(body), HttpCompletionOption.ResponseHeadersRead, ct))
-            .ToArray();
-        await bed.Upstream.FirstTokenSent.WaitAsync(ct);
-        try
-        {
-            // Joiners get their headers while the leader's stream is open; a design that answers them only once the entry is
-            // stored is still correct, so the gate opens after a bound instead of waiting for ever (counts are asserted below).
-            await Task.WhenAll(sends).WaitAsync(TimeSpan.FromSeconds(10), ct);
-        }
-        catch (TimeoutException)
-        {
-        }
-
-        bed.Upstream.Release();
-        var responses = await Task.WhenAll(sends);
-        var results = await Task.WhenAll(responses.Select(async response =>
-        {
-            var events = await Sse.ReadAllDataAsync(await response.Content.ReadAsStreamAsync(ct), ct);
-            var collapsed = CacheStatusHeader.TryParse(response.Header("Cache-Status"), out var entries) && entries.Count == 1 && entries[0].Collapsed;
-            return (response.StatusCode, Cache: response.Header("X-OKOME-Cache"), Text: Sse.Text(events), Last: events.LastOrDefault(), Collapsed: collapsed);
-        }));
+        var answers = await InFlightBurst.SendAsync(bed, [first, second], body, Requests, ct);
 
         bed.Upstream.Calls.Should().Be(
             1, "20 identical requests over two instances share one upstream call (X-OKOME-Cache / Cache-Status: {0})",
-            string.Join(" | ", responses.Select(r => r.Header("X-OKOME-Cache") + " " + r.Header("Cache-Status"))));
-        results.Should().OnlyContain(r => r.StatusCode == HttpStatusCode.OK);
-        results.Should().OnlyContain(r => r.Text == bed.Upstream.Text);
-        results.Should().OnlyContain(r => r.Last == "[DONE]");
-        results.Count(r => r.Cache == "MISS").Should().Be(1, "one request led");
-        results.Count(r => r.Cache == "HIT").Should().Be(Requests - 1, "the others waited on the leader's call (HIT, as nginx's lock waiters)");
-        results.Count(r => r.Collapsed).Should().BeGreaterThanOrEqualTo(1, "requests that joined the in-flight call say collapsed");
-        foreach (var response in responses)
-        {
-            response.Dispose();
-        }
-
-        foreach (var client in clients)
-        {
-            client.Dispose();
-        }
+            string.Join(" | ", answers.Select(a => a.Cache + " " + a.CacheStatus)));
+        answers.Should().OnlyContain(a => a.StatusCode == HttpStatusCode.OK);
+        answers.Should().OnlyContain(a => Sse.Text(a.Events) == bed.Upstream.Text);
+        answers.Should().OnlyContain(a => a.Events.Count > 0 && a.Events[a.Events.Count - 1] == "[DONE]");
+        answers.Count(a => a.Cache == "MISS").Should().Be(1, "one request led");
+        answers.Count(a => a.Cache == "HIT").Should().Be(Requests - 1, "the others waited on the leader's call (HIT, as nginx's lock waiters)");
+        answers.Count(a => CacheStatusHeader.TryParse(a.CacheStatus, out var entries) && entries.Count == 1 && entries[0].Collapsed)
+            .Should().BeGreaterThanOrEqualTo(1, "requests that joined the in-flight call say collapsed");
     }
 
     [Fact]

@@ -20,56 +20,27 @@ public sealed class UpstreamCacheControlTests
     {
         await using var bed = await ServiceTestbed.StartAsync();
         bed.Upstream.ResponseCacheControl = cacheControl;
-        var clients = new[] { bed.StartInstance().CreateClient(), bed.StartInstance().CreateClient() };
+        using var first = bed.StartInstance().CreateClient();
+        using var second = bed.StartInstance().CreateClient();
         var ct = Chat.Within(120);
         var body = Chat.Body(Chat.UniquePrompt(), stream: true);
 
-        // Hold the upstream stream open after its first token, so every request arrives while it is in flight.
-        bed.Upstream.HoldAfterFirstToken();
-        var sends = Enumerable.Range(0, Requests)
-            .Select(i => clients[i % 2].SendAsync(Chat.Post(body), HttpCompletionOption.ResponseHeadersRead, ct))
-            .ToArray();
-        await bed.Upstream.FirstTokenSent.WaitAsync(ct);
-        try
-        {
-            // As in CoalescingTests: joiners get their headers while the leader streams; the gate opens after a bound anyway.
-            await Task.WhenAll(sends).WaitAsync(TimeSpan.FromSeconds(10), ct);
-        }
-        catch (TimeoutException)
-        {
-        }
-
-        bed.Upstream.Release();
-        var responses = await Task.WhenAll(sends);
-        var results = await Task.WhenAll(responses.Select(async response =>
-        {
-            var events = await Sse.ReadAllDataAsync(await response.Content.ReadAsStreamAsync(ct), ct);
-            return (response.StatusCode, Cache: response.Header("X-OKOME-Cache"), Body: string.Join("\n", events));
-        }));
-        using var repeat = await clients[1].SendAsync(Chat.Post(body), ct);
+        var answers = await InFlightBurst.SendAsync(bed, [first, second], body, Requests, ct);
+        using var repeat = await second.SendAsync(Chat.Post(body), ct);
         var repeatBody = string.Join("\n", await Sse.ReadAllDataAsync(await repeat.Content.ReadAsStreamAsync(ct), ct));
 
         bed.Upstream.Calls.Should().Be(
             1, "40 identical requests over two instances share one upstream call whatever its Cache-Control (X-OKOME-Cache / Cache-Status: {0})",
-            string.Join(" | ", responses.Select(r => r.Header("X-OKOME-Cache") + " " + r.Header("Cache-Status"))));
-        results.Should().OnlyContain(r => r.StatusCode == HttpStatusCode.OK);
-        results.Count(r => r.Cache == "MISS").Should().Be(1);
-        results.Count(r => r.Cache == "HIT").Should().Be(Requests - 1);
-        results.Select(r => r.Body).Distinct().Should().ContainSingle("every client got the same bytes");
-        Sse.Text(results[0].Body.Split('\n')).Should().Be(bed.Upstream.Text);
+            string.Join(" | ", answers.Select(a => a.Cache + " " + a.CacheStatus)));
+        answers.Should().OnlyContain(a => a.StatusCode == HttpStatusCode.OK);
+        answers.Count(a => a.Cache == "MISS").Should().Be(1);
+        answers.Count(a => a.Cache == "HIT").Should().Be(Requests - 1);
+        answers.Select(a => a.Body).Distinct().Should().ContainSingle("every client got the same bytes");
+        Sse.Text(answers[0].Events).Should().Be(bed.Upstream.Text);
         repeat.Header("X-OKOME-Cache").Should().Be("HIT");
         repeat.Header("Age").Should().NotBeNull("a stored answer says how old it is");
-        repeatBody.Should().Be(results[0].Body);
+        repeatBody.Should().Be(answers[0].Body);
         bed.Upstream.Calls.Should().Be(1);
-        foreach (var response in responses)
-        {
-            response.Dispose();
-        }
-
-        foreach (var client in clients)
-        {
-            client.Dispose();
-        }
     }
 
     [Fact]
