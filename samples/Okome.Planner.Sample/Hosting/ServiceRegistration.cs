@@ -73,7 +73,7 @@ internal static class ServiceRegistration
         {
             var upstreams = provider.GetRequiredService<UpstreamRouter>();
             var timeout = TimeSpan.FromSeconds(Options(provider).Health.TimeoutSeconds);
-            return (choice, cancellationToken) => upstreams.Get(choice).ProbeAsync(timeout, cancellationToken);
+            return (host, cancellationToken) => upstreams.Get(host.Pool).ProbeAsync(timeout, cancellationToken);
         });
         services.AddOkomePlannerPrewarm(PrewarmRequests.Create);
         services.AddOptions<PrewarmOptions>().Configure<IOptions<SampleOptions>>(static (prewarm, sample) =>

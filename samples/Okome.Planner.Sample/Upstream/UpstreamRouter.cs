@@ -20,5 +20,5 @@ internal sealed class UpstreamRouter
 
     /// <summary>Calls the chosen upstream with this request's (already rewritten) body.</summary>
     public PlannerUpstream For(byte[] upstreamBody)
-        => (choice, call, cancellationToken) => Get(choice).CompleteAsync(upstreamBody, call.IfNoneMatch, cancellationToken);
+        => (host, call, cancellationToken) => Get(host.Pool).CompleteAsync(upstreamBody, call.IfNoneMatch, cancellationToken);
 }

@@ -7,13 +7,15 @@ namespace Okome.Planner.Diagnostics;
 
 /// <summary>
 /// The instruments of the <c>Okome.Planner</c> meter and its activity source. Tags are low-cardinality only (plan kind,
-/// upstream choice, outcome, status, priority) — never a partition key, request id or cache key.
+/// upstream pool, host label from configuration, outcome, status, priority) — never a partition key, request id or cache key.
 /// </summary>
 internal sealed class PlannerMetrics : IDisposable
 {
     private readonly Meter _meter;
     private readonly Counter<long> _decisions;
     private readonly Counter<long> _upstreamCalls;
+    private readonly Counter<long> _upstreamTries;
+    private readonly Counter<long> _upstreamFailures;
     private readonly Histogram<double> _upstreamDuration;
     private readonly Counter<long> _healthTransitions;
     private readonly Counter<long> _shed;
@@ -24,7 +26,9 @@ internal sealed class PlannerMetrics : IDisposable
     {
         _meter = meterFactory?.Create(PlannerDiagnostics.MeterName) ?? new Meter(PlannerDiagnostics.MeterName);
         _decisions = _meter.CreateCounter<long>("okome.planner.decisions", "{request}", "Requests planned, by plan kind.");
-        _upstreamCalls = _meter.CreateCounter<long>("okome.planner.upstream.calls", "{call}", "Upstream calls made, by upstream and outcome (ok, error, cancelled).");
+        _upstreamCalls = _meter.CreateCounter<long>("okome.planner.upstream.calls", "{call}", "Upstream calls made, by pool, the host that answered (or was tried last) and outcome (ok, error, cancelled).");
+        _upstreamTries = _meter.CreateCounter<long>("okome.planner.upstream.tries", "{try}", "Tries of upstream hosts, by pool, host and outcome (ok: the host answered; failed: the next host may be tried).");
+        _upstreamFailures = _meter.CreateCounter<long>("okome.planner.upstream.failures", "{try}", "Tries that failed before their first byte, by pool, host and reason (connect, timeout, status).");
         _upstreamDuration = _meter.CreateHistogram<double>("okome.planner.upstream.duration", "s", "Time from starting an upstream call to the end of its body.");
         _healthTransitions = _meter.CreateCounter<long>("okome.planner.health.transitions", "{transition}", "Upstream health changes, by upstream and the new status.");
         _shed = _meter.CreateCounter<long>("okome.planner.shed", "{request}", "Requests refused because the GPU was saturated, by priority.");
@@ -43,19 +47,40 @@ internal sealed class PlannerMetrics : IDisposable
         }
     }
 
-    public void UpstreamCall(UpstreamChoice upstream, string outcome, TimeSpan elapsed)
+    public void UpstreamCall(UpstreamHost host, string outcome, TimeSpan elapsed)
     {
-        var target = new KeyValuePair<string, object?>("okome.planner.upstream", UpstreamName(upstream));
+        var pool = new KeyValuePair<string, object?>("okome.planner.upstream", UpstreamName(host.Pool));
+        var label = new KeyValuePair<string, object?>("okome.planner.host", HostLabel(host));
         if (_upstreamCalls.Enabled)
         {
-            _upstreamCalls.Add(1, target, new KeyValuePair<string, object?>("okome.planner.outcome", outcome));
+            _upstreamCalls.Add(1, pool, label, new KeyValuePair<string, object?>("okome.planner.outcome", outcome));
         }
 
-        _upstreamDuration.Record(elapsed.TotalSeconds, target);
+        _upstreamDuration.Record(elapsed.TotalSeconds, pool, label);
     }
 
-    public void HealthTransition(UpstreamChoice upstream, UpstreamStatus to)
-        => _healthTransitions.Add(1, new("okome.planner.upstream", UpstreamName(upstream)), new("okome.planner.status", StatusName(to)));
+    /// <summary>One try of a host: <c>ok</c> (it answered) or <c>failed</c> with a reason (connect, timeout, status).</summary>
+    public void UpstreamTry(UpstreamHost host, string? failure)
+    {
+        var pool = new KeyValuePair<string, object?>("okome.planner.upstream", UpstreamName(host.Pool));
+        var label = new KeyValuePair<string, object?>("okome.planner.host", HostLabel(host));
+        if (_upstreamTries.Enabled)
+        {
+            _upstreamTries.Add(1, pool, label, new KeyValuePair<string, object?>("okome.planner.outcome", failure is null ? "ok" : "failed"));
+        }
+
+        if (failure is not null && _upstreamFailures.Enabled)
+        {
+            _upstreamFailures.Add(1, pool, label, new KeyValuePair<string, object?>("okome.planner.reason", failure));
+        }
+    }
+
+    public void HealthTransition(UpstreamHost host, UpstreamStatus to)
+        => _healthTransitions.Add(
+            1,
+            new("okome.planner.upstream", UpstreamName(host.Pool)),
+            new("okome.planner.host", HostLabel(host)),
+            new("okome.planner.status", StatusName(to)));
 
     public void Shed(RequestPriority priority)
         => _shed.Add(1, new KeyValuePair<string, object?>("okome.planner.priority", PriorityName(priority)));
@@ -83,6 +108,9 @@ internal sealed class PlannerMetrics : IDisposable
 
     /// <summary>Lower-case tag values without allocating per call.</summary>
     internal static string UpstreamName(UpstreamChoice upstream) => upstream == UpstreamChoice.Canary ? "canary" : "stable";
+
+    /// <summary>The host tag: its configured label (low cardinality: labels come from configuration), or the pool's name for its unnamed host.</summary>
+    internal static string HostLabel(UpstreamHost host) => host.Label ?? UpstreamName(host.Pool);
 
     internal static string StatusName(UpstreamStatus status) => status switch
     {

@@ -18,6 +18,9 @@ internal static partial class Log
     /// <summary>Event id of <see cref="CostMeterFailed"/>.</summary>
     public const int CostMeterFailedId = 104;
 
+    /// <summary>Event id of <see cref="TryFailed"/>.</summary>
+    public const int TryFailedId = 105;
+
     /// <summary>Event id of <see cref="PrewarmRun"/>.</summary>
     public const int PrewarmRunId = 110;
 
@@ -38,6 +41,9 @@ internal static partial class Log
 
     [LoggerMessage(EventId = CostMeterFailedId, Level = LogLevel.Warning, Message = "The cost meter threw; the call is charged what it measured before.")]
     public static partial void CostMeterFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = TryFailedId, Level = LogLevel.Warning, Message = "Upstream host {Host} failed try {Attempt} for key {KeyHash} before its first byte ({Reason}); the next healthy host may be tried.")]
+    public static partial void TryFailed(ILogger logger, string host, string keyHash, string reason, int attempt, Exception? exception);
 
     [LoggerMessage(EventId = PrewarmRunId, Level = LogLevel.Information, Message = "Pre-warm run: {Refreshed} refreshed, {AlreadyFresh} already fresh, {Refused} refused, {Failed} failed.")]
     public static partial void PrewarmRun(ILogger logger, int refreshed, int alreadyFresh, int refused, int failed);

@@ -29,14 +29,16 @@ internal sealed class MeteredCall
     private readonly long _started;
     private readonly Activity? _activity;
     private readonly Action<string>? _finishedHook;
+    private HostPool? _pool;
+    private int _hostIndex;
     private int _bodyState;
     private int _finished;
     private bool _meterBroken;
 
-    public MeteredCall(UpstreamChoice upstream, GpuSlot? slot, BudgetLease? lease, ResponseCostMeter meter, PlannerMetrics metrics, ILogger logger, TimeProvider time, Activity? activity, Action<string>? finishedHook)
+    public MeteredCall(UpstreamHost host, GpuSlot? slot, BudgetLease? lease, ResponseCostMeter meter, PlannerMetrics metrics, ILogger logger, TimeProvider time, Activity? activity, Action<string>? finishedHook)
     {
         _finishedHook = finishedHook;
-        Upstream = upstream;
+        Host = host;
         _slot = slot;
         _lease = lease;
         _meter = meter;
@@ -47,7 +49,16 @@ internal sealed class MeteredCall
         _activity = activity;
     }
 
-    public UpstreamChoice Upstream { get; }
+    /// <summary>The host tried last: the one that answered once the tries are over.</summary>
+    public UpstreamHost Host { get; set; }
+
+    /// <summary>The host that answered holds one call in flight in its pool until this call ends.</summary>
+    public void Answered(HostPool pool, int index)
+    {
+        Host = pool.Hosts[index];
+        _hostIndex = index;
+        Volatile.Write(ref _pool, pool);
+    }
 
     /// <summary>Whether the call ended (slot freed, lease settled).</summary>
     public bool IsFinished => Volatile.Read(ref _finished) != 0;
@@ -169,8 +180,9 @@ internal sealed class MeteredCall
             return;
         }
 
-        // Slot and lease first, so whoever waits for the end of the call (the metric, the test hook) sees them free.
+        // Slot, host and lease first, so whoever waits for the end of the call (the metric, the test hook) sees them free.
         _slot?.Dispose();
+        Volatile.Read(ref _pool)?.Leave(_hostIndex);
         if (_lease is not null)
         {
             try
@@ -189,7 +201,7 @@ internal sealed class MeteredCall
             }
         }
 
-        _metrics.UpstreamCall(Upstream, outcome, _time.GetElapsedTime(_started));
+        _metrics.UpstreamCall(Host, outcome, _time.GetElapsedTime(_started));
         if (_activity is not null)
         {
             _activity.SetTag("okome.planner.outcome", outcome);

@@ -3,7 +3,6 @@ using Okome.Budget.Headers;
 using Okome.Caching;
 using Okome.Caching.Status;
 using Okome.Planner.Decisions;
-using Okome.Planner.Diagnostics;
 
 namespace Okome.Planner.Execution;
 
@@ -13,7 +12,7 @@ public sealed partial class PlanExecutor
     /// <summary>The request id header.</summary>
     internal const string RequestIdHeader = "X-Request-ID";
 
-    /// <summary>The header naming who served the response: <c>stable</c>, <c>canary</c> or <c>cache</c>.</summary>
+    /// <summary>The header naming who served the response: the pool and host (<c>stable/gpu-a</c>; <c>stable</c> or <c>canary</c> for a pool's unnamed host) or <c>cache</c>.</summary>
     internal const string UpstreamHeader = "X-Upstream";
 
     private PlannedResponse Served(Plan plan, in CacheResponse response, BudgetDecision? decision, string requestId, UpstreamCharge owned)
@@ -42,7 +41,7 @@ public sealed partial class PlanExecutor
         var ownCall = !response.Collapsed
             && status is CacheStatus.Miss or CacheStatus.Expired or CacheStatus.Bypass or CacheStatus.Revalidated
             && owned.ReturnedFrom is not null;
-        headers.Add(new(UpstreamHeader, ownCall ? PlannerMetrics.UpstreamName(owned.ReturnedFrom!.Value) : "cache"));
+        headers.Add(new(UpstreamHeader, ownCall ? owned.ReturnedFrom!.Value.Name : "cache"));
         return PlannedResponse.Served(plan, response, headers, requestId, owned);
     }
 

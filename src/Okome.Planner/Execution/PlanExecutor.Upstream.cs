@@ -37,16 +37,18 @@ public sealed partial class PlanExecutor
             }
         }
 
+        var pool = PoolOf(target);
         var meter = _costMeter?.Invoke() ?? new ChunkCountMeter();
         var slot = await EnterSlotAsync(request.Priority, plan, cancellationToken).ConfigureAwait(false);
         MeteredCall metered;
         try
         {
+            // One metered call (one GPU slot, one budget lease) however many hosts it tries: the budget is charged once.
             var claimed = owned.TryClaim(out var lease);
             var activity = _metrics.Tracing.StartActivity("okome.planner.upstream");
             activity?.SetTag("okome.planner.upstream", PlannerMetrics.UpstreamName(target));
             activity?.SetTag("okome.planner.refresh", call.IsBackgroundRefresh);
-            metered = new MeteredCall(target, slot, lease, meter, _metrics, _logger, _time, activity, UpstreamCallFinished);
+            metered = new MeteredCall(pool.Hosts[0], slot, lease, meter, _metrics, _logger, _time, activity, UpstreamCallFinished);
             if (claimed)
             {
                 owned.Attach(metered);
@@ -61,7 +63,7 @@ public sealed partial class PlanExecutor
         UpstreamResponse response;
         try
         {
-            response = await upstream(target, call, cancellationToken).ConfigureAwait(false);
+            response = await TryHostsAsync(pool, upstream, call, metered, request.Cache.Key.HashText, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception)
         {
@@ -69,7 +71,7 @@ public sealed partial class PlanExecutor
             throw;
         }
 
-        owned.ReturnedFrom = target;
+        owned.ReturnedFrom = metered.Host;
         if (response.StatusCode == 304 || response.StatusCode >= 500)
         {
             // The cache may replace these by its entry without reading the body (revalidation, stale-if-error): end the call now.

@@ -37,6 +37,10 @@ public sealed partial class PlanExecutor : IDisposable
     private readonly TimeSpan _upstreamErrorRetryAfter;
     private readonly UpstreamHealthMonitor? _health;
     private readonly GpuSlots? _slots;
+    private readonly HostPool[] _pools;
+    private readonly int _tries;
+    private readonly TimeSpan _connectTimeout;
+    private readonly TimeSpan _nextUpstreamTimeout;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly PlannerMetrics _metrics;
@@ -51,7 +55,8 @@ public sealed partial class PlanExecutor : IDisposable
     /// <param name="timeProvider">The clock.</param>
     /// <param name="loggerFactory">Logs; null for none.</param>
     /// <param name="meterFactory">Meters; null for the global meter.</param>
-    /// <exception cref="ArgumentException">The options are invalid; the message lists every error.</exception>
+    /// <exception cref="ArgumentException">The options are invalid (the message lists every error), or <paramref name="health"/>
+    /// knows other hosts than <see cref="PlanExecutorOptions.StableHosts"/> / <see cref="PlanExecutorOptions.CanaryHosts"/>.</exception>
     public PlanExecutor(ResponseCache cache, BudgetService? budget, PlanExecutorOptions options, UpstreamHealthMonitor? health, GpuSlots? slots, TimeProvider timeProvider, ILoggerFactory? loggerFactory, IMeterFactory? meterFactory)
     {
         ArgumentNullException.ThrowIfNull(cache);
@@ -63,6 +68,21 @@ public sealed partial class PlanExecutor : IDisposable
             throw new ArgumentException("Invalid plan executor options: " + string.Join(" ", errors), nameof(options));
         }
 
+        var stable = UpstreamPools.Build(UpstreamChoice.Stable, options.StableHosts);
+        var canary = UpstreamPools.Build(UpstreamChoice.Canary, options.CanaryHosts);
+        if (health is not null
+            && (!UpstreamPools.SameHosts(stable, [.. health.HostsOf(UpstreamChoice.Stable)])
+                || (health.HasCanary && !UpstreamPools.SameHosts(canary, [.. health.HostsOf(UpstreamChoice.Canary)]))))
+        {
+            throw new ArgumentException(
+                "The health monitor's hosts (UpstreamHealthOptions.StableHosts / CanaryHosts) differ from the executor's (PlanExecutorOptions.StableHosts / CanaryHosts); list the same labels in the same order.",
+                nameof(health));
+        }
+
+        _pools = [new HostPool(stable), new HostPool(canary)];
+        _tries = options.Tries;
+        _connectTimeout = options.ConnectTimeout;
+        _nextUpstreamTimeout = options.NextUpstreamTimeout;
         _cache = cache;
         _budget = budget;
         _policy = budget is null ? null : options.BudgetPolicy;
@@ -101,6 +121,9 @@ public sealed partial class PlanExecutor : IDisposable
     internal Action<string>? UpstreamCallFinished { get; set; }
 
     internal TimeProvider Time => _time;
+
+    /// <summary>The host pool of a choice (for tests: calls in flight per host).</summary>
+    internal HostPool PoolOf(UpstreamChoice choice) => _pools[choice == UpstreamChoice.Canary ? 1 : 0];
 
     /// <summary>Plans the request and carries the plan out. Never throws for a budget, store or upstream failure: those become responses.</summary>
     /// <param name="request">The request's facts.</param>

@@ -34,6 +34,36 @@ public sealed class PlanExecutorOptions
     /// <value>Default 5 seconds. Must be at least one second.</value>
     public TimeSpan UpstreamErrorRetryAfter { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// The labels of the stable pool's hosts (for example <c>gpu-a</c>, or a <c>host:port</c>); the executor spreads calls
+    /// over the healthy ones (fewest in flight, round robin among equals) and tries the next on a failure before the first
+    /// byte. When a health monitor is given it must list the same hosts (<c>UpstreamHealthOptions.StableHosts</c>).
+    /// </summary>
+    /// <value>Default empty: one unnamed host (<c>X-Upstream: stable</c>). At most 64 unique labels
+    /// (<see cref="UpstreamHost.IsValidLabel"/>).</value>
+    public IList<string> StableHosts { get; set; } = [];
+
+    /// <summary>The labels of the canary pool's hosts; as <see cref="StableHosts"/>.</summary>
+    /// <value>Default empty: one unnamed host.</value>
+    public IList<string> CanaryHosts { get; set; } = [];
+
+    /// <summary>
+    /// How many hosts of the pool one upstream call may try (nginx <c>proxy_next_upstream_tries</c>): when a try fails before
+    /// its first byte reached anyone — the upstream delegate threw (connection refused or reset, a timeout), gave no status
+    /// and headers within <see cref="ConnectTimeout"/>, or answered 502, 503 or 504 — the next healthy host not yet tried is
+    /// called. A host is never tried twice in one call, and a body that started is never retried. The budget is charged once.
+    /// </summary>
+    /// <value>Default 2. From 1 (no retry) to 64.</value>
+    public int Tries { get; set; } = 2;
+
+    /// <summary>How long a host may take to answer with its status and headers before the try counts as failed (the body may then stream for as long as it streams).</summary>
+    /// <value>Default <see cref="Timeout.InfiniteTimeSpan"/>: only the delegate's own timeouts apply. Otherwise positive.</value>
+    public TimeSpan ConnectTimeout { get; set; } = Timeout.InfiniteTimeSpan;
+
+    /// <summary>How long after the first try a next host may still be tried (nginx <c>proxy_next_upstream_timeout</c>).</summary>
+    /// <value>Default <see cref="TimeSpan.Zero"/>: no limit besides <see cref="Tries"/>. Not negative.</value>
+    public TimeSpan NextUpstreamTimeout { get; set; } = TimeSpan.Zero;
+
     /// <summary>Every problem with these options, naming the option; empty when they are valid.</summary>
     /// <returns>The errors.</returns>
     public IReadOnlyList<string> Validate()
@@ -61,6 +91,23 @@ public sealed class PlanExecutorOptions
         if (UpstreamErrorRetryAfter < TimeSpan.FromSeconds(1))
         {
             errors.Add($"{nameof(UpstreamErrorRetryAfter)} must be at least one second.");
+        }
+
+        UpstreamPools.Validate(errors, nameof(StableHosts), StableHosts);
+        UpstreamPools.Validate(errors, nameof(CanaryHosts), CanaryHosts);
+        if (Tries is < 1 or > HostPool.MaxHosts)
+        {
+            errors.Add($"{nameof(Tries)} must be from 1 to {HostPool.MaxHosts}.");
+        }
+
+        if (ConnectTimeout != Timeout.InfiniteTimeSpan && ConnectTimeout <= TimeSpan.Zero)
+        {
+            errors.Add($"{nameof(ConnectTimeout)} must be positive or Timeout.InfiniteTimeSpan.");
+        }
+
+        if (NextUpstreamTimeout < TimeSpan.Zero)
+        {
+            errors.Add($"{nameof(NextUpstreamTimeout)} must not be negative (zero: no limit).");
         }
 
         return errors;

@@ -29,8 +29,8 @@ internal sealed class UpstreamCharge
     /// <summary>The call this request's factory made, once it made one.</summary>
     public MeteredCall? Call => Volatile.Read(ref _call);
 
-    /// <summary>The upstream whose response this request's own factory call returned last, if any (so <c>X-Upstream</c> names it).</summary>
-    public UpstreamChoice? ReturnedFrom { get; set; }
+    /// <summary>The host whose response this request's own factory call returned last, if any (so <c>X-Upstream</c> names it).</summary>
+    public UpstreamHost? ReturnedFrom { get; set; }
 
     /// <summary>
     /// Takes the lease for an upstream call: only the first call of this request claims it (a retried flight's call, or a

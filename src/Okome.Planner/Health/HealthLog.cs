@@ -25,7 +25,7 @@ internal static partial class HealthLog
     public static partial void StoreRecovered(ILogger logger, string store);
 
     [LoggerMessage(EventId = ProbeFailedId, Level = LogLevel.Debug, Message = "Probe of upstream {Upstream} failed.")]
-    public static partial void ProbeFailed(ILogger logger, UpstreamChoice upstream, Exception exception);
+    public static partial void ProbeFailed(ILogger logger, string upstream, Exception exception);
 
     [LoggerMessage(EventId = LoopFailedId, Level = LogLevel.Error, Message = "The health probe loop failed a round; it goes on at the next interval.")]
     public static partial void LoopFailed(ILogger logger, Exception exception);

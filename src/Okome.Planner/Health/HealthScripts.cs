@@ -4,14 +4,17 @@ namespace Okome.Planner.Health;
 /// The Lua scripts of <see cref="RedisHealthStateStore"/>, each opening with its KEYS/ARGV contract. They are kept as
 /// C# constants rather than embedded <c>.lua</c> resources because this project embeds no resources; StackExchange.Redis
 /// still sends them by SHA (EVALSHA) once the server has seen them. Each touches one key, so all run on a Redis Cluster.
-/// Hash fields: <c>epoch</c>, <c>v</c> (version), <c>maint</c> (0/1), and per upstream (<c>stable</c>, <c>canary</c>)
-/// <c>&lt;u&gt;:status</c> (0 unknown, 1 up, 2 down), <c>&lt;u&gt;:ok</c> and <c>&lt;u&gt;:fail</c> (consecutive counts).
+/// Hash fields: <c>epoch</c>, <c>v</c> (version), <c>maint</c> (0/1), and per host <c>&lt;h&gt;:status</c> (0 unknown,
+/// 1 up, 2 down), <c>&lt;h&gt;:ok</c> and <c>&lt;h&gt;:fail</c> (consecutive counts), where <c>&lt;h&gt;</c> is the host's
+/// <see cref="UpstreamHost.Name"/>: <c>stable</c> or <c>canary</c> for a pool's unnamed host (the layout before host pools,
+/// unchanged), <c>stable/gpu-a</c> for a labelled one. Readers take the suffix after the last <c>:</c> (labels may hold
+/// <c>host:port</c>) and ignore fields they do not know, so nodes of either layout read the same hash.
 /// </summary>
 internal static class HealthScripts
 {
     /// <summary>Applies one probe result with the rise/fall rule of <see cref="UpstreamCounters.Apply"/>.</summary>
     public const string Record = """
-        -- KEYS[1]: the state hash. ARGV[1]: upstream ('stable' | 'canary'); ARGV[2]: 1 success, 0 failure;
+        -- KEYS[1]: the state hash. ARGV[1]: the host's field prefix ('stable', 'stable/gpu-a', ...); ARGV[2]: 1 success, 0 failure;
         -- ARGV[3]: rise; ARGV[4]: fall; ARGV[5]: the epoch of a state created now; ARGV[6]: the counter cap.
         -- Returns HGETALL of the state after the write.
         local key = KEYS[1]
@@ -48,13 +51,15 @@ internal static class HealthScripts
 
     /// <summary>Writes a node's last known state back when the store lost it (Redis restarted empty).</summary>
     public const string Seed = """
-        -- KEYS[1]: the state hash. ARGV[1]: epoch; ARGV[2]: maint; ARGV[3..5]: stable status, ok, fail;
-        -- ARGV[6..8]: canary status, ok, fail. Writes only when no state exists; returns HGETALL.
+        -- KEYS[1]: the state hash. ARGV[1]: epoch; ARGV[2]: maint; then per host four values from ARGV[3]:
+        -- its field prefix, status, ok, fail. Writes only when no state exists; returns HGETALL.
         local key = KEYS[1]
         if redis.call('EXISTS', key) == 0 then
-          redis.call('HSET', key, 'epoch', ARGV[1], 'v', 1, 'maint', ARGV[2],
-            'stable:status', ARGV[3], 'stable:ok', ARGV[4], 'stable:fail', ARGV[5],
-            'canary:status', ARGV[6], 'canary:ok', ARGV[7], 'canary:fail', ARGV[8])
+          redis.call('HSET', key, 'epoch', ARGV[1], 'v', 1, 'maint', ARGV[2])
+          for i = 3, #ARGV, 4 do
+            local h = ARGV[i]
+            redis.call('HSET', key, h .. ':status', ARGV[i + 1], h .. ':ok', ARGV[i + 2], h .. ':fail', ARGV[i + 3])
+          end
         end
         return redis.call('HGETALL', key)
         """;

@@ -16,8 +16,8 @@ internal interface IHealthStateStore
     /// <summary>Stores <paramref name="known"/> (under a new epoch) only if no state is stored; returns what is stored.</summary>
     ValueTask<HealthSnapshot> SeedAsync(HealthSnapshot known, CancellationToken cancellationToken);
 
-    /// <summary>Applies one probe result to the upstream's rise/fall counters, atomically.</summary>
-    ValueTask<HealthSnapshot> RecordAsync(UpstreamChoice upstream, ProbeResult result, int rise, int fall, CancellationToken cancellationToken);
+    /// <summary>Applies one probe result to a host's rise/fall counters (<paramref name="host"/> is its <see cref="UpstreamHost.Name"/>), atomically.</summary>
+    ValueTask<HealthSnapshot> RecordAsync(string host, ProbeResult result, int rise, int fall, CancellationToken cancellationToken);
 
     /// <summary>Switches maintenance on or off.</summary>
     ValueTask<HealthSnapshot> SetMaintenanceAsync(bool on, CancellationToken cancellationToken);

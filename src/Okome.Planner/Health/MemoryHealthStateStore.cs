@@ -32,13 +32,13 @@ internal sealed class MemoryHealthStateStore : IHealthStateStore
         }
     }
 
-    public ValueTask<HealthSnapshot> RecordAsync(UpstreamChoice upstream, ProbeResult result, int rise, int fall, CancellationToken cancellationToken)
+    public ValueTask<HealthSnapshot> RecordAsync(string host, ProbeResult result, int rise, int fall, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         lock (_gate)
         {
             var state = Started();
-            _state = state.With(upstream, state.Of(upstream).Apply(result, rise, fall)) with { Version = state.Version + 1 };
+            _state = state.With(host, state.Of(host).Apply(result, rise, fall)) with { Version = state.Version + 1 };
             return ValueTask.FromResult(_state);
         }
     }

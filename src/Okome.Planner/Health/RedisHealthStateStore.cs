@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Globalization;
 using StackExchange.Redis;
 
@@ -37,22 +38,26 @@ internal sealed class RedisHealthStateStore : IHealthStateStore
 
     public async ValueTask<HealthSnapshot> SeedAsync(HealthSnapshot known, CancellationToken cancellationToken)
     {
-        var result = await Database.ScriptEvaluateAsync(
-            HealthScripts.Seed,
-            [_state],
-            [HealthSnapshot.NewEpoch(), known.Maintenance ? 1 : 0,
-             (int)known.Stable.Status, known.Stable.Successes, known.Stable.Failures,
-             (int)known.Canary.Status, known.Canary.Successes, known.Canary.Failures])
+        var args = new List<RedisValue>(2 + (4 * known.Hosts.Count)) { HealthSnapshot.NewEpoch(), known.Maintenance ? 1 : 0 };
+        foreach (var (host, counters) in known.Hosts)
+        {
+            args.Add(host);
+            args.Add((int)counters.Status);
+            args.Add(counters.Successes);
+            args.Add(counters.Failures);
+        }
+
+        var result = await Database.ScriptEvaluateAsync(HealthScripts.Seed, [_state], [.. args])
             .WaitAsync(cancellationToken).ConfigureAwait(false);
         return Parse(result);
     }
 
-    public async ValueTask<HealthSnapshot> RecordAsync(UpstreamChoice upstream, ProbeResult result, int rise, int fall, CancellationToken cancellationToken)
+    public async ValueTask<HealthSnapshot> RecordAsync(string host, ProbeResult result, int rise, int fall, CancellationToken cancellationToken)
     {
         var state = await Database.ScriptEvaluateAsync(
             HealthScripts.Record,
             [_state],
-            [Field(upstream), result == ProbeResult.Success ? 1 : 0, rise, fall, HealthSnapshot.NewEpoch(), UpstreamCounters.MaxCount])
+            [host, result == ProbeResult.Success ? 1 : 0, rise, fall, HealthSnapshot.NewEpoch(), UpstreamCounters.MaxCount])
             .WaitAsync(cancellationToken).ConfigureAwait(false);
         return Parse(state);
     }
@@ -73,8 +78,6 @@ internal sealed class RedisHealthStateStore : IHealthStateStore
         return (long)won == 1;
     }
 
-    private static string Field(UpstreamChoice upstream) => upstream == UpstreamChoice.Canary ? "canary" : "stable";
-
     private static HealthSnapshot Parse(RedisResult result)
     {
         var items = (RedisResult[])result!;
@@ -87,31 +90,53 @@ internal sealed class RedisHealthStateStore : IHealthStateStore
         return Parse(pairs);
     }
 
-    /// <summary>Reads the hash; unknown fields are ignored and malformed numbers read as zero, so foreign data never throws.</summary>
+    /// <summary>
+    /// Reads the hash; unknown fields are ignored and malformed numbers read as zero, so foreign data never throws. A host's
+    /// fields are <c>&lt;name&gt;:status|ok|fail</c>, split at the last <c>:</c> (a label may be a <c>host:port</c>).
+    /// </summary>
     private static HealthSnapshot Parse(IEnumerable<(RedisValue Name, RedisValue Value)> fields)
     {
         string epoch = string.Empty;
         long version = 0;
         var maintenance = false;
-        int sStatus = 0, sOk = 0, sFail = 0, cStatus = 0, cOk = 0, cFail = 0;
+        var hosts = new Dictionary<string, (int Status, int Ok, int Fail)>(StringComparer.Ordinal);
         foreach (var (name, value) in fields)
         {
-            switch ((string?)name)
+            var field = (string?)name ?? string.Empty;
+            switch (field)
             {
-                case "epoch": epoch = (string?)value ?? string.Empty; break;
-                case "v": version = Number(value); break;
-                case "maint": maintenance = Number(value) == 1; break;
-                case "stable:status": sStatus = (int)Number(value); break;
-                case "stable:ok": sOk = (int)Number(value); break;
-                case "stable:fail": sFail = (int)Number(value); break;
-                case "canary:status": cStatus = (int)Number(value); break;
-                case "canary:ok": cOk = (int)Number(value); break;
-                case "canary:fail": cFail = (int)Number(value); break;
+                case "epoch": epoch = (string?)value ?? string.Empty; continue;
+                case "v": version = Number(value); continue;
+                case "maint": maintenance = Number(value) == 1; continue;
                 default: break;
             }
+
+            var colon = field.LastIndexOf(':');
+            if (colon <= 0)
+            {
+                continue;
+            }
+
+            var host = field[..colon];
+            hosts.TryGetValue(host, out var counters);
+            switch (field[(colon + 1)..])
+            {
+                case "status": counters.Status = (int)Number(value); break;
+                case "ok": counters.Ok = (int)Number(value); break;
+                case "fail": counters.Fail = (int)Number(value); break;
+                default: continue;
+            }
+
+            hosts[host] = counters;
         }
 
-        return new HealthSnapshot(epoch, version, maintenance, Counters(sStatus, sOk, sFail), Counters(cStatus, cOk, cFail));
+        var parsed = ImmutableDictionary.CreateBuilder<string, UpstreamCounters>(StringComparer.Ordinal);
+        foreach (var (host, (status, ok, fail)) in hosts)
+        {
+            parsed[host] = Counters(status, ok, fail);
+        }
+
+        return new HealthSnapshot(epoch, version, maintenance, parsed.ToImmutable());
     }
 
     private static UpstreamCounters Counters(int status, int ok, int fail)

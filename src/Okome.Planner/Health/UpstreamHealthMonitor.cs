@@ -7,9 +7,9 @@ using StackExchange.Redis;
 namespace Okome.Planner.Health;
 
 /// <summary>
-/// The health of the stable and canary upstreams and the maintenance switch, shared through a store so every node agrees.
-/// Reads (<see cref="StatusOf"/>, <see cref="IsInMaintenance"/>) are local and do no I/O; <see cref="RunAsync"/> keeps
-/// the local view current and probes the upstreams, once per <see cref="UpstreamHealthOptions.ProbeInterval"/> across all
+/// The health of the stable and canary upstream pools, host by host, and the maintenance switch, shared through a store so
+/// every node agrees. Reads (<see cref="StatusOf(UpstreamChoice)"/>, <see cref="StatusOf(UpstreamHost)"/>, <see cref="IsInMaintenance"/>) are local and do no I/O; <see cref="RunAsync"/> keeps
+/// the local view current and probes every host, once per <see cref="UpstreamHealthOptions.ProbeInterval"/> across all
 /// nodes: each interval is a numbered round, and the one node that claims the round in the store probes and applies the
 /// rise/fall rule atomically in the store; the others only read. When the store fails the node keeps its last view (an
 /// upstream is never marked down because the store is) and tries again at the next round.
@@ -24,6 +24,8 @@ public sealed class UpstreamHealthMonitor : IAsyncDisposable
     private readonly bool _ownsMetrics;
     private readonly CancellationTokenSource _disposing = new();
     private readonly Lock _gate = new();
+    private readonly UpstreamHost[] _stable;
+    private readonly UpstreamHost[] _canary;
     private HealthSnapshot _view = HealthSnapshot.Empty;
     private bool _storeDown;
 
@@ -34,6 +36,8 @@ public sealed class UpstreamHealthMonitor : IAsyncDisposable
         _time = timeProvider;
         _logger = loggerFactory?.CreateLogger<UpstreamHealthMonitor>() ?? NullLogger<UpstreamHealthMonitor>.Instance;
         _metrics = new PlannerMetrics(meterFactory);
+        _stable = UpstreamPools.Build(UpstreamChoice.Stable, options.StableHosts);
+        _canary = options.HasCanary ? UpstreamPools.Build(UpstreamChoice.Canary, options.CanaryHosts) : [];
 
         // A meter from a factory belongs to the factory; only a meter this monitor made is disposed with it.
         _ownsMetrics = meterFactory is null;
@@ -53,6 +57,11 @@ public sealed class UpstreamHealthMonitor : IAsyncDisposable
             }
         }
     }
+
+    /// <summary>The hosts of a pool, in configured order (none for a canary that is not configured).</summary>
+    /// <param name="pool">The pool.</param>
+    /// <returns>Its hosts.</returns>
+    public IReadOnlyList<UpstreamHost> HostsOf(UpstreamChoice pool) => pool == UpstreamChoice.Canary ? _canary : _stable;
 
     /// <summary>Whether maintenance is on, as last agreed (no I/O).</summary>
     public bool IsInMaintenance => Volatile.Read(ref _view).Maintenance;
@@ -103,22 +112,55 @@ public sealed class UpstreamHealthMonitor : IAsyncDisposable
     }
 
     /// <summary>
-    /// The probe-driven health of an upstream as last agreed (no I/O; maintenance is <see cref="IsInMaintenance"/>, not
-    /// applied here). <see cref="UpstreamStatus.Unknown"/> until a threshold is reached, or for a canary that is not
-    /// configured; when <see cref="UpstreamHealthOptions.TreatUnknownAsUp"/> is off, a configured upstream with no verdict
-    /// reads <see cref="UpstreamStatus.Down"/>.
+    /// The probe-driven health of a pool as last agreed (no I/O; maintenance is <see cref="IsInMaintenance"/>, not applied
+    /// here): <see cref="UpstreamStatus.Up"/> while at least one of its hosts is up, <see cref="UpstreamStatus.Down"/> when
+    /// every host is down, else <see cref="UpstreamStatus.Unknown"/> (also for a canary that is not configured). Each host
+    /// reads as <see cref="StatusOf(UpstreamHost)"/>.
     /// </summary>
-    /// <param name="upstream">The upstream.</param>
+    /// <param name="upstream">The pool.</param>
     /// <returns>Its status.</returns>
     public UpstreamStatus StatusOf(UpstreamChoice upstream)
     {
-        if (upstream == UpstreamChoice.Canary && !_options.HasCanary)
+        var hosts = upstream == UpstreamChoice.Canary ? _canary : _stable;
+        if (hosts.Length == 0)
         {
             return UpstreamStatus.Unknown;
         }
 
-        var status = Volatile.Read(ref _view).Of(upstream).Status;
-        return status == UpstreamStatus.Unknown && !_options.TreatUnknownAsUp ? UpstreamStatus.Down : status;
+        var view = Volatile.Read(ref _view);
+        var pool = UpstreamStatus.Down;
+        foreach (var host in hosts)
+        {
+            var status = Effective(view.Of(host.Name).Status);
+            if (status == UpstreamStatus.Up)
+            {
+                return UpstreamStatus.Up;
+            }
+
+            if (status == UpstreamStatus.Unknown)
+            {
+                pool = UpstreamStatus.Unknown;
+            }
+        }
+
+        return pool;
+    }
+
+    /// <summary>
+    /// The probe-driven health of one host as last agreed (no I/O). <see cref="UpstreamStatus.Unknown"/> until a threshold
+    /// is reached, or for a host this monitor does not know; when <see cref="UpstreamHealthOptions.TreatUnknownAsUp"/> is
+    /// off, a known host with no verdict reads <see cref="UpstreamStatus.Down"/>.
+    /// </summary>
+    /// <param name="host">The host.</param>
+    /// <returns>Its status.</returns>
+    public UpstreamStatus StatusOf(UpstreamHost host)
+    {
+        if (!Knows(host))
+        {
+            return UpstreamStatus.Unknown;
+        }
+
+        return Effective(Volatile.Read(ref _view).Of(host.Name).Status);
     }
 
     /// <summary>
@@ -146,11 +188,11 @@ public sealed class UpstreamHealthMonitor : IAsyncDisposable
     }
 
     /// <summary>
-    /// Applies one probe result to the upstream's shared rise/fall counters (atomically in the store) and refreshes this
-    /// node's view. Every call counts: call it from the one prober of a round (as <see cref="RunAsync"/> does), not from
-    /// every node, or the thresholds are reached N times faster.
+    /// Applies one probe result to the shared rise/fall counters of every host of the pool (atomically in the store, one
+    /// write per host) and refreshes this node's view. Every call counts: call it from the one prober of a round (as
+    /// <see cref="RunAsync"/> does), not from every node, or the thresholds are reached N times faster.
     /// </summary>
-    /// <param name="upstream">The upstream probed.</param>
+    /// <param name="upstream">The pool probed.</param>
     /// <param name="result">The result.</param>
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <returns>A task that completes when the store holds the result.</returns>
@@ -162,6 +204,31 @@ public sealed class UpstreamHealthMonitor : IAsyncDisposable
             throw new ArgumentOutOfRangeException(nameof(upstream), upstream, "Unknown upstream.");
         }
 
+        foreach (var host in HostsOf(upstream))
+        {
+            await RecordProbeAsync(host, result, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Applies one result to a host's shared rise/fall counters (atomically in the store) and refreshes this node's view:
+    /// a probe's result, or a failed call (the executor counts every failed try of a host here, as a failed probe, so a
+    /// host that refuses or fails calls goes down after <see cref="UpstreamHealthOptions.Fall"/> of them). A probe result
+    /// counts once cluster-wide only when one node records it (as <see cref="RunAsync"/> does).
+    /// </summary>
+    /// <param name="host">The host (one of <see cref="HostsOf"/>).</param>
+    /// <param name="result">The result.</param>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <returns>A task that completes when the store holds the result.</returns>
+    /// <exception cref="ArgumentException"><paramref name="host"/> is not a host of this monitor.</exception>
+    /// <exception cref="RedisException">The store failed; the result was not counted.</exception>
+    public async ValueTask RecordProbeAsync(UpstreamHost host, ProbeResult result, CancellationToken cancellationToken)
+    {
+        if (!Knows(host))
+        {
+            throw new ArgumentException($"'{host.Name}' is not a host of this monitor (UpstreamHealthOptions.StableHosts / CanaryHosts).", nameof(host));
+        }
+
         if (!Enum.IsDefined(result))
         {
             throw new ArgumentOutOfRangeException(nameof(result), result, "Unknown probe result.");
@@ -170,7 +237,7 @@ public sealed class UpstreamHealthMonitor : IAsyncDisposable
         HealthSnapshot state;
         try
         {
-            state = await _store.RecordAsync(upstream, result, _options.Rise, _options.Fall, cancellationToken).ConfigureAwait(false);
+            state = await _store.RecordAsync(host.Name, result, _options.Rise, _options.Fall, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (IsStoreFailure(ex, cancellationToken))
         {
@@ -308,23 +375,28 @@ public sealed class UpstreamHealthMonitor : IAsyncDisposable
             return;
         }
 
-        var stable = ProbeOnceAsync(probe, UpstreamChoice.Stable, cancellationToken);
-        var canary = _options.HasCanary ? ProbeOnceAsync(probe, UpstreamChoice.Canary, cancellationToken) : null;
-        await RecordQuietlyAsync(UpstreamChoice.Stable, await stable.ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
-        if (canary is not null)
+        // Every host of both pools at once: a round takes one probe timeout at most, however many hosts.
+        var hosts = _stable.Concat(_canary).ToArray();
+        var probes = new Task<ProbeResult>[hosts.Length];
+        for (var i = 0; i < hosts.Length; i++)
         {
-            await RecordQuietlyAsync(UpstreamChoice.Canary, await canary.ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+            probes[i] = ProbeOnceAsync(probe, hosts[i], cancellationToken);
+        }
+
+        for (var i = 0; i < hosts.Length; i++)
+        {
+            await RecordQuietlyAsync(hosts[i], await probes[i].ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
         }
     }
 
-    private async Task<ProbeResult> ProbeOnceAsync(UpstreamProbe probe, UpstreamChoice upstream, CancellationToken cancellationToken)
+    private async Task<ProbeResult> ProbeOnceAsync(UpstreamProbe probe, UpstreamHost host, CancellationToken cancellationToken)
     {
         using var timeout = new CancellationTokenSource(_options.ProbeTimeout, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
         try
         {
             // WaitAsync bounds a probe that ignores its token, too.
-            var healthy = await probe(upstream, linked.Token).AsTask().WaitAsync(_options.ProbeTimeout, _time, cancellationToken).ConfigureAwait(false);
+            var healthy = await probe(host, linked.Token).AsTask().WaitAsync(_options.ProbeTimeout, _time, cancellationToken).ConfigureAwait(false);
             return healthy ? ProbeResult.Success : ProbeResult.Failure;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -335,16 +407,16 @@ public sealed class UpstreamHealthMonitor : IAsyncDisposable
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            HealthLog.ProbeFailed(_logger, upstream, ex);
+            HealthLog.ProbeFailed(_logger, host.Name, ex);
             return ProbeResult.Failure;
         }
     }
 
-    private async Task RecordQuietlyAsync(UpstreamChoice upstream, ProbeResult result, CancellationToken cancellationToken)
+    private async Task RecordQuietlyAsync(UpstreamHost host, ProbeResult result, CancellationToken cancellationToken)
     {
         try
         {
-            await RecordProbeAsync(upstream, result, cancellationToken).ConfigureAwait(false);
+            await RecordProbeAsync(host, result, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (IsStoreFailure(ex, cancellationToken))
         {
@@ -400,10 +472,14 @@ public sealed class UpstreamHealthMonitor : IAsyncDisposable
             Volatile.Write(ref _view, state);
         }
 
-        Report(UpstreamChoice.Stable, previous.Stable.Status, state.Stable.Status);
-        if (_options.HasCanary)
+        foreach (var host in _stable)
         {
-            Report(UpstreamChoice.Canary, previous.Canary.Status, state.Canary.Status);
+            Report(host, previous.Of(host.Name).Status, state.Of(host.Name).Status);
+        }
+
+        foreach (var host in _canary)
+        {
+            Report(host, previous.Of(host.Name).Status, state.Of(host.Name).Status);
         }
 
         if (previous.Maintenance != state.Maintenance)
@@ -412,17 +488,26 @@ public sealed class UpstreamHealthMonitor : IAsyncDisposable
         }
     }
 
-    private void Report(UpstreamChoice upstream, UpstreamStatus previous, UpstreamStatus current)
+    private void Report(UpstreamHost host, UpstreamStatus previous, UpstreamStatus current)
     {
         if (previous == current)
         {
             return;
         }
 
-        _metrics.HealthTransition(upstream, current);
+        _metrics.HealthTransition(host, current);
         if (_logger.IsEnabled(LogLevel.Warning))
         {
-            HealthLog.Transition(_logger, PlannerMetrics.UpstreamName(upstream), PlannerMetrics.StatusName(previous), PlannerMetrics.StatusName(current));
+            HealthLog.Transition(_logger, host.Name, PlannerMetrics.StatusName(previous), PlannerMetrics.StatusName(current));
         }
+    }
+
+    private UpstreamStatus Effective(UpstreamStatus status)
+        => status == UpstreamStatus.Unknown && !_options.TreatUnknownAsUp ? UpstreamStatus.Down : status;
+
+    private bool Knows(UpstreamHost host)
+    {
+        var hosts = host.Pool == UpstreamChoice.Canary ? _canary : _stable;
+        return (uint)host.Index < (uint)hosts.Length && hosts[host.Index] == host;
     }
 }

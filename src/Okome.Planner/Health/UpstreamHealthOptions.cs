@@ -32,10 +32,23 @@ public sealed class UpstreamHealthOptions
 
     /// <summary>
     /// Whether a canary upstream is configured. Without one the canary is never probed and
-    /// <see cref="UpstreamHealthMonitor.StatusOf"/> reads <see cref="UpstreamStatus.Unknown"/> for it.
+    /// <see cref="UpstreamHealthMonitor.StatusOf(UpstreamChoice)"/> reads <see cref="UpstreamStatus.Unknown"/> for it.
     /// </summary>
     /// <value>Default <see langword="false"/>.</value>
     public bool HasCanary { get; set; }
+
+    /// <summary>
+    /// The labels of the stable pool's hosts (for example <c>gpu-a</c>, <c>gpu-b</c>, or their <c>host:port</c>), each probed
+    /// and tracked on its own; the pool is up while one host is. Must list the same hosts, in the same order, as
+    /// <c>PlanExecutorOptions.StableHosts</c>.
+    /// </summary>
+    /// <value>Default empty: one unnamed host, whose state keeps the layout of a single upstream (<c>stable:status</c>).
+    /// Otherwise 1 to 64 unique labels (<see cref="UpstreamHost.IsValidLabel"/>).</value>
+    public IList<string> StableHosts { get; set; } = [];
+
+    /// <summary>The labels of the canary pool's hosts (used when <see cref="HasCanary"/>); as <see cref="StableHosts"/>.</summary>
+    /// <value>Default empty: one unnamed host.</value>
+    public IList<string> CanaryHosts { get; set; } = [];
 
     /// <summary>
     /// The prefix of the Redis keys of the shared health state (<c>&lt;prefix&gt;:{state}</c> and
@@ -74,11 +87,16 @@ public sealed class UpstreamHealthOptions
             errors.Add($"{nameof(KeyPrefix)} must be 1 to 100 printable characters without spaces or braces.");
         }
 
+        UpstreamPools.Validate(errors, nameof(StableHosts), StableHosts);
+        UpstreamPools.Validate(errors, nameof(CanaryHosts), CanaryHosts);
         if (errors.Count > 0)
         {
             throw new ArgumentException("Invalid upstream health options: " + string.Join(" ", errors), "options");
         }
 
-        return (UpstreamHealthOptions)MemberwiseClone();
+        var copy = (UpstreamHealthOptions)MemberwiseClone();
+        copy.StableHosts = [.. StableHosts];
+        copy.CanaryHosts = [.. CanaryHosts];
+        return copy;
     }
 }

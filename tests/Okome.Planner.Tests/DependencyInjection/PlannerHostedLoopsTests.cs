@@ -35,7 +35,7 @@ public sealed class PlannerHostedLoopsTests
         var services = MonitorServices(time, hasCanary: true);
         services.AddOkomePlannerHealthProbe((upstream, _) =>
         {
-            probes.Enqueue(upstream);
+            probes.Enqueue(upstream.Pool);
             return ValueTask.FromResult(true);
         });
         await using var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });

@@ -10,9 +10,16 @@ internal sealed class FakeUpstream
 {
     private int _calls;
 
-    public FakeUpstream(Func<UpstreamChoice, CancellationToken, ValueTask<UpstreamResponse>> handler) => Handler = handler;
+    public FakeUpstream(Func<UpstreamChoice, CancellationToken, ValueTask<UpstreamResponse>> handler) => HostHandler = (host, ct) => handler(host.Pool, ct);
 
-    public Func<UpstreamChoice, CancellationToken, ValueTask<UpstreamResponse>> Handler { get; set; }
+    /// <summary>Answers by host (pool, position, label).</summary>
+    public static FakeUpstream ByHost(Func<UpstreamHost, CancellationToken, ValueTask<UpstreamResponse>> handler)
+        => new(static (_, _) => default) { HostHandler = handler };
+
+    public Func<UpstreamHost, CancellationToken, ValueTask<UpstreamResponse>> HostHandler { get; set; }
+
+    /// <summary>The hosts called, in order.</summary>
+    public ConcurrentQueue<UpstreamHost> Hosts { get; } = new();
 
     public int Calls => Volatile.Read(ref _calls);
 
@@ -23,9 +30,10 @@ internal sealed class FakeUpstream
     public PlannerUpstream Delegate => (upstream, call, cancellationToken) =>
     {
         Interlocked.Increment(ref _calls);
-        Targets.Enqueue(upstream);
+        Targets.Enqueue(upstream.Pool);
+        Hosts.Enqueue(upstream);
         CallInfos.Enqueue(call);
-        return Handler(upstream, cancellationToken);
+        return HostHandler(upstream, cancellationToken);
     };
 
     public static KeyValuePair<string, string>[] TextHeaders { get; } = [new("Content-Type", "text/event-stream")];

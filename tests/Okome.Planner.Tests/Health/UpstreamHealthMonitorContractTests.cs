@@ -277,7 +277,7 @@ public abstract class UpstreamHealthMonitorContractTests : IAsyncLifetime
         var seen = new System.Collections.Concurrent.ConcurrentQueue<UpstreamChoice>();
         UpstreamProbe healthy = (upstream, _) =>
         {
-            seen.Enqueue(upstream);
+            seen.Enqueue(upstream.Pool);
             return ValueTask.FromResult(true);
         };
         var node = await NodeAsync(Options(rise: 2, canary: true), null);
@@ -349,9 +349,9 @@ public abstract class UpstreamHealthMonitorContractTests : IAsyncLifetime
     public async Task SeedAsync_StateExists_KeepsIt()
     {
         var store = Store();
-        var recorded = await store.RecordAsync(UpstreamChoice.Stable, ProbeResult.Success, 1, 1, CancellationToken.None);
+        var recorded = await store.RecordAsync("stable", ProbeResult.Success, 1, 1, CancellationToken.None);
 
-        var seeded = await store.SeedAsync(recorded with { Maintenance = true, Stable = new UpstreamCounters(UpstreamStatus.Down, 0, 5) }, CancellationToken.None);
+        var seeded = await store.SeedAsync(recorded.With("stable", new UpstreamCounters(UpstreamStatus.Down, 0, 5)) with { Maintenance = true }, CancellationToken.None);
 
         seeded.Should().Be(recorded);
     }
