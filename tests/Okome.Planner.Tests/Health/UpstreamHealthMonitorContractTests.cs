@@ -355,4 +355,75 @@ public abstract class UpstreamHealthMonitorContractTests : IAsyncLifetime
 
         seeded.Should().Be(recorded);
     }
+    [Fact]
+    public async Task StatusOf_HostPool_UpWhileOneHostIsUp_DownWhenEveryHostIs()
+    {
+        var options = Options(rise: 1, fall: 1);
+        options.StableHosts = ["10.0.0.1:8000", "gpu-b"];
+        var a = await NodeAsync(options, null);
+        var b = await NodeAsync(options, null);
+        var first = a.HostsOf(UpstreamChoice.Stable)[0];
+        var second = a.HostsOf(UpstreamChoice.Stable)[1];
+        first.Name.Should().Be("stable/10.0.0.1:8000");
+
+        await a.RecordProbeAsync(first, ProbeResult.Success, CancellationToken.None);
+        await a.RecordProbeAsync(second, ProbeResult.Failure, CancellationToken.None);
+        await b.RefreshAsync(CancellationToken.None);
+
+        b.StatusOf(first).Should().Be(UpstreamStatus.Up, "the label holds a ':' and still reads back");
+        b.StatusOf(second).Should().Be(UpstreamStatus.Down);
+        b.StatusOf(UpstreamChoice.Stable).Should().Be(UpstreamStatus.Up, "a pool is up while one host is");
+        await a.RecordProbeAsync(first, ProbeResult.Failure, CancellationToken.None);
+        await b.RefreshAsync(CancellationToken.None);
+        b.StatusOf(UpstreamChoice.Stable).Should().Be(UpstreamStatus.Down, "every host is down");
+        b.StatusOf(new UpstreamHost(UpstreamChoice.Stable, 5, "gpu-z")).Should().Be(UpstreamStatus.Unknown, "a host the monitor does not know");
+    }
+
+    [Fact]
+    public async Task RecordProbeAsync_HostOfAnotherMonitor_Throws()
+    {
+        var node = await NodeAsync(Options(), null);
+
+        await node.Awaiting(n => n.RecordProbeAsync(new UpstreamHost(UpstreamChoice.Stable, 0, "gpu-a"), ProbeResult.Failure, CancellationToken.None).AsTask())
+            .Should().ThrowAsync<ArgumentException>().WithParameterName("host");
+    }
+
+    [Fact]
+    public async Task RunAsync_ProbesEveryHostOfEveryPool()
+    {
+        var seen = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        UpstreamProbe probe = (host, _) =>
+        {
+            seen.Enqueue(host.Name);
+            return ValueTask.FromResult(host.Label != "gpu-b");
+        };
+        var options = Options(rise: 1, fall: 1, canary: true);
+        options.StableHosts = ["gpu-a", "gpu-b"];
+        options.CanaryHosts = ["gpu-c"];
+        var node = await NodeAsync(options, null);
+        await using var loop = new LoopDriver(node, probe);
+
+        await loop.NextRoundAsync();
+
+        seen.Should().BeEquivalentTo(["stable/gpu-a", "stable/gpu-b", "canary/gpu-c"]);
+        node.StatusOf(node.HostsOf(UpstreamChoice.Stable)[1]).Should().Be(UpstreamStatus.Down);
+        node.StatusOf(UpstreamChoice.Stable).Should().Be(UpstreamStatus.Up);
+        node.StatusOf(UpstreamChoice.Canary).Should().Be(UpstreamStatus.Up);
+    }
+
+    [Fact]
+    public async Task SeedAsync_HostCounters_RoundTrip()
+    {
+        var store = Store();
+        var known = HealthSnapshot.Empty
+            .With("stable/10.0.0.1:8000", new UpstreamCounters(UpstreamStatus.Down, 0, 4))
+            .With("stable", new UpstreamCounters(UpstreamStatus.Up, 3, 0)) with { Maintenance = true };
+
+        var seeded = await store.SeedAsync(known, CancellationToken.None);
+
+        seeded.Maintenance.Should().BeTrue();
+        seeded.Of("stable/10.0.0.1:8000").Should().Be(new UpstreamCounters(UpstreamStatus.Down, 0, 4));
+        seeded.Of("stable").Should().Be(new UpstreamCounters(UpstreamStatus.Up, 3, 0));
+        (await store.ReadAsync(CancellationToken.None)).Should().Be(seeded);
+    }
 }
