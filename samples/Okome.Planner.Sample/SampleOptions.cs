@@ -55,24 +55,61 @@ public sealed class SampleOptions
     /// <summary>The key of the admin endpoints (header <c>X-OKOME-Admin-Key</c>); empty turns them off (404).</summary>
     public string? AdminKey { get; set; }
 
-    /// <summary>Whether the built-in simulator is the stable upstream (no <see cref="UpstreamOptions.BaseUrl"/>).</summary>
-    internal bool UsesSimulator => string.IsNullOrWhiteSpace(Upstream.BaseUrl);
+    /// <summary>Whether the built-in simulator is the stable upstream (no <see cref="UpstreamOptions.BaseUrl"/> nor <see cref="UpstreamOptions.BaseUrls"/>).</summary>
+    internal bool UsesSimulator => Upstream.StableUrls().Count == 0;
 
-    /// <summary>Where requests go.</summary>
+    /// <summary>Where requests go: a pool of GPU hosts (stable) and optionally a canary pool, with next-upstream retry.</summary>
     public sealed class UpstreamOptions
     {
-        /// <summary>An OpenAI-compatible base URL (for example <c>http://127.0.0.1:9000/v1</c>); empty means the built-in simulator.</summary>
+        /// <summary>
+        /// One OpenAI-compatible base URL (for example <c>http://127.0.0.1:9000/v1</c>): the shorthand for a one-host pool.
+        /// Empty (and no <see cref="BaseUrls"/>) means the built-in simulator.
+        /// </summary>
         public string? BaseUrl { get; set; }
+
+        /// <summary>
+        /// The stable pool's base URLs (<c>Okome:Upstream:BaseUrls:0</c>, <c>:1</c>, …), each host labelled by its
+        /// <c>host:port</c> (in <c>X-Upstream</c>, <c>/health</c> and metrics). Use this or <see cref="BaseUrl"/>, not both.
+        /// </summary>
+        public IList<string> BaseUrls { get; } = new List<string>();
 
         /// <summary>The key sent upstream as <c>Authorization: Bearer</c>; the client's key is never forwarded.</summary>
         public string? ApiKey { get; set; }
 
-        /// <summary>The canary's OpenAI-compatible base URL; empty means no canary.</summary>
+        /// <summary>The canary's OpenAI-compatible base URL (a one-host canary pool); empty means no canary.</summary>
         public string? CanaryBaseUrl { get; set; }
+
+        /// <summary>The canary pool's base URLs (<c>Okome:Upstream:CanaryBaseUrls:0..n</c>); use this or <see cref="CanaryBaseUrl"/>.</summary>
+        public IList<string> CanaryBaseUrls { get; } = new List<string>();
 
         /// <summary>How long the upstream may take to answer with its status and headers (a stream may then run on).</summary>
         /// <value>Default 600 (as the gateway's proxy timeouts).</value>
         public int TimeoutSeconds { get; set; } = 600;
+
+        /// <summary>
+        /// How many hosts of the pool one call may try (nginx <c>proxy_next_upstream_tries</c>): a host that refuses or resets
+        /// the connection, gives no headers within <see cref="ConnectTimeoutSeconds"/>, or answers 502/503/504 before any byte
+        /// went out is followed by the next healthy host. 1 turns retries off.
+        /// </summary>
+        /// <value>Default 2.</value>
+        public int Tries { get; set; } = 2;
+
+        /// <summary>Seconds a host may take to answer with its status and headers before the next host is tried.</summary>
+        /// <value>Default 60.</value>
+        public int ConnectTimeoutSeconds { get; set; } = 60;
+
+        /// <summary>Seconds after the first try during which a next host may still be tried (nginx <c>proxy_next_upstream_timeout</c>); 0 means no limit.</summary>
+        /// <value>Default 0.</value>
+        public int NextUpstreamTimeoutSeconds { get; set; }
+
+        /// <summary>The stable pool's base URLs: <see cref="BaseUrls"/>, or <see cref="BaseUrl"/> alone, or none (the simulator).</summary>
+        internal IReadOnlyList<string> StableUrls() => Urls(BaseUrl, BaseUrls);
+
+        /// <summary>The canary pool's base URLs: <see cref="CanaryBaseUrls"/>, or <see cref="CanaryBaseUrl"/> alone, or none.</summary>
+        internal IReadOnlyList<string> CanaryUrls() => Urls(CanaryBaseUrl, CanaryBaseUrls);
+
+        private static IReadOnlyList<string> Urls(string? one, IList<string>? many)
+            => many is { Count: > 0 } ? [.. many] : string.IsNullOrWhiteSpace(one) ? [] : [one];
     }
 
     /// <summary>The canary split.</summary>
@@ -190,7 +227,7 @@ public sealed class SampleOptions
         public int RefreshAheadSeconds { get; set; } = 10;
     }
 
-    /// <summary>The upstream health probe (<c>GET {BaseUrl}/models</c>).</summary>
+    /// <summary>The upstream health probe (<c>GET {base URL}/models</c> of every host of every pool).</summary>
     public sealed class HealthSettings
     {
         /// <summary>Seconds between probes.</summary>
@@ -201,11 +238,11 @@ public sealed class SampleOptions
         /// <value>Default 2.</value>
         public int TimeoutSeconds { get; set; } = 2;
 
-        /// <summary>Consecutive successful probes that mark the upstream up.</summary>
+        /// <summary>Consecutive successful probes that mark a host up.</summary>
         /// <value>Default 2.</value>
         public int Rise { get; set; } = 2;
 
-        /// <summary>Consecutive failed probes that mark the upstream down.</summary>
+        /// <summary>Consecutive failures (failed probes, and failed calls: refused, no headers in time, 502/503/504) that mark a host down.</summary>
         /// <value>Default 3.</value>
         public int Fall { get; set; } = 3;
     }

@@ -46,11 +46,16 @@ internal sealed class SampleOptionsValidator : IValidateOptions<SampleOptions>
         var upstream = options.Upstream ?? new SampleOptions.UpstreamOptions();
         Check(upstream.BaseUrl is null || upstream.BaseUrl.Length == 0 || IsHttpUrl(upstream.BaseUrl), "Upstream:BaseUrl", null, "must be an absolute http or https URL such as http://127.0.0.1:9000/v1");
         Check(upstream.CanaryBaseUrl is null || upstream.CanaryBaseUrl.Length == 0 || IsHttpUrl(upstream.CanaryBaseUrl), "Upstream:CanaryBaseUrl", null, "must be an absolute http or https URL");
+        CheckPool(errors, "BaseUrl", upstream.BaseUrl, "BaseUrls", upstream.BaseUrls);
+        CheckPool(errors, "CanaryBaseUrl", upstream.CanaryBaseUrl, "CanaryBaseUrls", upstream.CanaryBaseUrls);
         Check(upstream.TimeoutSeconds is >= 1 and <= 86_400, "Upstream:TimeoutSeconds", upstream.TimeoutSeconds, "must be from 1 to 86400");
+        Check(upstream.Tries is >= 1 and <= 64, "Upstream:Tries", upstream.Tries, "must be from 1 (no retry) to 64");
+        Check(upstream.ConnectTimeoutSeconds is >= 1 and <= 86_400, "Upstream:ConnectTimeoutSeconds", upstream.ConnectTimeoutSeconds, "must be from 1 to 86400");
+        Check(upstream.NextUpstreamTimeoutSeconds is >= 0 and <= 86_400, "Upstream:NextUpstreamTimeoutSeconds", upstream.NextUpstreamTimeoutSeconds, "must be from 0 (no limit) to 86400");
 
         var canary = options.Canary ?? new SampleOptions.CanarySettings();
         Check(canary.Percent is >= 0 and <= 100, "Canary:Percent", canary.Percent, "must be from 0 to 100");
-        Check(canary.Percent == 0 || !string.IsNullOrWhiteSpace(upstream.CanaryBaseUrl), "Canary:Percent", canary.Percent, "needs Okome:Upstream:CanaryBaseUrl when above 0");
+        Check(canary.Percent == 0 || upstream.CanaryUrls().Count > 0, "Canary:Percent", canary.Percent, "needs Okome:Upstream:CanaryBaseUrl or CanaryBaseUrls when above 0");
 
         var budget = options.Budget ?? new SampleOptions.BudgetSettings();
         Check(budget.RequestsPerMinute is >= 0 and <= 60_000_000, "Budget:RequestsPerMinute", budget.RequestsPerMinute, "must be from 0 (off) to 60000000");
@@ -106,6 +111,47 @@ internal sealed class SampleOptionsValidator : IValidateOptions<SampleOptions>
         Check(options.AdminKey is null || options.AdminKey.Length == 0 || options.AdminKey.Trim().Length >= 8, "AdminKey", null, "must be empty (admin endpoints off) or at least 8 characters");
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    /// <summary>A pool's URLs: the one-host shorthand or the list, not both; each list entry an http(s) URL; distinct host:port labels.</summary>
+    private static void CheckPool(List<string> errors, string oneKey, string? one, string manyKey, IList<string>? many)
+    {
+        if (many is null || many.Count == 0)
+        {
+            return;
+        }
+
+        if (!string.IsNullOrWhiteSpace(one))
+        {
+            errors.Add($"Okome:Upstream:{oneKey} and Okome:Upstream:{manyKey} are both set: use {oneKey} for one host or {manyKey}:0..n for several, not both");
+        }
+
+        if (many.Count > 64)
+        {
+            errors.Add($"Okome:Upstream:{manyKey} lists {many.Count} hosts; at most 64");
+        }
+
+        var labels = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
+        for (var i = 0; i < many.Count; i++)
+        {
+            var key = string.Create(CultureInfo.InvariantCulture, $"Okome:Upstream:{manyKey}:{i}");
+            if (string.IsNullOrWhiteSpace(many[i]) || !IsHttpUrl(many[i]))
+            {
+                errors.Add($"{key} must be an absolute http or https URL such as http://127.0.0.1:9000/v1");
+                continue;
+            }
+
+            // Hosts are labelled by host:port (X-Upstream, /health, metrics), so two URLs on one host:port would be one host.
+            var label = Upstream.UpstreamRouter.LabelOf(many[i]);
+            if (labels.TryGetValue(label, out var first))
+            {
+                errors.Add(string.Create(CultureInfo.InvariantCulture, $"{key} has the same host:port as Okome:Upstream:{manyKey}:{first}; each host must be listed once"));
+            }
+            else
+            {
+                labels[label] = i;
+            }
+        }
     }
 
     private static bool IsHttpUrl(string value)

@@ -4,9 +4,9 @@ using Okome.Planner.Health;
 namespace Okome.Planner.Sample.Api;
 
 /// <summary>
-/// <c>GET /health</c>: 200, or 503 when the stable upstream is down or maintenance is on, with
-/// <c>{status, store, storeUp, upstreams: {stable, canary?}, maintenance}</c>. A store outage alone is 200 <c>degraded</c>:
-/// the libraries keep serving without it.
+/// <c>GET /health</c>: 200, or 503 when the stable pool is down (every host down) or maintenance is on, with
+/// <c>{status, store, storeUp, upstreams: {stable, canary?}, hosts: {"stable/10.0.0.7:8000": "up", …}, maintenance}</c>.
+/// A store outage alone is 200 <c>degraded</c>: the libraries keep serving without it.
 /// </summary>
 internal static class HealthEndpoint
 {
@@ -17,12 +17,19 @@ internal static class HealthEndpoint
         var maintenance = monitor.IsInMaintenance;
         var unavailable = maintenance || stable == UpstreamStatus.Down;
         var status = maintenance ? "maintenance" : stable == UpstreamStatus.Down ? "down" : storeUp ? "ok" : "degraded";
+        var hosts = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (var host in monitor.HostsOf(UpstreamChoice.Stable).Concat(monitor.HostsOf(UpstreamChoice.Canary)))
+        {
+            hosts[host.Name] = Name(monitor.StatusOf(host));
+        }
+
         var body = new HealthBody(
             status,
             store.Store,
             storeUp,
             storeError,
             new UpstreamsBody(Name(stable), monitor.HasCanary ? Name(monitor.StatusOf(UpstreamChoice.Canary)) : null),
+            hosts,
             maintenance);
         return Results.Json(body, statusCode: unavailable ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status200OK);
     }
@@ -41,9 +48,10 @@ internal static class HealthEndpoint
         [property: JsonPropertyName("storeUp")] bool StoreUp,
         [property: JsonPropertyName("storeError"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? StoreError,
         [property: JsonPropertyName("upstreams")] UpstreamsBody Upstreams,
+        [property: JsonPropertyName("hosts")] IReadOnlyDictionary<string, string> Hosts,
         [property: JsonPropertyName("maintenance")] bool Maintenance);
 
-    /// <summary>The upstream states.</summary>
+    /// <summary>The pool states: up while one host is up, down when every host is.</summary>
     internal sealed record UpstreamsBody(
         [property: JsonPropertyName("stable")] string Stable,
         [property: JsonPropertyName("canary"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Canary);

@@ -67,13 +67,13 @@ internal static class ServiceRegistration
         services.AddSingleton<ChatPlannedRequestBuilder>();
         services.AddSingleton<ChatCompletionsHandler>();
 
-        // The library's hosted loops: the shared health probe (GET {BaseUrl}/models, 2xx within Okome:Health:TimeoutSeconds;
-        // the simulator is always healthy) and the pre-warm list (Okome:Prewarm; the loop ends at once when it is empty).
+        // The library's hosted loops: the shared health probe (GET {base URL}/models of every host, 2xx within
+        // Okome:Health:TimeoutSeconds; the simulator is always healthy) and the pre-warm list (Okome:Prewarm; the loop ends at once when it is empty).
         services.AddOkomePlannerHealthProbe(static provider =>
         {
             var upstreams = provider.GetRequiredService<UpstreamRouter>();
             var timeout = TimeSpan.FromSeconds(Options(provider).Health.TimeoutSeconds);
-            return (host, cancellationToken) => upstreams.Get(host.Pool).ProbeAsync(timeout, cancellationToken);
+            return (host, cancellationToken) => upstreams.Get(host).ProbeAsync(timeout, cancellationToken);
         });
         services.AddOkomePlannerPrewarm(PrewarmRequests.Create);
         services.AddOptions<PrewarmOptions>().Configure<IOptions<SampleOptions>>(static (prewarm, sample) =>
@@ -173,7 +173,9 @@ internal static class ServiceRegistration
             Fall = options.Health.Fall,
             ProbeInterval = TimeSpan.FromSeconds(options.Health.IntervalSeconds),
             ProbeTimeout = TimeSpan.FromSeconds(Math.Min(options.Health.TimeoutSeconds, options.Health.IntervalSeconds)),
-            HasCanary = !string.IsNullOrWhiteSpace(options.Upstream.CanaryBaseUrl),
+            HasCanary = options.Upstream.CanaryUrls().Count > 0,
+            StableHosts = UpstreamRouter.LabelsOf(options.Upstream.StableUrls()),
+            CanaryHosts = UpstreamRouter.LabelsOf(options.Upstream.CanaryUrls()),
         };
         var time = provider.GetRequiredService<TimeProvider>();
         var loggers = provider.GetRequiredService<ILoggerFactory>();
@@ -189,12 +191,10 @@ internal static class ServiceRegistration
         var time = provider.GetRequiredService<TimeProvider>();
         var clients = provider.GetRequiredService<IHttpClientFactory>();
         var timeout = TimeSpan.FromSeconds(options.Upstream.TimeoutSeconds);
-        IChatUpstream stable = options.UsesSimulator
-            ? new SimulatedUpstream(options.Simulator, time)
-            : new HttpChatUpstream(clients, options.Upstream.BaseUrl!, options.Upstream.ApiKey, timeout, time);
-        var canary = string.IsNullOrWhiteSpace(options.Upstream.CanaryBaseUrl)
-            ? null
-            : new HttpChatUpstream(clients, options.Upstream.CanaryBaseUrl, options.Upstream.ApiKey, timeout, time);
+        IChatUpstream[] stable = options.UsesSimulator
+            ? [new SimulatedUpstream(options.Simulator, time)]
+            : [.. options.Upstream.StableUrls().Select(url => new HttpChatUpstream(clients, url, options.Upstream.ApiKey, timeout, time))];
+        IChatUpstream[] canary = [.. options.Upstream.CanaryUrls().Select(url => new HttpChatUpstream(clients, url, options.Upstream.ApiKey, timeout, time))];
         return new UpstreamRouter(stable, canary);
     }
 
@@ -205,9 +205,16 @@ internal static class ServiceRegistration
         var executorOptions = new PlanExecutorOptions
         {
             BudgetPolicy = provider.GetRequiredService<BudgetPolicyHolder>().Policy,
-            Canary = string.IsNullOrWhiteSpace(options.Upstream.CanaryBaseUrl)
+            Canary = options.Upstream.CanaryUrls().Count == 0
                 ? null
                 : new CanaryOptions { Percent = options.Canary.Percent, SplitBy = CanarySplitBy.Tenant },
+
+            // The host pools and nginx-style next-upstream retry (Okome:Upstream:BaseUrls, Tries, ConnectTimeoutSeconds, …).
+            StableHosts = UpstreamRouter.LabelsOf(options.Upstream.StableUrls()),
+            CanaryHosts = UpstreamRouter.LabelsOf(options.Upstream.CanaryUrls()),
+            Tries = options.Upstream.Tries,
+            ConnectTimeout = TimeSpan.FromSeconds(options.Upstream.ConnectTimeoutSeconds),
+            NextUpstreamTimeout = TimeSpan.FromSeconds(options.Upstream.NextUpstreamTimeoutSeconds),
 
             // The budget is settled with the upstream's usage.total_tokens (forced on by stream_options.include_usage).
             CostMeter = static () => new OpenAIUsageMeter(),

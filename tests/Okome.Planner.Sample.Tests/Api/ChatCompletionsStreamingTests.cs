@@ -24,7 +24,7 @@ public sealed class ChatCompletionsStreamingTests
         response.Content.Headers.ContentType!.MediaType.Should().Be("text/event-stream");
         response.Header("X-OKOME-Cache").Should().Be("MISS");
         response.Header("X-Request-ID").Should().Be("e2e-stream-1");
-        response.Header("X-Upstream").Should().Be("stable");
+        response.Header("X-Upstream").Should().Be("stable/" + bed.Upstream.BaseUrl.Authority, "X-Upstream names the pool and the host (its host:port)");
         CacheStatusHeader.TryParse(response.Header("Cache-Status"), out var cacheStatus).Should().BeTrue();
         cacheStatus.Should().ContainSingle().Which.Forward.Should().Be(CacheForwardReason.Miss);
 
@@ -69,7 +69,7 @@ public sealed class ChatCompletionsStreamingTests
         second.Content.Headers.ContentType!.MediaType.Should().Be("text/event-stream");
         second.Header("X-OKOME-Cache").Should().Be("HIT");
         second.Header("X-Upstream").Should().Be("cache");
-        firstUpstream.Should().Be("stable");
+        firstUpstream.Should().Be("stable/" + bed.Upstream.BaseUrl.Authority);
         AgeHeader.TryParse(second.Header("Age"), out _).Should().BeTrue("a cached answer carries Age");
         CacheStatusHeader.TryParse(second.Header("Cache-Status"), out var cacheStatus).Should().BeTrue();
         cacheStatus.Should().ContainSingle().Which.Hit.Should().BeTrue();
