@@ -28,7 +28,7 @@ internal sealed class PlannerMetrics : IDisposable
         _decisions = _meter.CreateCounter<long>("okome.planner.decisions", "{request}", "Requests planned, by plan kind.");
         _upstreamCalls = _meter.CreateCounter<long>("okome.planner.upstream.calls", "{call}", "Upstream calls made, by pool, the host that answered (or was tried last) and outcome (ok, error, cancelled).");
         _upstreamTries = _meter.CreateCounter<long>("okome.planner.upstream.tries", "{try}", "Tries of upstream hosts, by pool, host and outcome (ok: the host answered; failed: the next host may be tried).");
-        _upstreamFailures = _meter.CreateCounter<long>("okome.planner.upstream.failures", "{try}", "Tries that failed before their first byte, by pool, host and reason (connect, timeout, status).");
+        _upstreamFailures = _meter.CreateCounter<long>("okome.planner.upstream.failures", "{try}", "Tries that failed before their first byte, by pool, host and reason (connect, timeout, status: the next host may be tried; error: not retried).");
         _upstreamDuration = _meter.CreateHistogram<double>("okome.planner.upstream.duration", "s", "Time from starting an upstream call to the end of its body.");
         _healthTransitions = _meter.CreateCounter<long>("okome.planner.health.transitions", "{transition}", "Upstream health changes, by upstream and the new status.");
         _shed = _meter.CreateCounter<long>("okome.planner.shed", "{request}", "Requests refused because the GPU was saturated, by priority.");
@@ -59,7 +59,7 @@ internal sealed class PlannerMetrics : IDisposable
         _upstreamDuration.Record(elapsed.TotalSeconds, pool, label);
     }
 
-    /// <summary>One try of a host: <c>ok</c> (it answered) or <c>failed</c> with a reason (connect, timeout, status).</summary>
+    /// <summary>One try of a host: <c>ok</c> (it answered) or <c>failed</c> with a reason (connect, timeout, status, error).</summary>
     public void UpstreamTry(UpstreamHost host, string? failure)
     {
         var pool = new KeyValuePair<string, object?>("okome.planner.upstream", UpstreamName(host.Pool));

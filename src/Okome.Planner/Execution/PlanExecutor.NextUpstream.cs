@@ -2,6 +2,7 @@ using System.Net.Http;
 using System.Net.Sockets;
 using System.Runtime.ExceptionServices;
 using Okome.Caching;
+using Okome.Caching.Keys;
 using Okome.Planner.Decisions;
 using Okome.Planner.Health;
 
@@ -22,7 +23,7 @@ public sealed partial class PlanExecutor
     /// byte of any try's body has reached a client or a joined follower yet, so a retry here is always safe. The body of the
     /// answer that is returned is not touched. Every failed try counts toward its host's passive health.
     /// </summary>
-    private async ValueTask<UpstreamResponse> TryHostsAsync(HostPool pool, PlannerUpstream upstream, UpstreamCall call, MeteredCall metered, string keyHash, CancellationToken cancellationToken)
+    private async ValueTask<UpstreamResponse> TryHostsAsync(HostPool pool, PlannerUpstream upstream, UpstreamCall call, MeteredCall metered, CacheKey key, CancellationToken cancellationToken)
     {
         var started = _time.GetTimestamp();
         var tried = 0UL;
@@ -47,7 +48,24 @@ public sealed partial class PlanExecutor
             var host = pool.Hosts[index];
             metered.Host = host;
             pool.Enter(index);
-            var outcome = await TryOnceAsync(host, upstream, call, cancellationToken).ConfigureAwait(false);
+            TryOutcome outcome;
+            try
+            {
+                outcome = await TryOnceAsync(host, upstream, call, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                // Not a failure another host could fix (a bug in the delegate, the caller gave up): no retry.
+                pool.Leave(index);
+                if (!cancellationToken.IsCancellationRequested)
+                {
+                    _metrics.UpstreamTry(host, "error");
+                    Log.TryFailed(_logger, host.Name, key.HashText, "error", attempt, ex);
+                }
+
+                throw;
+            }
+
             if (outcome.Failure is null)
             {
                 _metrics.UpstreamTry(host, null);
@@ -57,7 +75,7 @@ public sealed partial class PlanExecutor
 
             pool.Leave(index);
             _metrics.UpstreamTry(host, outcome.Failure);
-            Log.TryFailed(_logger, host.Name, keyHash, outcome.Failure, attempt, outcome.Error);
+            Log.TryFailed(_logger, host.Name, key.HashText, outcome.Failure, attempt, outcome.Error);
             CountFailure(host);
             lastError = outcome.Error;
             lastResponse = outcome.Response;
@@ -81,16 +99,20 @@ public sealed partial class PlanExecutor
         throw new UpstreamUnusableException(RefusalReason.Down);
     }
 
-    /// <summary>One try of one host: its answer, or why it failed (<c>connect</c>, <c>timeout</c>, <c>status</c>) when the next host may be tried.</summary>
+    /// <summary>
+    /// One try of one host: its answer, or why it failed (<c>connect</c>, <c>timeout</c>, <c>status</c>) when the next host
+    /// may be tried. Any other exception (the caller cancelled, a failure of another kind) propagates: no retry.
+    /// </summary>
     private async ValueTask<TryOutcome> TryOnceAsync(UpstreamHost host, PlannerUpstream upstream, UpstreamCall call, CancellationToken cancellationToken)
     {
-        // The try's own token, cancelled when the host gives no headers in time so the transport drops the attempt. It is
-        // not disposed once the host answered: the body, still streaming, may observe it (it holds no timer).
-        var attemptSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        // With a connect timeout, the try gets its own token, cancelled when the host gives no headers in time so the
+        // transport drops the attempt. It is not disposed once the host answered: the body, still streaming, may observe
+        // it (it holds no timer).
+        var attemptSource = _connectTimeout == Timeout.InfiniteTimeSpan ? null : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         Task<UpstreamResponse> task;
         try
         {
-            task = upstream(host, call, attemptSource.Token).AsTask();
+            task = upstream(host, call, attemptSource?.Token ?? cancellationToken).AsTask();
         }
 #pragma warning disable CA1031 // A delegate that throws synchronously is treated as one that faults its task.
         catch (Exception ex)
@@ -101,22 +123,27 @@ public sealed partial class PlanExecutor
 
         try
         {
-            var response = _connectTimeout == Timeout.InfiniteTimeSpan
+            var response = attemptSource is null
                 ? await task.ConfigureAwait(false)
                 : await task.WaitAsync(_connectTimeout, _time, cancellationToken).ConfigureAwait(false);
             return response.StatusCode is 502 or 503 or 504 ? new TryOutcome(response, null, "status") : new TryOutcome(response, null, null);
         }
-        catch (TimeoutException ex) when (!task.IsCompleted && !cancellationToken.IsCancellationRequested)
+        catch (TimeoutException ex) when (!cancellationToken.IsCancellationRequested)
         {
-            // No status and headers within ConnectTimeout: drop the attempt; an answer that still comes is drained.
-            await attemptSource.CancelAsync().ConfigureAwait(false);
+            // No status and headers within ConnectTimeout (or the delegate's own timeout): drop the attempt; an answer that
+            // still comes (or came just as the timeout fired) is drained.
+            if (attemptSource is not null)
+            {
+                await attemptSource.CancelAsync().ConfigureAwait(false);
+            }
+
             _ = DropLateAsync(task, attemptSource);
             return new TryOutcome(null, ex, "timeout");
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested && IsBeforeFirstByteFailure(ex))
         {
-            attemptSource.Dispose();
-            return new TryOutcome(null, ex, ex is TimeoutException or OperationCanceledException ? "timeout" : "connect");
+            attemptSource?.Dispose();
+            return new TryOutcome(null, ex, ex is OperationCanceledException ? "timeout" : "connect");
         }
     }
 
@@ -148,7 +175,7 @@ public sealed partial class PlanExecutor
         }
     }
 
-    private static async Task DropLateAsync(Task<UpstreamResponse> task, CancellationTokenSource attemptSource)
+    private static async Task DropLateAsync(Task<UpstreamResponse> task, CancellationTokenSource? attemptSource)
     {
         try
         {
@@ -162,7 +189,7 @@ public sealed partial class PlanExecutor
         }
         finally
         {
-            attemptSource.Dispose();
+            attemptSource?.Dispose();
         }
     }
 

@@ -63,7 +63,7 @@ public sealed partial class PlanExecutor
         UpstreamResponse response;
         try
         {
-            response = await TryHostsAsync(pool, upstream, call, metered, request.Cache.Key.HashText, cancellationToken).ConfigureAwait(false);
+            response = await TryHostsAsync(pool, upstream, call, metered, request.Cache.Key, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception)
         {

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using System.Text;
 using Okome.Budget.Policies;
 using Okome.Caching;
@@ -245,6 +246,9 @@ public sealed class PlanExecutorNextUpstreamTests
 
         result.Status.Should().Be(502);
         upstream.Calls.Should().Be(1, "only failures of the connection, timeouts and 502/503/504 go to the next host");
+        await ExecutorHarness.WaitUntilAsync(() => harness.FinishedCalls == 1, "the call ended");
+        harness.Executor.PoolOf(UpstreamChoice.Stable).InFlight(0).Should().Be(0, "the failed try released its host");
+        harness.Executor.PoolOf(UpstreamChoice.Stable).InFlight(1).Should().Be(0);
     }
 
     [Fact]
@@ -259,10 +263,59 @@ public sealed class PlanExecutorNextUpstreamTests
     }
 
     [Fact]
-    public void Constructor_MonitorWithOtherHosts_Throws()
+    public async Task ExecuteAsync_RetriedCall_CountsTriesFailuresAndTheCallByHost()
+    {
+        using var meters = new OwnMeters();
+        var measurements = new ConcurrentQueue<string>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter == meters.Meter && instrument.Name.StartsWith("okome.planner.upstream.", StringComparison.Ordinal) && instrument.Name != "okome.planner.upstream.duration")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, _, tags, _) =>
+        {
+            var values = new List<string>();
+            foreach (var tag in tags)
+            {
+                values.Add((string)tag.Value!);
+            }
+
+            measurements.Enqueue(instrument.Name + ":" + string.Join(",", values));
+        });
+        listener.Start();
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        var cache = ResponseCache.CreateInMemory(ExecutorHarness.CacheOptions(), new Caching.Stores.MemoryCacheStoreOptions(), time);
+        var options = new PlanExecutorOptions();
+        Configure()(options);
+        using var executor = new PlanExecutor(cache, null, options, null, null, time, null, meters);
+        var finished = 0;
+        executor.UpstreamCallFinished = _ => Interlocked.Increment(ref finished);
+        var upstream = FakeUpstream.ByHost((host, _) => host.Label == "gpu-a"
+            ? ValueTask.FromException<UpstreamResponse>(new HttpRequestException("refused"))
+            : Ok("good"));
+
+        await using (var response = await executor.ExecuteAsync(ExecutorHarness.Request(1900), upstream.Delegate, CancellationToken.None))
+        {
+            await ExecutorHarness.ReadAsync(response);
+        }
+
+        await ExecutorHarness.WaitUntilAsync(() => Volatile.Read(ref finished) == 1, "the call ended");
+        upstream.Hosts.Select(static h => h.Label).Should().Equal("gpu-a", "gpu-b");
+        measurements.Should().BeEquivalentTo(
+            "okome.planner.upstream.tries:stable,gpu-a,failed",
+            "okome.planner.upstream.failures:stable,gpu-a,connect",
+            "okome.planner.upstream.tries:stable,gpu-b,ok",
+            "okome.planner.upstream.calls:stable,gpu-b,ok");
+    }
+
+    [Fact]
+    public async Task Constructor_MonitorWithOtherHosts_Throws()
     {
         var time = TimeProvider.System;
-        var health = UpstreamHealthMonitor.CreateInMemory(new UpstreamHealthOptions { StableHosts = ["gpu-x"] }, time);
+        await using var health = UpstreamHealthMonitor.CreateInMemory(new UpstreamHealthOptions { StableHosts = ["gpu-x"] }, time);
         var options = new PlanExecutorOptions { StableHosts = TwoHosts };
 
         FluentActions.Invoking(() => new PlanExecutor(ResponseCache.CreateInMemory(ExecutorHarness.CacheOptions(), new Caching.Stores.MemoryCacheStoreOptions(), time), null, options, health, null, time, null, null))
@@ -331,5 +384,14 @@ public sealed class PlanExecutorNextUpstreamTests
         {
             return lease.Decision.Limits.Single().Remaining;
         }
+    }
+
+    private sealed class OwnMeters : IMeterFactory
+    {
+        public Meter? Meter { get; private set; }
+
+        public Meter Create(MeterOptions options) => Meter = new Meter(options);
+
+        public void Dispose() => Meter?.Dispose();
     }
 }
