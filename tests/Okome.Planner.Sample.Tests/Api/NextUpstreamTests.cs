@@ -56,7 +56,9 @@ public sealed class NextUpstreamTests
 
         (await HostStatusAsync(client, badHost, ct)).Should().Be("down", "Fall = {0} failures (failed tries and probes) mark the host down", Fall);
         bed.Upstream.Calls.Should().Be(sent, "every request reached the good host exactly once");
-        bad.Calls.Should().BeLessThanOrEqualTo(Fall, "once down after Fall failures the bad host gets no more calls");
+        // A failed try is recorded in the background (it must not hold up the retry), so one more request may reach the
+        // host before the Fall-th failure lands; probes count too, so it may go down sooner.
+        bad.Calls.Should().BeLessThanOrEqualTo(Fall + 1, "once down after Fall failures the bad host gets no more calls");
         var badCallsWhenDown = bad.Calls;
         for (var i = 0; i < 3; i++)
         {
