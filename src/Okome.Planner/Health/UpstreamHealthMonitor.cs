@@ -8,8 +8,9 @@ namespace Okome.Planner.Health;
 
 /// <summary>
 /// The health of the stable and canary upstream pools, host by host, and the maintenance switch, shared through a store so
-/// every node agrees. Reads (<see cref="StatusOf(UpstreamChoice)"/>, <see cref="StatusOf(UpstreamHost)"/>, <see cref="IsInMaintenance"/>) are local and do no I/O; <see cref="RunAsync"/> keeps
-/// the local view current and probes every host, once per <see cref="UpstreamHealthOptions.ProbeInterval"/> across all
+/// every node agrees. Reads (<see cref="StatusOf(UpstreamChoice)"/>, <see cref="StatusOf(UpstreamHost)"/>,
+/// <see cref="IsInMaintenance"/>) are local and do no I/O; <see cref="RunAsync"/> keeps the local view current and probes
+/// every host, once per <see cref="UpstreamHealthOptions.ProbeInterval"/> across all
 /// nodes: each interval is a numbered round, and the one node that claims the round in the store probes and applies the
 /// rise/fall rule atomically in the store; the others only read. When the store fails the node keeps its last view (an
 /// upstream is never marked down because the store is) and tries again at the next round.
@@ -202,6 +203,11 @@ public sealed class UpstreamHealthMonitor : IAsyncDisposable
         if (!Enum.IsDefined(upstream))
         {
             throw new ArgumentOutOfRangeException(nameof(upstream), upstream, "Unknown upstream.");
+        }
+
+        if (!Enum.IsDefined(result))
+        {
+            throw new ArgumentOutOfRangeException(nameof(result), result, "Unknown probe result.");
         }
 
         foreach (var host in HostsOf(upstream))

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text.Json;
-using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Configuration;
 using Okome.Budget.Headers;
 using Okome.Planner.Sample.Tests.Fakes;
 using Okome.Planner.Sample.Tests.Hosting;
@@ -142,10 +142,31 @@ public sealed class NextUpstreamTests
             bed.Upstream.Calls.Should().Be(goodCallsBefore, "a stream that started is never retried on another host");
             cutter.Calls.Should().Be(1);
 
-            using var again = await client.SendAsync(Chat.Post(body), HttpCompletionOption.ResponseHeadersRead, ct);
-            again.Header("X-OKOME-Cache").Should().Be("MISS", "a cut stream is never stored");
-            await again.Content.ReadAsStringAsync(ct);
-            return;
+            // Nothing stored: the same request again is a MISS. One sent while the cut call is still being torn down may
+            // join it (HIT; collapsed) and get the same cut; it is never a plain HIT from a stored entry.
+            for (var attempt = 0; attempt < 50; attempt++)
+            {
+                using var again = await client.SendAsync(Chat.Post(body), HttpCompletionOption.ResponseHeadersRead, ct);
+                var status = again.Header("X-OKOME-Cache");
+                try
+                {
+                    await again.Content.ReadAsStringAsync(ct);
+                }
+                catch (Exception ex) when (ex is IOException or HttpRequestException)
+                {
+                }
+
+                if (status == "MISS")
+                {
+                    return;
+                }
+
+                status.Should().Be("HIT");
+                again.Header("Cache-Status").Should().Contain("collapsed", "a cut stream is never stored: only a join of the dying call may say HIT");
+                await Task.Delay(TimeSpan.FromMilliseconds(20), TimeProvider.System, ct);
+            }
+
+            Assert.Fail("the request after the cut never became a MISS");
         }
 
         Assert.Fail("no request went to the host that cuts streams");
@@ -180,19 +201,27 @@ public sealed class NextUpstreamTests
     }
 
     [Fact]
-    public async Task Configuration_BadUpstreamPool_StartUpFailsNamingEveryKey()
+    public void Configuration_BadUpstreamPool_FailsValidationNamingEveryKey()
     {
-        await using var bed = await ServiceTestbed.StartAsync(withRedis: false);
-        bed.With("Okome:Upstream:BaseUrls:0", "http://127.0.0.1:9000/v1")
-            .With("Okome:Upstream:BaseUrls:1", "http://127.0.0.1:9000/other/v1")
-            .With("Okome:Upstream:BaseUrls:2", "not a url")
-            .With("Okome:Upstream:Tries", 0)
-            .With("Okome:Upstream:ConnectTimeoutSeconds", 0)
-            .With("Okome:Upstream:NextUpstreamTimeoutSeconds", -1);
+        // The validator the service runs at start-up (ValidateOnStart), on the options bound from these keys. (Through a
+        // host start, WebApplicationFactory sometimes reports a failed start as ObjectDisposedException instead.)
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Okome:Upstream:BaseUrl"] = "http://127.0.0.1:9000/v1",
+            ["Okome:Upstream:BaseUrls:0"] = "http://127.0.0.1:9000/v1",
+            ["Okome:Upstream:BaseUrls:1"] = "http://127.0.0.1:9000/other/v1",
+            ["Okome:Upstream:BaseUrls:2"] = "not a url",
+            ["Okome:Upstream:Tries"] = "0",
+            ["Okome:Upstream:ConnectTimeoutSeconds"] = "0",
+            ["Okome:Upstream:NextUpstreamTimeoutSeconds"] = "-1",
+        }).Build();
+        var options = new SampleOptions();
+        configuration.GetSection(SampleOptions.Section).Bind(options);
 
-        var act = () => bed.StartInstance();
+        var result = new SampleOptionsValidator().Validate(null, options);
 
-        var failures = act.Should().Throw<OptionsValidationException>().Which.Failures.ToList();
+        result.Failed.Should().BeTrue();
+        var failures = result.Failures!.ToList();
         failures.Should().HaveCount(6, string.Join(Environment.NewLine, failures));
         failures.Should().Contain(f => f.StartsWith("Okome:Upstream:BaseUrl and Okome:Upstream:BaseUrls are both set", StringComparison.Ordinal));
         failures.Should().Contain(f => f.StartsWith("Okome:Upstream:BaseUrls:1 has the same host:port as Okome:Upstream:BaseUrls:0", StringComparison.Ordinal));
@@ -200,6 +229,18 @@ public sealed class NextUpstreamTests
         failures.Should().Contain(f => f.StartsWith("Okome:Upstream:Tries", StringComparison.Ordinal));
         failures.Should().Contain(f => f.StartsWith("Okome:Upstream:ConnectTimeoutSeconds", StringComparison.Ordinal));
         failures.Should().Contain(f => f.StartsWith("Okome:Upstream:NextUpstreamTimeoutSeconds", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Configuration_BaseUrlsAlone_IsValid_AndLabelsHostsByHostAndPort()
+    {
+        var options = new SampleOptions();
+        options.Upstream.BaseUrls.Add("http://10.0.0.7:8000/v1");
+        options.Upstream.BaseUrls.Add("http://[::1]:8001/v1");
+
+        new SampleOptionsValidator().Validate(null, options).Succeeded.Should().BeTrue();
+        Planner.Sample.Upstream.UpstreamRouter.LabelsOf(options.Upstream.StableUrls()).Should().Equal("10.0.0.7:8000", "[::1]:8001");
+        options.UsesSimulator.Should().BeFalse();
     }
 
     private static ServiceTestbed Pool(ServiceTestbed bed, params string[] baseUrls)
