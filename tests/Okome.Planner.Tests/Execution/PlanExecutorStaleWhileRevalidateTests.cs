@@ -23,6 +23,13 @@ public sealed class PlanExecutorStaleWhileRevalidateTests
 
         var updating = await harness.SendAsync(ExecutorHarness.Request(700, cost: 250), upstream);
         await ExecutorHarness.WaitUntilAsync(() => harness.FinishedCalls == 2, "the background refresh ends");
+
+        // The call is settled when its body ends, a moment before the cache stores the refreshed entry: wait for the store.
+        for (var i = 0; i < 2000 && (await harness.Cache.PeekAsync(ExecutorHarness.Request(700).Cache, CancellationToken.None)).Action != CacheAction.UseFresh; i++)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(5), TimeProvider.System);
+        }
+
         var fresh = await harness.SendAsync(ExecutorHarness.Request(700), upstream);
         var after = await harness.ProbeAsync();
 
