@@ -3,10 +3,7 @@ using System.Net;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Okome.Planner.Sample.Tests.Fakes;
@@ -136,7 +133,6 @@ public sealed class FaultyOpenAIUpstream : IAsyncDisposable
         app.MapPost("/v1/chat/completions", ChatAsync);
         app.MapGet("/v1/models", ModelsAsync);
         await app.StartAsync();
-        _ = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>();
         _app = app;
     }
 
