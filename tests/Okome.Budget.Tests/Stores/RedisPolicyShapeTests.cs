@@ -102,13 +102,16 @@ public sealed class RedisPolicyShapeTests
     [Fact]
     public async Task AcquireAsync_RateOnlyOnRedis_WritesOnlyTheRateKey()
     {
+        // Ten a minute: the rate key lives for seconds after two acquires, so a slow machine still finds it (at ten a second
+        // it expired 0.2 s later and the scan below sometimes came too late).
+        var rateOnly = new BudgetPolicy("rate-only", [BudgetLimit.Rate("rate", 10, TimeSpan.FromMinutes(1), 5)]);
         var redis = await TestRedis.GetAsync();
         var prefix = TestRedis.UniqueNamespace();
         var store = new RedisBudgetStore(redis.Multiplexer, prefix);
         var partition = PartitionId.FromKey("tenant-" + Guid.NewGuid().ToString("N"));
 
-        var first = await store.AcquireAsync(RateOnly, partition, 0, CancellationToken.None);
-        var second = await store.AcquireAsync(RateOnly, partition, 0, CancellationToken.None);
+        var first = await store.AcquireAsync(rateOnly, partition, 0, CancellationToken.None);
+        var second = await store.AcquireAsync(rateOnly, partition, 0, CancellationToken.None);
 
         first.IsAllowed.Should().BeTrue();
         first.LeaseId.Should().BeNull();
@@ -121,6 +124,6 @@ public sealed class RedisPolicyShapeTests
             written.Add(key.ToString());
         }
 
-        written.Should().Equal(BudgetKeys.For(prefix, RateOnly, partition, "x")[1].ToString());
+        written.Should().Equal(BudgetKeys.For(prefix, rateOnly, partition, "x")[1].ToString());
     }
 }

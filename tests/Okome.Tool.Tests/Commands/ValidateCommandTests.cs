@@ -63,7 +63,7 @@ public sealed class ValidateCommandTests
         var config = ConfigFile.Write(new
         {
             Redis = redis.Endpoint,
-            Upstream = new { BaseUrl = stable.BaseUrl, BaseUrls = new[] { stable.BaseUrl, second.BaseUrl }, CanaryBaseUrl = canary.BaseUrl, ApiKey = "upstream-secret" },
+            Upstream = new { BaseUrls = new[] { stable.BaseUrl, second.BaseUrl }, CanaryBaseUrl = canary.BaseUrl, ApiKey = "upstream-secret" },
         });
 
         var run = await ToolRun.RunAsync(["validate", "--config", config]);
@@ -73,12 +73,12 @@ public sealed class ValidateCommandTests
             .And.Contain("✓ Redis PING answered in")
             .And.MatchRegex(@"✓ Redis server \d+\.\d+(\.\d+)?, standalone")
             .And.Contain("✓ Redis TIME usable inside a script")
-            .And.Contain($"✓ upstream Okome:Upstream:BaseUrl: GET {stable.BaseUrl}/models 200 OK")
+            .And.Contain($"✓ upstream Okome:Upstream:BaseUrls:0: GET {stable.BaseUrl}/models 200 OK")
             .And.Contain($"✓ upstream Okome:Upstream:BaseUrls:1: GET {second.BaseUrl}/models 200 OK")
             .And.Contain($"✓ upstream Okome:Upstream:CanaryBaseUrl: GET {canary.BaseUrl}/models 200 OK");
         LastLine(run).Should().Be("OK: every check passed.");
 
-        // BaseUrls:0 repeats BaseUrl: checked once. The upstream key is sent as the service's probe sends it.
+        // Each host is checked once; the upstream key is sent as the service's probe sends it.
         stable.Calls.Should().Be(1);
         second.Calls.Should().Be(1);
         canary.Calls.Should().Be(1);
@@ -118,15 +118,15 @@ public sealed class ValidateCommandTests
         await using var canary = await ModelsServer.StartAsync();
         canary.ModelsStatus = 503;
         var nothing = $"http://127.0.0.1:{LoopbackPorts.Next()}/v1";
-        var config = ConfigFile.Write(new { Upstream = new { BaseUrl = stable.BaseUrl, BaseUrls = new[] { nothing }, CanaryBaseUrl = canary.BaseUrl } });
+        var config = ConfigFile.Write(new { Upstream = new { BaseUrls = new[] { stable.BaseUrl, nothing }, CanaryBaseUrl = canary.BaseUrl } });
 
         var run = await ToolRun.RunAsync(["validate", "--config", config]);
 
         run.ExitCode.Should().Be(1, run.ToString());
-        run.Output.Should().Contain($"✓ upstream Okome:Upstream:BaseUrl: GET {stable.BaseUrl}/models 200 OK")
-            .And.Contain($"✗ upstream Okome:Upstream:BaseUrls:0: GET {nothing}/models failed")
+        run.Output.Should().Contain($"✓ upstream Okome:Upstream:BaseUrls:0: GET {stable.BaseUrl}/models 200 OK")
+            .And.Contain($"✗ upstream Okome:Upstream:BaseUrls:1: GET {nothing}/models failed")
             .And.Contain($"✗ upstream Okome:Upstream:CanaryBaseUrl: GET {canary.BaseUrl}/models answered 503");
-        LastLine(run).Should().Be("FAILED: Okome:Upstream:BaseUrls:0, Okome:Upstream:CanaryBaseUrl", run.ToString());
+        LastLine(run).Should().Be("FAILED: Okome:Upstream:BaseUrls:1, Okome:Upstream:CanaryBaseUrl", run.ToString());
     }
 
     [Fact]
