@@ -8,6 +8,8 @@ namespace Okome.Caching;
 /// <summary>Options of a <see cref="ResponseCache"/>. Validated when the cache is built; every error is listed at once.</summary>
 public sealed class ResponseCacheOptions
 {
+    private static readonly TimeSpan MaxAbandonedStreamDrain = TimeSpan.FromHours(1);
+
     /// <summary>The freshness policy of namespaces without one of their own in <see cref="Namespaces"/>.</summary>
     /// <value>Default: a new <see cref="FreshnessPolicy"/> (5 min fresh, 1 min stale-while-revalidate, 10 min stale-if-error).</value>
     public FreshnessPolicy Freshness { get; set; } = new();
@@ -46,6 +48,16 @@ public sealed class ResponseCacheOptions
     /// </summary>
     /// <value>Default zero (off).</value>
     public TimeSpan FactoryHardTimeout { get; set; }
+
+    /// <summary>
+    /// How long an upstream stream that will be stored goes on once every reader has left before its end: if the upstream
+    /// ends within it, the response is stored; otherwise the call is cancelled and nothing is stored. Clients that stop
+    /// reading at their own end marker (the OpenAI clients hang up at <c>data: [DONE]</c>) leave just before the
+    /// upstream's end of stream; without a drain their complete answers would be lost to the cache. The upstream call (and
+    /// whatever it holds, such as a GPU slot) runs on meanwhile. Zero cancels at once. At most one hour.
+    /// </summary>
+    /// <value>Default 2 s.</value>
+    public TimeSpan AbandonedStreamDrain { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>How often a waiter looks again if no notification came (a lost pub/sub message).</summary>
     /// <value>Default 1 s.</value>
@@ -99,6 +111,11 @@ public sealed class ResponseCacheOptions
         if (FactorySoftTimeout < TimeSpan.Zero || FactoryHardTimeout < TimeSpan.Zero)
         {
             errors.Add($"{nameof(FactorySoftTimeout)} and {nameof(FactoryHardTimeout)} must not be negative.");
+        }
+
+        if (AbandonedStreamDrain < TimeSpan.Zero || AbandonedStreamDrain > MaxAbandonedStreamDrain)
+        {
+            errors.Add(string.Create(CultureInfo.InvariantCulture, $"{nameof(AbandonedStreamDrain)} must be between zero and {MaxAbandonedStreamDrain} (was {AbandonedStreamDrain})."));
         }
 
         if (LocalCacheDuration < TimeSpan.Zero)
@@ -182,6 +199,7 @@ public sealed class ResponseCacheOptions
             LocalCacheDuration = LocalCacheDuration,
             FactorySoftTimeout = FactorySoftTimeout,
             FactoryHardTimeout = FactoryHardTimeout,
+            AbandonedStreamDrain = AbandonedStreamDrain,
             LocalCacheBounds = LocalCacheBounds,
             CacheName = CacheName,
         };

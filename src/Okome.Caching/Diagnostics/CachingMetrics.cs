@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Okome.Caching.Entries;
 using Okome.Caching.Status;
+using Okome.Caching.Streaming;
 
 namespace Okome.Caching.Diagnostics;
 
@@ -20,6 +21,7 @@ internal sealed class CachingMetrics : IDisposable
     private readonly Histogram<double> _leaseWait;
     private readonly Counter<long> _payloadBytes;
     private readonly Counter<long> _storeOperations;
+    private readonly Counter<long> _abandonedStreams;
 
     public CachingMetrics(IMeterFactory? meterFactory)
     {
@@ -32,6 +34,9 @@ internal sealed class CachingMetrics : IDisposable
         _factoryDuration = _meter.CreateHistogram<double>("okome.cache.factory.duration", "s", "Time the upstream took to produce a complete response.");
         _leaseWait = _meter.CreateHistogram<double>("okome.cache.lease.wait", "s", "Time a caller waited for another holder's lease.");
         _payloadBytes = _meter.CreateCounter<long>("okome.cache.payload.bytes", "By", "Payload bytes stored.");
+        _abandonedStreams = _meter.CreateCounter<long>(
+            "okome.cache.stream.abandoned", "{stream}",
+            "Upstream streams every reader left before their end, by outcome: stored (drained to the end and stored), not_stored (ended within the drain, not stored), cancelled (the drain ran out or is off).");
     }
 
     public ActivitySource Tracing { get; } = new(CachingDiagnostics.ActivitySourceName);
@@ -75,6 +80,20 @@ internal sealed class CachingMetrics : IDisposable
     public void LeaseWait(TimeSpan elapsed) => _leaseWait.Record(elapsed.TotalSeconds);
 
     public void PayloadStored(long bytes) => _payloadBytes.Add(bytes);
+
+    public void StreamAbandoned(AbandonedStreamOutcome outcome)
+    {
+        if (_abandonedStreams.Enabled)
+        {
+            var tag = outcome switch
+            {
+                AbandonedStreamOutcome.Stored => "stored",
+                AbandonedStreamOutcome.NotStored => "not_stored",
+                _ => "cancelled",
+            };
+            _abandonedStreams.Add(1, new KeyValuePair<string, object?>("okome.cache.outcome", tag));
+        }
+    }
 
     public void Dispose()
     {

@@ -24,6 +24,12 @@ internal static partial class Log
     [LoggerMessage(EventId = 6, Level = LogLevel.Warning, Message = "Background refresh of key {KeyHash} failed.")]
     public static partial void RefreshFailed(ILogger logger, string keyHash, Exception exception);
 
+    [LoggerMessage(EventId = 30, Level = LogLevel.Debug, Message = "Every reader left the stream for key {KeyHash} before its end; it drained to the end (stored: {Stored}).")]
+    public static partial void AbandonedStreamDrained(ILogger logger, string keyHash, bool stored);
+
+    [LoggerMessage(EventId = 31, Level = LogLevel.Debug, Message = "Every reader left the stream for key {KeyHash} before its end; the upstream call was cancelled (no drain, or it ran out), nothing stored.")]
+    public static partial void AbandonedStreamCancelled(ILogger logger, string keyHash);
+
     /// <summary>The event id of <see cref="NotStoredForUpstreamCacheControl"/> (at most one line a minute per cache).</summary>
     public const int NotStoredForUpstreamCacheControlEventId = 20;
 

@@ -360,7 +360,10 @@ internal sealed class Flight
             }
         }
 
-        var capture = new StreamCapture(new ResponseHead(upstream.StatusCode, Kept(upstream.Headers), upstream.IsStreamed)) { NotStoredDetail = notStored };
+        // A response that will be stored drains after its readers hung up (a client that stops at its own end marker
+        // leaves before the upstream's end of stream); one that will not be stored stops at once.
+        var drain = storable ? Options.AbandonedStreamDrain : TimeSpan.Zero;
+        var capture = new StreamCapture(new ResponseHead(upstream.StatusCode, Kept(upstream.Headers), upstream.IsStreamed), drain, Time) { NotStoredDetail = notStored };
         Deliver(Outcome.Live(capture, _missStatus, storable, collapsedForOrigin: false));
 
         // Only a response that will be stored is shared live with other nodes: their callers report it as a stored HIT.
@@ -372,9 +375,11 @@ internal sealed class Flight
         }
 
         _cache.RecordFactoryDuration(key.Namespace, Time.GetElapsedTime(started));
+        var stored = false;
         if (storable && TryCreateEntry(capture, facts, upstream.IsStreamed) is { } entry)
         {
-            if (await CommitAsync(token, entry).ConfigureAwait(false))
+            stored = await CommitAsync(token, entry).ConfigureAwait(false);
+            if (stored)
             {
                 _cache.Metrics.PayloadStored(entry.PayloadLength);
             }
@@ -382,6 +387,12 @@ internal sealed class Flight
         else
         {
             await ReleaseAsync(token).ConfigureAwait(false);
+        }
+
+        if (capture.IsUnread)
+        {
+            _cache.Metrics.StreamAbandoned(stored ? AbandonedStreamOutcome.Stored : AbandonedStreamOutcome.NotStored);
+            Log.AbandonedStreamDrained(_cache.Logger, key.HashText, stored);
         }
 
         // Readers see the end only now: whoever finished reading and asks again finds the stored entry, not this flight.
@@ -437,8 +448,9 @@ internal sealed class Flight
     }
 
     /// <summary>
-    /// Forwards every chunk as it arrives; stops when every reader left. True when the upstream ended normally — the
-    /// caller then ends the capture, after storing; false when it failed (the readers are told at once).
+    /// Forwards every chunk as it arrives; stops when every reader left and the capture's drain ran out. True when the
+    /// upstream ended normally — the caller then ends the capture, after storing; false when it failed (the readers are
+    /// told at once).
     /// </summary>
     private async Task<bool> PumpAsync(StreamCapture capture, UpstreamResponse upstream, LiveStreamWriter? mirror)
     {
@@ -459,6 +471,16 @@ internal sealed class Flight
             // As on success: the flight is gone before its readers learn the end, so nobody joins a failed stream.
             _cache.Forget(_request.Key, this);
             capture.Fail(ex);
+            if (capture.Abandoned.IsCancellationRequested)
+            {
+                _cache.Metrics.StreamAbandoned(AbandonedStreamOutcome.Cancelled);
+                Log.AbandonedStreamCancelled(_cache.Logger, _request.Key.HashText);
+            }
+            else if (capture.IsUnread)
+            {
+                _cache.Metrics.StreamAbandoned(AbandonedStreamOutcome.NotStored);
+            }
+
             if (!pump.IsCancellationRequested)
             {
                 Log.UpstreamFailed(_cache.Logger, _request.Key.HashText, ex);

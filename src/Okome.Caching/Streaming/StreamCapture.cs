@@ -8,30 +8,66 @@ namespace Okome.Caching.Streaming;
 /// </summary>
 /// <remarks>
 /// Invariants: chunks are only appended, never changed, so a reader needs the lock only to look at the count; the
-/// stream ends exactly once (complete or failed); when every reader has left before the end, <see cref="Abandoned"/>
-/// fires so the pump stops paying for tokens nobody will read.
+/// stream ends exactly once (complete or failed); when every reader has left before the end, the stream drains for the
+/// grace it was given (so an answer whose last bytes were already read is still stored when the upstream's end of
+/// stream comes just after the last reader hung up), then <see cref="Abandoned"/> fires so the pump stops paying for
+/// tokens nobody will read. A reader that attaches during the drain ends it.
 /// </remarks>
-[System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "A plain CancellationTokenSource holds no timer or registration; readers may leave after the stream ended.")]
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "The CancellationTokenSource holds no timer or registration; the drain timer is disposed when the stream ends or a reader comes back.")]
 internal sealed class StreamCapture
 {
     private readonly Lock _gate = new();
     private readonly List<ReadOnlyMemory<byte>> _chunks = [];
     private readonly CancellationTokenSource _abandoned = new();
+    private readonly TimeSpan _drain;
+    private readonly TimeProvider _time;
     private TaskCompletionSource _changed = NewSignal();
+    private DrainTimer? _drainTimer;
     private bool _completed;
+    private bool _unread;
     private Exception? _failure;
     private int _readers;
     private long _length;
 
-    public StreamCapture(ResponseHead head) => Head = head;
+    /// <summary>A stream that stops at once when every reader has left (nothing would be stored by reading on).</summary>
+    public StreamCapture(ResponseHead head)
+        : this(head, TimeSpan.Zero, TimeProvider.System)
+    {
+    }
+
+    /// <summary>A stream that drains for <paramref name="drain"/> after every reader has left before it stops.</summary>
+    /// <param name="head">The upstream's status and headers.</param>
+    /// <param name="drain">How long the stream goes on once every reader has left; zero stops it at once.</param>
+    /// <param name="time">The clock of the drain timer.</param>
+    public StreamCapture(ResponseHead head, TimeSpan drain, TimeProvider time)
+    {
+        Head = head;
+        _drain = drain;
+        _time = time;
+    }
 
     public ResponseHead Head { get; }
 
     /// <summary>Why this stream is not stored when the upstream's own <c>Cache-Control</c> forbade it: the <c>Cache-Status</c> detail.</summary>
     public string? NotStoredDetail { get; init; }
 
-    /// <summary>Cancelled when every reader left before the stream ended.</summary>
+    /// <summary>Cancelled when every reader left before the stream ended and no reader came back within the drain.</summary>
     public CancellationToken Abandoned => _abandoned.Token;
+
+    /// <summary>
+    /// Whether every reader has left and none came back: true while the stream drains (and after it ended unread), so the
+    /// pump can tell an answer stored for nobody's reading from one its readers saw to the end.
+    /// </summary>
+    public bool IsUnread
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _unread;
+            }
+        }
+    }
 
     /// <summary>Bytes captured so far.</summary>
     public long Length => Interlocked.Read(ref _length);
@@ -89,7 +125,13 @@ internal sealed class StreamCapture
     /// <summary>A reader for one response; it must be read at most once.</summary>
     public Reader Attach()
     {
-        Interlocked.Increment(ref _readers);
+        lock (_gate)
+        {
+            _readers++;
+            _unread = false;
+            StopDrain();
+        }
+
         return new Reader(this);
     }
 
@@ -105,6 +147,7 @@ internal sealed class StreamCapture
 
             _completed = true;
             _failure = failure;
+            StopDrain();
             signal = Swap();
         }
 
@@ -113,18 +156,47 @@ internal sealed class StreamCapture
 
     private void Detach()
     {
-        if (Interlocked.Decrement(ref _readers) == 0)
+        lock (_gate)
         {
-            lock (_gate)
+            if (--_readers > 0 || _completed)
             {
-                if (_completed)
-                {
-                    return;
-                }
+                return;
             }
 
-            _abandoned.Cancel();
+            _unread = true;
+            if (_drain > TimeSpan.Zero)
+            {
+                // Readers count under the lock, so a reader that attaches now stops exactly this timer.
+                var timer = new DrainTimer(this);
+                timer.Timer = _time.CreateTimer(static state => ((DrainTimer)state!).Fire(), timer, _drain, Timeout.InfiniteTimeSpan);
+                _drainTimer = timer;
+                return;
+            }
         }
+
+        _abandoned.Cancel();
+    }
+
+    private void DrainEnded(DrainTimer timer)
+    {
+        lock (_gate)
+        {
+            // A stale timer (a reader came back, or the stream ended, as it fired) does nothing.
+            if (_completed || _readers > 0 || !ReferenceEquals(_drainTimer, timer))
+            {
+                return;
+            }
+
+            StopDrain();
+        }
+
+        _abandoned.Cancel();
+    }
+
+    private void StopDrain()
+    {
+        _drainTimer?.Timer?.Dispose();
+        _drainTimer = null;
     }
 
     private TaskCompletionSource Swap()
@@ -135,6 +207,14 @@ internal sealed class StreamCapture
     }
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>One drain: the timer and whose it is, so a timer that fires late is told from the current one.</summary>
+    private sealed class DrainTimer(StreamCapture owner)
+    {
+        public ITimer? Timer { get; set; }
+
+        public void Fire() => owner.DrainEnded(this);
+    }
 
     /// <summary>One response's view of the stream: everything produced so far, then the rest live.</summary>
     internal sealed class Reader(StreamCapture capture)

@@ -39,6 +39,17 @@ internal sealed class FakeUpstream
             return ValueTask.FromResult(new UpstreamResponse(200, Headers(null), Read(chunks.Reader, CancellationToken.None)));
         };
 
+    /// <summary>
+    /// Like <see cref="Streaming(Channel{string})"/>, and tells how the body's enumeration ended: <paramref name="ended"/>
+    /// becomes true when the cache read it to its end, false when the cache stopped reading it (cancelled or disposed early).
+    /// </summary>
+    public UpstreamFactory Streaming(Channel<string> chunks, TaskCompletionSource<bool> ended, string? cacheControl = null)
+        => (_, _) =>
+        {
+            Interlocked.Increment(ref _calls);
+            return ValueTask.FromResult(new UpstreamResponse(200, Headers(cacheControl), Observed(chunks.Reader, ended, CancellationToken.None)));
+        };
+
     /// <summary>Throws on every call.</summary>
     public UpstreamFactory Failing()
         => (_, _) =>
@@ -51,6 +62,23 @@ internal sealed class FakeUpstream
         => cacheControl is null
             ? [new("content-type", "text/event-stream")]
             : [new("content-type", "text/event-stream"), new("cache-control", cacheControl)];
+
+    private static async IAsyncEnumerable<ReadOnlyMemory<byte>> Observed(ChannelReader<string> reader, TaskCompletionSource<bool> ended, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await foreach (var chunk in reader.ReadAllAsync(cancellationToken))
+            {
+                yield return Encoding.UTF8.GetBytes(chunk);
+            }
+
+            ended.TrySetResult(true);
+        }
+        finally
+        {
+            ended.TrySetResult(false);
+        }
+    }
 
     private static async IAsyncEnumerable<ReadOnlyMemory<byte>> Read(ChannelReader<string> reader, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {

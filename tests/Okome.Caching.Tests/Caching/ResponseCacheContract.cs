@@ -115,6 +115,110 @@ public abstract class ResponseCacheContract
     }
 
     [Fact]
+    public async Task GetOrCreateAsync_ReaderHangsUpAfterTheLastBytesBeforeTheUpstreamEnds_TheAnswerIsStillStored()
+    {
+        var cache = await CacheAsync();
+        var upstream = new FakeUpstream();
+        var chunks = Channel.CreateUnbounded<string>();
+        var ended = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var request = new CacheRequest(TestEntries.NewKey());
+
+        // The upstream sends every byte of its answer, then holds its end of stream; the client reads up to its own end
+        // marker and hangs up, as the official OpenAI clients do at [DONE]; only then does the upstream's end arrive.
+        var response = await cache.GetOrCreateAsync(request, upstream.Streaming(chunks, ended), default);
+        await chunks.Writer.WriteAsync("data: a\n\n");
+        await chunks.Writer.WriteAsync("data: [DONE]\n\n");
+        var read = await ReadThenHangUpAsync(response, chunks: 2);
+        chunks.Writer.Complete();
+
+        (await ended.Task).Should().BeTrue("the cache reads the upstream to its end after the last reader left");
+        var replay = await WaitForHitAsync(cache, request);
+        var replayChunks = new List<string>();
+        await ReadChunksAsync(replay, replayChunks);
+        replayChunks.Should().Equal(read);
+        upstream.Calls.Should().Be(1);
+    }
+
+    [Fact]
+    public async Task GetOrCreateAsync_EveryReaderLeftAndTheUpstreamDoesNotEndWithinTheDrain_CancelsTheCallAndStoresNothing()
+    {
+        var cache = await CacheAsync();
+        var upstream = new FakeUpstream();
+        var chunks = Channel.CreateUnbounded<string>();
+        var ended = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var request = new CacheRequest(TestEntries.NewKey());
+
+        var response = await cache.GetOrCreateAsync(request, upstream.Streaming(chunks, ended), default);
+        await chunks.Writer.WriteAsync("data: a\n\n");
+        await ReadThenHangUpAsync(response, chunks: 1);
+        Time.Advance(Options().AbandonedStreamDrain - TimeSpan.FromTicks(1));
+        var endedWithinTheDrain = ended.Task.IsCompleted;
+        Time.Advance(TimeSpan.FromTicks(1));
+
+        endedWithinTheDrain.Should().BeFalse("within the drain the cache goes on reading the upstream");
+        (await ended.Task).Should().BeFalse("past the drain the cache stops the upstream call");
+        var next = await cache.GetOrCreateAsync(request, FakeUpstream.Fixed("complete", upstream), default);
+        next.Status.Should().Be(CacheStatus.Miss, "an abandoned stream leaves no entry behind");
+        (await BodyAsync(next)).Should().Be("complete");
+        upstream.Calls.Should().Be(2);
+    }
+
+    [Fact]
+    public async Task GetOrCreateAsync_CallerJoinsWhileTheStreamDrains_ReadsItToTheEndPastTheDrain()
+    {
+        var cache = await CacheAsync();
+        var upstream = new FakeUpstream();
+        var chunks = Channel.CreateUnbounded<string>();
+        var ended = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var request = new CacheRequest(TestEntries.NewKey());
+
+        var first = await cache.GetOrCreateAsync(request, upstream.Streaming(chunks, ended), default);
+        await chunks.Writer.WriteAsync("data: a\n\n");
+        await ReadThenHangUpAsync(first, chunks: 1);
+        var joiner = await StartReadingAsync(cache, request, upstream.Streaming(Channel.CreateUnbounded<string>()));
+        await WaitUntilAsync(() => joiner.Chunks.Count == 1);
+        Time.Advance(Options().AbandonedStreamDrain * 2);
+        var endedWhileSomeoneReads = ended.Task.IsCompleted;
+        await chunks.Writer.WriteAsync("data: b\n\n");
+        chunks.Writer.Complete();
+        await joiner.Done;
+
+        endedWhileSomeoneReads.Should().BeFalse("a caller that joined during the drain is a reader: the stream is not abandoned");
+        (await ended.Task).Should().BeTrue();
+        joiner.Response.Status.Should().Be(CacheStatus.Hit);
+        joiner.Chunks.Should().Equal("data: a\n\n", "data: b\n\n");
+        (await WaitForHitAsync(cache, request)).Status.Should().Be(CacheStatus.Hit);
+        upstream.Calls.Should().Be(1);
+    }
+
+    [Fact]
+    public async Task GetOrCreateAsync_LeadersReadersLeaveWhileAFollowerOnAnotherNodeReads_TheFollowerGetsTheWholeStream()
+    {
+        var upstream = new FakeUpstream();
+        var chunks = Channel.CreateUnbounded<string>();
+        var ended = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var request = new CacheRequest(TestEntries.NewKey());
+        var leaderNode = await CacheAsync(0);
+
+        var leader = await leaderNode.GetOrCreateAsync(request, upstream.Streaming(chunks, ended), default);
+        await chunks.Writer.WriteAsync("data: a\n\n");
+        var leaderReader = leader.Body.GetAsyncEnumerator();
+        (await leaderReader.MoveNextAsync()).Should().BeTrue();
+        var follower = await StartReadingAsync(await CacheAsync(1), request, upstream.Streaming(Channel.CreateUnbounded<string>()));
+        await WaitUntilAsync(() => follower.Chunks.Count == 1);
+        await leaderReader.DisposeAsync(); // the leader's only client hangs up mid-stream
+        leader.Abandon();
+        await chunks.Writer.WriteAsync("data: b\n\n");
+        chunks.Writer.Complete();
+        await follower.Done;
+
+        (await ended.Task).Should().BeTrue("the upstream ended within the drain");
+        follower.Chunks.Should().Equal("data: a\n\n", "data: b\n\n");
+        (await WaitForHitAsync(leaderNode, request)).Status.Should().Be(CacheStatus.Hit);
+        upstream.Calls.Should().Be(1);
+    }
+
+    [Fact]
     public async Task GetOrCreateAsync_JoinerOnAnotherNodeMidStream_GetsEarlierChunksThenTheRestLive()
     {
         var (_, joiner, beforeTheEnd, upstream, _) = await JoinMidStreamAsync(joinerNode: 1);
@@ -396,6 +500,26 @@ public abstract class ResponseCacheContract
         chunks.Writer.Complete();
         await Task.WhenAll(leader.Done, joiner.Done);
         return (leader, joiner, beforeTheEnd, upstream, request);
+    }
+
+    /// <summary>Reads <paramref name="chunks"/> chunks, then stops reading and drops the response, as a client that hangs up.</summary>
+    internal static async Task<List<string>> ReadThenHangUpAsync(CacheResponse response, int chunks)
+    {
+        var read = new List<string>();
+        if (chunks > 0)
+        {
+            await foreach (var chunk in response.Body)
+            {
+                read.Add(Encoding.UTF8.GetString(chunk.Span));
+                if (read.Count == chunks)
+                {
+                    break;
+                }
+            }
+        }
+
+        response.Abandon();
+        return read;
     }
 
     /// <summary>Asks for a response and reads it in the background, chunk by chunk, as a client would.</summary>

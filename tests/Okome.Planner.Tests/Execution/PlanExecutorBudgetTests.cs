@@ -103,6 +103,7 @@ public sealed class PlanExecutorBudgetTests
         (await enumerator.MoveNextAsync()).Should().BeTrue();
         await enumerator.DisposeAsync(); // the client went away
         await response.DisposeAsync();
+        harness.FakeTime.Advance(ExecutorHarness.CacheOptions().AbandonedStreamDrain); // the upstream does not end within the drain
         await stream.Ended;
         await ExecutorHarness.WaitUntilAsync(() => harness.FinishedCalls == 1, "the abandoned upstream call ends");
         var after = await harness.ProbeAsync();
@@ -112,6 +113,47 @@ public sealed class PlanExecutorBudgetTests
         after.TokensLeft.Should().Be(idle.TokensLeft - 2, "the partition pays the two chunks produced");
         after.SlotsFree.Should().Be(idle.SlotsFree);
         upstream.Calls.Should().Be(1);
+    }
+
+    [Fact]
+    public async Task ExecuteAsync_ClientHangsUpBeforeTheUpstreamEnds_TheCallDrainsHoldingItsSlotsThenSettlesOnceAndIsStored()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        var gpu = new Okome.Planner.Shedding.GpuSlots(4, time);
+        using var harness = new ExecutorHarness(slots: gpu, time: time);
+        var streams = new ConcurrentQueue<ControlledStream>();
+        var upstream = FakeUpstream.Controlled(streams);
+        var idle = await harness.ProbeAsync();
+
+        var response = await harness.Executor.ExecuteAsync(ExecutorHarness.Request(135, cost: 1000), upstream.Delegate, CancellationToken.None);
+        var stream = streams.Single();
+        await stream.WriteAsync("one");
+        await stream.WriteAsync("two");
+        var enumerator = response.Body.GetAsyncEnumerator();
+        (await enumerator.MoveNextAsync()).Should().BeTrue();
+        (await enumerator.MoveNextAsync()).Should().BeTrue();
+        await enumerator.DisposeAsync(); // the client read what it wanted and hung up
+        await response.DisposeAsync();
+        var draining = await harness.ProbeAsync();
+        var gpuWhileDraining = gpu.Load.InFlight;
+        var finishedWhileDraining = harness.FinishedCalls;
+        await stream.WriteAsync("three"); // the rest of the answer, then the upstream's end of stream, within the drain
+        stream.Complete();
+        await stream.Ended;
+        await ExecutorHarness.WaitUntilAsync(() => harness.FinishedCalls == 1, "the drained upstream call ends");
+        var after = await harness.ProbeAsync();
+        var again = await harness.SendAsync(ExecutorHarness.Request(135, cost: 1000), upstream);
+
+        finishedWhileDraining.Should().Be(0, "the call is not settled while it drains");
+        gpuWhileDraining.Should().Be(1, "the GPU is still generating: its slot stays taken");
+        draining.SlotsFree.Should().Be(idle.SlotsFree - 1, "the concurrency slot too");
+        after.TokensLeft.Should().Be(idle.TokensLeft - 3, "the client that left pays for every chunk produced, once");
+        after.SlotsFree.Should().Be(idle.SlotsFree);
+        gpu.Load.InFlight.Should().Be(0);
+        again.Body.Should().Be("onetwothree", "the drained answer was stored");
+        PlanExecutorTests.Value(again.Headers, "X-OKOME-Cache").Should().Be("HIT");
+        upstream.Calls.Should().Be(1);
+        harness.FinishedCalls.Should().Be(1, "settled exactly once");
     }
 
     [Fact]
