@@ -523,7 +523,7 @@ public abstract class ResponseCacheContract
     }
 
     /// <summary>Asks for a response and reads it in the background, chunk by chunk, as a client would.</summary>
-    private static async Task<Reading> StartReadingAsync(ResponseCache cache, CacheRequest request, UpstreamFactory factory)
+    internal static async Task<Reading> StartReadingAsync(ResponseCache cache, CacheRequest request, UpstreamFactory factory)
     {
         var response = await cache.GetOrCreateAsync(request, factory, default);
         var chunks = new List<string>();
@@ -673,5 +673,5 @@ public abstract class ResponseCacheContract
     }
 
     /// <summary>A response being read in the background: the chunks so far, and the task that ends with the stream.</summary>
-    private sealed record Reading(CacheResponse Response, List<string> Chunks, Task Done);
+    internal sealed record Reading(CacheResponse Response, List<string> Chunks, Task Done);
 }

@@ -70,6 +70,33 @@ public sealed class OpenAIClientTests
     }
 
     [Fact]
+    public async Task CompleteChatAsync_AfterAStreamWhoseClientHungUpAtDoneBeforeTheUpstreamEnded_IsServedFromTheCache()
+    {
+        await using var bed = await ServiceTestbed.StartAsync();
+        bed.Upstream.HoldEndAfterDone();
+        using var http = bed.StartInstance().CreateClient();
+        var chat = Client(http);
+        var ct = Chat.Within(60);
+        var prompt = Chat.UniquePrompt();
+        var text = new System.Text.StringBuilder();
+        await foreach (var update in chat.CompleteChatStreamingAsync([new UserChatMessage(prompt)], Deterministic(), ct))
+        {
+            foreach (var part in update.ContentUpdate)
+            {
+                text.Append(part.Text);
+            }
+        }
+
+        // The client stopped at [DONE] and hung up; only now does the upstream's end of stream come.
+        bed.Upstream.ReleaseEnd();
+        ChatCompletion completion = await chat.CompleteChatAsync([new UserChatMessage(prompt)], Deterministic(), ct);
+
+        text.ToString().Should().Be(bed.Upstream.Text);
+        completion.Content.Should().ContainSingle().Which.Text.Should().Be(bed.Upstream.Text);
+        bed.Upstream.Calls.Should().Be(1, "the service drained the stream its client left at [DONE] and stored the answer");
+    }
+
+    [Fact]
     public async Task CompleteChatAsync_WithToolsAndStreamFalse_GetsTheToolCallsAssembledFromTheStream()
     {
         await using var bed = await ServiceTestbed.StartAsync();

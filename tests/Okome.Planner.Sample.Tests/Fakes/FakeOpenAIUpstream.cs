@@ -29,6 +29,7 @@ public sealed class FakeOpenAIUpstream : IAsyncDisposable
     private readonly ConcurrentQueue<RecordedRequest> _requests = new();
     private TaskCompletionSource _gate = Open();
     private TaskCompletionSource _firstTokenSent = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource _endGate = Open();
     private int _calls;
     private int _completed;
     private bool _stopped;
@@ -107,6 +108,16 @@ public sealed class FakeOpenAIUpstream : IAsyncDisposable
     /// <summary>Opens the gate: held streams go on to the end.</summary>
     public void Release() => _gate.TrySetResult();
 
+    /// <summary>
+    /// Closes the end gate: streams send everything up to and including <c>data: [DONE]</c>, then hold their end of stream
+    /// (the response stays open) until <see cref="ReleaseEnd"/>, so a client that hangs up at <c>[DONE]</c> surely leaves
+    /// before the upstream's end of stream reaches the service.
+    /// </summary>
+    public void HoldEndAfterDone() => _endGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Opens the end gate: streams held after <c>[DONE]</c> end.</summary>
+    public void ReleaseEnd() => _endGate.TrySetResult();
+
     /// <summary>Starts the fake on a free loopback port.</summary>
     public static async Task<FakeOpenAIUpstream> StartAsync()
     {
@@ -133,6 +144,7 @@ public sealed class FakeOpenAIUpstream : IAsyncDisposable
 
         _stopped = true;
         Release();
+        ReleaseEnd();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         await _app.StopAsync(timeout.Token).ConfigureAwait(false);
     }
@@ -167,6 +179,7 @@ public sealed class FakeOpenAIUpstream : IAsyncDisposable
         }
 
         var gate = _gate;
+        var endGate = _endGate;
         var firstTokenSent = _firstTokenSent;
         var id = "chatcmpl-fake-" + Guid.NewGuid().ToString("N");
         var created = 1_700_000_000L;
@@ -241,6 +254,14 @@ public sealed class FakeOpenAIUpstream : IAsyncDisposable
 
         await WriteEventAsync(context, "[DONE]", ct).ConfigureAwait(false);
         Interlocked.Increment(ref _completed);
+        try
+        {
+            await endGate.Task.WaitAsync(ct).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // The service stopped reading before the end of stream: nothing more to send.
+        }
     }
 
     /// <summary>The text choice <paramref name="choice"/> answers: <see cref="Text"/> for the first, a variant for the others.</summary>
