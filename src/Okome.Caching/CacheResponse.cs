@@ -54,6 +54,9 @@ public readonly struct CacheResponse
     /// <summary>The response status code.</summary>
     public int StatusCode { get; }
 
+    /// <summary>Whether the cache went on without its store (failed, or skipped by its breaker): <c>detail=store-unavailable</c>.</summary>
+    internal bool StoreUnavailable { get; init; }
+
     /// <summary>The status the upstream answered this caller's own call with, or null when it made none.</summary>
     public int? ForwardStatus { get; }
 
@@ -144,6 +147,10 @@ public readonly struct CacheResponse
         {
             // Not stored because the upstream's Cache-Control said so (UpstreamCacheControl.Honor): say it to the operator.
             member = member with { Detail = detail };
+        }
+        else if (StoreUnavailable && Status == CacheStatus.Bypass)
+        {
+            member = member with { Detail = "store-unavailable" };
         }
 
         return ForwardStatus is { } forwarded ? member with { ForwardStatus = forwarded } : member;

@@ -8,6 +8,7 @@ using Okome.Caching.Keys;
 using Okome.Caching.Stampede;
 using Okome.Caching.Status;
 using Okome.Caching.Stores;
+using Okome.Shared;
 using StackExchange.Redis;
 
 namespace Okome.Caching;
@@ -23,6 +24,9 @@ internal sealed class DefaultResponseCache : ResponseCache, IDisposable
     private readonly ConcurrentDictionary<string, FactoryTiming> _timings = new(StringComparer.Ordinal);
     private readonly FreshnessCalculator _defaultCalculator;
     private readonly NamespaceVersions _versions;
+
+    // Null for the in-memory store, which cannot fail. Shared by entries and namespace versions: one store, one connection.
+    private readonly StoreBreaker? _breaker;
 
     // The in-memory hit path's clock: a cached reading when the time is the system's (Freshness/CoarseClock.cs gives
     // its bound), null otherwise so that every other TimeProvider is read directly.
@@ -46,7 +50,23 @@ internal sealed class DefaultResponseCache : ResponseCache, IDisposable
             _calculators[name] = new FreshnessCalculator(policy, timeProvider);
         }
 
-        _versions = new NamespaceVersions(store, timeProvider, Options.NamespaceVersionRefresh);
+        if (store is not MemoryCacheStore)
+        {
+            var logger = Logger;
+            var breakDuration = Options.StoreBreakDuration;
+            _breaker = new StoreBreaker(
+                store.Kind,
+                Options.StoreFailureThreshold,
+                breakDuration,
+                Options.StoreTimeout,
+                store.PingAsync,
+                timeProvider,
+                (breaker, error) => Log.StoreBreakerOpened(logger, breaker.Name, breakDuration, error?.GetType().Name ?? "disconnected"),
+                breaker => Log.StoreBreakerClosed(logger, breaker.Name));
+            Metrics.ObserveBreaker(_breaker);
+        }
+
+        _versions = new NamespaceVersions(this, Options.NamespaceVersionRefresh);
         _hitClock = store is MemoryCacheStore && ReferenceEquals(timeProvider, TimeProvider.System) ? CoarseClock.System : null;
     }
 
@@ -65,6 +85,12 @@ internal sealed class DefaultResponseCache : ResponseCache, IDisposable
 
     /// <summary>Whether in-memory lookups read the coarse clock (only on <see cref="TimeProvider.System"/>; for tests).</summary>
     internal bool UsesCoarseClock => _hitClock is not null;
+
+    /// <summary>The breaker over the shared store; null for the in-memory store.</summary>
+    internal StoreBreaker? Breaker => _breaker;
+
+    /// <summary>Whether the store is skipped after failing (its breaker is open): requests go on without it at once.</summary>
+    internal bool StoreSkipped => _breaker is { IsOpen: true };
 
     /// <summary>Upstream calls in flight in this process (for tests).</summary>
     internal int FlightCount => _flights.Count;
@@ -104,6 +130,11 @@ internal sealed class DefaultResponseCache : ResponseCache, IDisposable
             return Decide(request, factory, calculator, found, now, cancellationToken);
         }
 
+        if (StoreSkipped)
+        {
+            return WithoutStore(request, factory, calculator, cancellationToken);
+        }
+
         // Redis without an L1: one state machine around the client's task (it only allocates if the GET is still pending).
         if (Store is RedisCacheStore redis)
         {
@@ -136,6 +167,13 @@ internal sealed class DefaultResponseCache : ResponseCache, IDisposable
             return ValueTask.FromResult(Peek(request, memory.Read(request.Key, now), now, inFlight, storeAvailable: true));
         }
 
+        if (StoreSkipped)
+        {
+            var now = Time.GetUtcNow();
+            var local = Store is TieredCacheStore tiered ? tiered.Local.Read(request.Key, now) : StoreRead.Miss;
+            return ValueTask.FromResult(Peek(request, local, now, inFlight, storeAvailable: false));
+        }
+
         return PeekStoreAsync(request, inFlight, cancellationToken);
     }
 
@@ -163,7 +201,11 @@ internal sealed class DefaultResponseCache : ResponseCache, IDisposable
         return version;
     }
 
-    public void Dispose() => Metrics.Dispose();
+    public void Dispose()
+    {
+        _breaker?.Dispose();
+        Metrics.Dispose();
+    }
 
     /// <summary>The time for a lookup in the in-memory store: the coarse clock on the system time, else the TimeProvider.</summary>
     private DateTimeOffset HitNow() => _hitClock is { } clock ? clock.GetUtcNow() : Time.GetUtcNow();
@@ -174,19 +216,62 @@ internal sealed class DefaultResponseCache : ResponseCache, IDisposable
     /// <summary>Runs a store operation within the store timeout; a failure is logged, counted and rethrown as <see cref="StoreUnavailableException"/>.</summary>
     internal async ValueTask<T> StoreCallAsync<T>(ValueTask<T> operation, string name, CancellationToken cancellationToken)
     {
+        // Callers check StoreSkipped before they send anything; this covers an operation sent just as the breaker opened.
+        if (StoreSkipped)
+        {
+            throw new StoreUnavailableException(null);
+        }
+
         try
         {
             Metrics.StoreOperation(Store.Kind, name);
-            return operation.IsCompletedSuccessfully
+            var result = operation.IsCompletedSuccessfully
                 ? operation.Result
                 : await operation.AsTask().WaitAsync(Options.StoreTimeout, Time, cancellationToken).ConfigureAwait(false);
+            _breaker?.RecordSuccess();
+            return result;
         }
         catch (Exception ex) when (IsStoreFailure(ex, cancellationToken))
         {
-            Metrics.StoreError(Store.Kind, name);
-            Log.StoreFailed(Logger, Store.Kind, name, ex);
+            StoreFailed(name, ex);
             throw new StoreUnavailableException(ex);
         }
+    }
+
+    /// <summary>Counts, logs and reports a failed store call to the breaker; a connection known to be down opens it at once.</summary>
+    private void StoreFailed(string operation, Exception exception)
+    {
+        Metrics.StoreError(Store.Kind, operation);
+        Log.StoreFailed(Logger, Store.Kind, operation, exception);
+        if (_breaker is { } breaker)
+        {
+            if (exception is RedisConnectionException || !Store.IsConnected)
+            {
+                breaker.Trip(exception);
+            }
+            else
+            {
+                breaker.RecordFailure(exception);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The store is skipped: a fresh in-process copy (L1) still answers, anything else goes to the upstream without the
+    /// store — callers in this process still share one call per key (<see cref="FlightMode.StoreDown"/>).
+    /// </summary>
+    private ValueTask<CacheResponse> WithoutStore(in CacheRequest request, UpstreamFactory factory, FreshnessCalculator calculator, CancellationToken cancellationToken)
+    {
+        if (Store is TieredCacheStore tiered && !request.HasDirectives)
+        {
+            var now = Time.GetUtcNow();
+            if (tiered.Local.Read(request.Key, now).Entry is { } entry && entry.IsFresh(now))
+            {
+                return Answer(new CacheResponse(CacheStatus.Hit, entry, now, collapsed: false));
+            }
+        }
+
+        return JoinAsync(request, factory, calculator, StoreRead.Miss, CacheStatus.Bypass, FlightMode.StoreDown, cancellationToken);
     }
 
     internal static bool IsStoreFailure(Exception exception, CancellationToken cancellationToken)
@@ -244,12 +329,12 @@ internal sealed class DefaultResponseCache : ResponseCache, IDisposable
         {
             Metrics.StoreOperation(redis.Kind, "get");
             var value = await redis.StartGet(request.Key).WaitAsync(Options.StoreTimeout, Time, cancellationToken).ConfigureAwait(false);
+            _breaker?.RecordSuccess();
             read = Checked(request.Key, RedisCacheStore.Decode(request.Key, value));
         }
         catch (Exception ex) when (IsStoreFailure(ex, cancellationToken))
         {
-            Metrics.StoreError(redis.Kind, "get");
-            Log.StoreFailed(Logger, redis.Kind, "get", ex);
+            StoreFailed("get", ex);
 
             // Without the store nothing can be shared or stored: callers in this process still share one upstream call.
             return await JoinAsync(request, factory, calculator, StoreRead.Miss, CacheStatus.Bypass, FlightMode.StoreDown, cancellationToken).ConfigureAwait(false);

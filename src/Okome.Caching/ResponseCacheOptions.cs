@@ -34,6 +34,21 @@ public sealed class ResponseCacheOptions
     public TimeSpan StoreTimeout { get; set; } = TimeSpan.FromMilliseconds(500);
 
     /// <summary>
+    /// Consecutive store failures or timeouts after which the store is skipped for <see cref="StoreBreakDuration"/>
+    /// (a connection that reports itself down skips it at once). Requests then go on without the store at once
+    /// (<c>BYPASS</c>, or a fresh in-process copy) instead of each waiting out <see cref="StoreTimeout"/>.
+    /// </summary>
+    /// <value>Default 3.</value>
+    public int StoreFailureThreshold { get; set; } = 3;
+
+    /// <summary>
+    /// How long the store is skipped once <see cref="StoreFailureThreshold"/> is reached; then one background PING (bounded by
+    /// <see cref="StoreTimeout"/>) decides whether it is used again or skipped for another break.
+    /// </summary>
+    /// <value>Default 1 s.</value>
+    public TimeSpan StoreBreakDuration { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
     /// How long callers wait for the upstream's answer (its status and headers) when a stale entry is within its
     /// stale-if-error window: past it they get the stale entry (<c>STALE</c>) at once, while the upstream call goes on in
     /// the background and stores its result. Zero turns it off.
@@ -106,6 +121,12 @@ public sealed class ResponseCacheOptions
         Positive(LeaseDuration, nameof(LeaseDuration));
         Positive(WaitTimeout, nameof(WaitTimeout));
         Positive(StoreTimeout, nameof(StoreTimeout));
+        Positive(StoreBreakDuration, nameof(StoreBreakDuration));
+        if (StoreFailureThreshold < 1)
+        {
+            errors.Add(string.Create(CultureInfo.InvariantCulture, $"{nameof(StoreFailureThreshold)} must be at least 1 (was {StoreFailureThreshold})."));
+        }
+
         Positive(RecheckInterval, nameof(RecheckInterval));
         Positive(NamespaceVersionRefresh, nameof(NamespaceVersionRefresh));
         if (FactorySoftTimeout < TimeSpan.Zero || FactoryHardTimeout < TimeSpan.Zero)
@@ -194,6 +215,8 @@ public sealed class ResponseCacheOptions
             WaitTimeout = WaitTimeout,
             WaitTimeoutBehavior = WaitTimeoutBehavior,
             StoreTimeout = StoreTimeout,
+            StoreFailureThreshold = StoreFailureThreshold,
+            StoreBreakDuration = StoreBreakDuration,
             RecheckInterval = RecheckInterval,
             NamespaceVersionRefresh = NamespaceVersionRefresh,
             LocalCacheDuration = LocalCacheDuration,

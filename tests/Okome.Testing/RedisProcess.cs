@@ -131,6 +131,28 @@ public sealed class RedisProcess : IAsyncDisposable
         throw new InvalidOperationException($"redis-server on port {Port} did not start. Its output:\n{log}");
     }
 
+    /// <summary>Stops the process with SIGSTOP: connections stay open and nothing answers (a stalled server).</summary>
+    public Task PauseAsync() => SignalAsync("-STOP");
+
+    /// <summary>Continues a process stopped by <see cref="PauseAsync"/> (SIGCONT).</summary>
+    public Task ResumeAsync() => SignalAsync("-CONT");
+
+    private async Task SignalAsync(string signal)
+    {
+        if (_process is not { HasExited: false } process)
+        {
+            throw new InvalidOperationException("redis-server is not running.");
+        }
+
+        using var kill = Process.Start(new ProcessStartInfo("kill", [signal, process.Id.ToString(CultureInfo.InvariantCulture)]) { UseShellExecute = false })
+            ?? throw new InvalidOperationException("kill could not be started.");
+        await kill.WaitForExitAsync().ConfigureAwait(false);
+        if (kill.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"kill {signal} {process.Id} failed with exit code {kill.ExitCode}.");
+        }
+    }
+
     /// <summary>Kills the process at once, as a crash would (no shutdown, no save).</summary>
     public void Kill()
     {

@@ -39,6 +39,14 @@ internal sealed class CachingMetrics : IDisposable
             "Upstream streams every reader left before their end, by outcome: stored (drained to the end and stored), not_stored (ended within the drain, not stored), cancelled (the drain ran out or is off).");
     }
 
+    /// <summary>Publishes the breaker's state as <c>okome.cache.store.breaker_state</c> (0 closed, 1 open, 2 probing), tagged by store.</summary>
+    public void ObserveBreaker(Okome.Shared.StoreBreaker breaker)
+        => _meter.CreateObservableGauge(
+            "okome.cache.store.breaker_state",
+            () => new Measurement<int>((int)breaker.State, new KeyValuePair<string, object?>("okome.cache.store", breaker.Name)),
+            "{state}",
+            "Whether the store is skipped after failing: 0 closed (used), 1 open (skipped), 2 probing (skipped, one background probe out).");
+
     public ActivitySource Tracing { get; } = new(CachingDiagnostics.ActivitySourceName);
 
     public void Request(CacheStatus status)

@@ -38,4 +38,10 @@ internal static partial class Log
         + "(UpstreamCacheControl = Honor). Set UpstreamCacheControl = Ignore to let the policy's windows decide. "
         + "{Suppressed} more such responses since the last line.")]
     public static partial void NotStoredForUpstreamCacheControl(ILogger logger, string keyHash, string detail, long suppressed);
+
+    [LoggerMessage(EventId = 7, Level = LogLevel.Warning, Message = "Cache store {Store} is skipped for {BreakDuration} after failing ({Error}); requests go on without it while it is probed in the background.")]
+    public static partial void StoreBreakerOpened(ILogger logger, string store, TimeSpan breakDuration, string error);
+
+    [LoggerMessage(EventId = 8, Level = LogLevel.Information, Message = "Cache store {Store} answers again; requests use it again.")]
+    public static partial void StoreBreakerClosed(ILogger logger, string store);
 }

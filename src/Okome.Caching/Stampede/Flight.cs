@@ -86,7 +86,7 @@ internal sealed class Flight
         {
             if (_mode is FlightMode.Bypass or FlightMode.StoreDown)
             {
-                await CallUncachedAsync(_missStatus).ConfigureAwait(false);
+                await CallUncachedAsync(_missStatus, storeDown: _mode == FlightMode.StoreDown).ConfigureAwait(false);
             }
             else
             {
@@ -120,6 +120,12 @@ internal sealed class Flight
         while (true)
         {
             _cancel.Token.ThrowIfCancellationRequested();
+            if (_cache.StoreSkipped)
+            {
+                await CallUncachedAsync(CacheStatus.Bypass, storeDown: true).ConfigureAwait(false);
+                return;
+            }
+
             Task<CacheEventKind> signal;
             LeaseAttempt attempt;
             try
@@ -136,7 +142,7 @@ internal sealed class Flight
             }
             catch (StoreUnavailableException)
             {
-                await CallUncachedAsync(CacheStatus.Bypass).ConfigureAwait(false);
+                await CallUncachedAsync(CacheStatus.Bypass, storeDown: true).ConfigureAwait(false);
                 return;
             }
 
@@ -202,6 +208,11 @@ internal sealed class Flight
     private async ValueTask<bool> TryFollowAsync(ILiveStreams live)
     {
         LiveStreamFollower? follower;
+        if (_cache.StoreSkipped)
+        {
+            return false;
+        }
+
         try
         {
             follower = await _cache.StoreCallAsync(live.TryFollowAsync(_request.Key, _cancel.Token), "follow", _cancel.Token).ConfigureAwait(false);
@@ -245,11 +256,16 @@ internal sealed class Flight
         StoreRead read;
         try
         {
+            if (_cache.StoreSkipped)
+            {
+                throw new StoreUnavailableException(null);
+            }
+
             read = _cache.Checked(_request.Key, await _cache.StoreCallAsync(Store.GetAsync(_request.Key, _cancel.Token), "get", _cancel.Token).ConfigureAwait(false));
         }
         catch (StoreUnavailableException)
         {
-            await CallUncachedAsync(CacheStatus.Bypass).ConfigureAwait(false);
+            await CallUncachedAsync(CacheStatus.Bypass, storeDown: true).ConfigureAwait(false);
             return true;
         }
 
@@ -420,11 +436,13 @@ internal sealed class Flight
     }
 
     /// <summary>One upstream call outside the lease, not stored: bypassed requests, a failed store, an exhausted wait.</summary>
-    private async Task CallUncachedAsync(CacheStatus status)
+    /// <param name="status">The status to report.</param>
+    /// <param name="storeDown">Whether the store is why (reported as <c>detail=store-unavailable</c>).</param>
+    private async Task CallUncachedAsync(CacheStatus status, bool storeDown = false)
     {
         var upstream = await _factory(new UpstreamCall(_request.Key, null, isBackgroundRefresh: false), _cancel.Token).ConfigureAwait(false);
         var capture = new StreamCapture(new ResponseHead(upstream.StatusCode, Kept(upstream.Headers), upstream.IsStreamed));
-        Deliver(Outcome.Live(capture, status, stored: false, collapsedForOrigin: false));
+        Deliver(Outcome.Live(capture, status, stored: false, collapsedForOrigin: false) with { StoreDown = storeDown });
         if (await PumpAsync(capture, upstream, mirror: null).ConfigureAwait(false))
         {
             _cache.Forget(_request.Key, this);
@@ -613,6 +631,9 @@ internal sealed class Flight
 
         public static Outcome Failed(Exception failure) => new(null, null, default, false, false, failure);
 
+        /// <summary>Whether the upstream was called without the store because the store failed or is skipped.</summary>
+        public bool StoreDown { get; init; }
+
         public CacheResponse ToResponse(bool origin, DateTimeOffset now)
         {
             if (Failure is not null)
@@ -625,8 +646,8 @@ internal sealed class Flight
                 // Joiners did not call the upstream: nginx's lock waiters report HIT. Uncached flights stay what they are.
                 var joinerStatus = OriginStatus is CacheStatus.Bypass or CacheStatus.Miss && !StoredOrStoring ? OriginStatus : CacheStatus.Hit;
                 return origin
-                    ? new CacheResponse(OriginStatus, Capture.Attach(), collapsed: CollapsedForOrigin, StoredOrStoring)
-                    : new CacheResponse(joinerStatus, Capture.Attach(), collapsed: true, StoredOrStoring);
+                    ? new CacheResponse(OriginStatus, Capture.Attach(), collapsed: CollapsedForOrigin, StoredOrStoring) { StoreUnavailable = StoreDown }
+                    : new CacheResponse(joinerStatus, Capture.Attach(), collapsed: true, StoredOrStoring) { StoreUnavailable = StoreDown };
             }
 
             var status = origin || OriginStatus == CacheStatus.Stale ? OriginStatus : CacheStatus.Hit;

@@ -19,6 +19,12 @@ internal interface ICacheStore
     /// <summary>Completes once this node hears other nodes' events; waiters await it before they wait.</summary>
     Task Listening { get; }
 
+    /// <summary>False while the store's connection reports itself down (always true in one process).</summary>
+    bool IsConnected { get; }
+
+    /// <summary>The cheapest round trip to the store (a PING): the breaker's probe.</summary>
+    Task PingAsync(CancellationToken cancellationToken);
+
     /// <summary>Streams in flight shared with other nodes; null for a store of one process.</summary>
     ILiveStreams? Live { get; }
 

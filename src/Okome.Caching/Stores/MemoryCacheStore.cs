@@ -39,6 +39,10 @@ internal sealed class MemoryCacheStore : ICacheStore
     /// <summary>One process: flights share streams in memory.</summary>
     public ILiveStreams? Live => null;
 
+    public bool IsConnected => true;
+
+    public Task PingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
     /// <summary>Entries held now.</summary>
     public int Count => _entries.Count;
 

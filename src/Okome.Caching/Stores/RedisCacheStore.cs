@@ -48,6 +48,10 @@ internal sealed class RedisCacheStore : ICacheStore
 
     public ILiveStreams? Live { get; }
 
+    public bool IsConnected => _redis.IsConnected;
+
+    public Task PingAsync(CancellationToken cancellationToken) => Database.PingAsync().WaitAsync(cancellationToken);
+
     private IDatabase Database => _redis.GetDatabase();
 
     public async ValueTask<StoreRead> GetAsync(CacheKey key, CancellationToken cancellationToken)

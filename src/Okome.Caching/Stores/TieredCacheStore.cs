@@ -34,6 +34,10 @@ internal sealed class TieredCacheStore : ICacheStore
 
     public ILiveStreams? Live => _shared.Live;
 
+    public bool IsConnected => _shared.IsConnected;
+
+    public Task PingAsync(CancellationToken cancellationToken) => _shared.PingAsync(cancellationToken);
+
     /// <summary>The L1 (for tests).</summary>
     internal MemoryCacheStore Local => _local;
 
