@@ -55,6 +55,14 @@ public sealed class BudgetOptions
     public TimeSpan StoreRetryInterval { get; set; } = DefaultStoreRetryInterval;
 
     /// <summary>
+    /// Consecutive store failures or timeouts after which decisions skip the store for <see cref="StoreRetryInterval"/> and
+    /// apply the failure mode at once (a connection that reports itself down skips it at once); from 1 to 100. After the
+    /// interval one background PING, not a decision, finds out whether the store answers again.
+    /// </summary>
+    /// <value>3.</value>
+    public int StoreFailureThreshold { get; set; } = 3;
+
+    /// <summary>
     /// The share of each limit the local fallback limiter grants in this process, from just above 0 to 1: with N processes
     /// sharing a limit, <c>1 / N</c> keeps the total near the global limit while the store is down. Rounded down, at least 1.
     /// </summary>
@@ -108,6 +116,7 @@ public sealed class BudgetOptions
             FailureMode = FailureMode,
             StoreTimeout = StoreTimeout,
             StoreRetryInterval = StoreRetryInterval,
+            StoreFailureThreshold = StoreFailureThreshold,
             LocalFallbackShare = LocalFallbackShare,
             LocalFallbackMemory = LocalFallbackMemory,
             ShadowMode = ShadowMode,

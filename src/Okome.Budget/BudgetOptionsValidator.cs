@@ -54,6 +54,11 @@ internal sealed class BudgetOptionsValidator : IValidateOptions<BudgetOptions>
             errors.Add(Format("BudgetOptions.StoreTimeout must be from 1 ms to 1 minute (was {0}).", options.StoreTimeout));
         }
 
+        if (options.StoreFailureThreshold is < 1 or > 100)
+        {
+            errors.Add(Format("BudgetOptions.StoreFailureThreshold must be from 1 to 100 (was {0}).", options.StoreFailureThreshold));
+        }
+
         if (options.StoreRetryInterval < TimeSpan.Zero || options.StoreRetryInterval > TimeSpan.FromMinutes(5))
         {
             errors.Add(Format("BudgetOptions.StoreRetryInterval must be from zero to 5 minutes (was {0}).", options.StoreRetryInterval));

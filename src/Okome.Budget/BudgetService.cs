@@ -40,13 +40,15 @@ public sealed class BudgetService
     private readonly Dictionary<string, BudgetPolicy> _policies;
     private readonly ILogger _logger;
 
-    internal BudgetService(IBudgetStore store, Func<bool> isConnected, BudgetOptions options, TimeProvider timeProvider, ILoggerFactory? loggerFactory, IMeterFactory? meterFactory)
+    internal BudgetService(
+        IBudgetStore store, Func<bool> isConnected, BudgetOptions options, TimeProvider timeProvider, ILoggerFactory? loggerFactory, IMeterFactory? meterFactory,
+        Func<CancellationToken, Task>? ping = null)
     {
         _timeProvider = timeProvider;
         _options = options;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Okome.Budget");
         Metrics = meterFactory is null ? SharedMetrics.Value : new BudgetMetrics(meterFactory);
-        _store = new GuardedBudgetStore(store, isConnected, options, timeProvider, Metrics, _logger);
+        _store = new GuardedBudgetStore(store, isConnected, options, timeProvider, Metrics, _logger, ping);
         _deniedCache = new DeniedCache(timeProvider);
         _policies = options.Policies.ToDictionary(static p => p.Name, StringComparer.Ordinal);
     }
@@ -122,7 +124,8 @@ public sealed class BudgetService
             copy.BatchHotPartitions,
             timeProvider,
             (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Okome.Budget"));
-        return new BudgetService(store, () => redis.IsConnected, copy, timeProvider, loggerFactory, meterFactory);
+        return new BudgetService(
+            store, () => redis.IsConnected, copy, timeProvider, loggerFactory, meterFactory, cancellationToken => redis.GetDatabase().PingAsync().WaitAsync(cancellationToken));
     }
 
     /// <summary>

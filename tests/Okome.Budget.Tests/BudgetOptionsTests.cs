@@ -17,6 +17,7 @@ public sealed class BudgetOptionsTests
         options.FailureMode.Should().Be(BudgetFailureMode.LocalFallback);
         options.StoreTimeout.Should().Be(TimeSpan.FromMilliseconds(250));
         options.StoreRetryInterval.Should().Be(TimeSpan.FromSeconds(1));
+        options.StoreFailureThreshold.Should().Be(3);
         options.LocalFallbackShare.Should().Be(1.0);
         options.LocalFallbackMemory.Should().Be(10_000);
         options.ShadowMode.Should().BeFalse();
@@ -37,6 +38,8 @@ public sealed class BudgetOptionsTests
         { "StoreTimeout", o => o.StoreTimeout = TimeSpan.FromMinutes(2) },
         { "StoreRetryInterval", o => o.StoreRetryInterval = TimeSpan.FromSeconds(-1) },
         { "StoreRetryInterval", o => o.StoreRetryInterval = TimeSpan.FromMinutes(6) },
+        { "StoreFailureThreshold", o => o.StoreFailureThreshold = 0 },
+        { "StoreFailureThreshold", o => o.StoreFailureThreshold = 101 },
         { "LocalFallbackShare", o => o.LocalFallbackShare = 0 },
         { "LocalFallbackShare", o => o.LocalFallbackShare = 1.5 },
         { "LocalFallbackShare", o => o.LocalFallbackShare = double.NaN },

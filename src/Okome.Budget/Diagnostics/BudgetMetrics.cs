@@ -34,6 +34,22 @@ internal sealed class BudgetMetrics : IDisposable
         _leaseAborts = _meter.CreateCounter<long>("okome.budget.lease_aborts", "{abort}", "Aborts of acquires whose answer never came back, by outcome (queued, undone, nothing_to_undo, dropped).");
     }
 
+    /// <summary>
+    /// Publishes the breaker's state as <c>okome.budget.store.breaker_state</c> (0 closed, 1 open, 2 probing), tagged by store.
+    /// The gauge holds the breaker weakly: without a meter factory the metrics are shared by every service in the process.
+    /// </summary>
+    public void ObserveBreaker(Okome.Shared.StoreBreaker breaker)
+    {
+        var weak = new WeakReference<Okome.Shared.StoreBreaker>(breaker);
+        _meter.CreateObservableGauge(
+            "okome.budget.store.breaker_state",
+            () => weak.TryGetTarget(out var target)
+                ? [new Measurement<int>((int)target.State, new KeyValuePair<string, object?>("okome.budget.store", target.Name))]
+                : Array.Empty<Measurement<int>>(),
+            "{state}",
+            "Whether the budget store is skipped after failing: 0 closed (used), 1 open (skipped), 2 probing (skipped, one background probe out).");
+    }
+
     public ActivitySource Tracing { get; } = new(BudgetDiagnostics.ActivitySourceName);
 
     public void Decision(BudgetDecision decision)

@@ -12,6 +12,9 @@ internal static partial class Log
     /// <summary>Event id of <see cref="StoreRecovered"/>.</summary>
     public const int StoreRecoveredId = 2;
 
+    /// <summary>Event id of <see cref="StoreBreakerOpened"/>.</summary>
+    public const int StoreBreakerOpenedId = 20;
+
     /// <summary>Event id of <see cref="LeaseOperationFailed"/>.</summary>
     public const int LeaseOperationFailedId = 3;
 
@@ -50,6 +53,9 @@ internal static partial class Log
 
     [LoggerMessage(EventId = StoreRecoveredId, Level = LogLevel.Information, Message = "Budget store answers again; decisions use it.")]
     public static partial void StoreRecovered(ILogger logger);
+
+    [LoggerMessage(EventId = StoreBreakerOpenedId, Level = LogLevel.Warning, Message = "Budget store {Store} is skipped for {BreakDuration} after failing ({Error}); decisions apply their failure mode at once while it is probed in the background.")]
+    public static partial void StoreBreakerOpened(ILogger logger, string store, TimeSpan breakDuration, string error);
 
     [LoggerMessage(EventId = LeaseOperationFailedId, Level = LogLevel.Warning, Message = "Budget store failed on {Operation} of a lease of policy {Policy} for partition {PartitionHash}; the lease expires by itself and its reservation stays charged.")]
     public static partial void LeaseOperationFailed(ILogger logger, string operation, string policy, string partitionHash, Exception exception);

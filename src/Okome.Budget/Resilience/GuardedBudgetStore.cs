@@ -4,6 +4,7 @@ using Okome.Budget.Decisions;
 using Okome.Budget.Diagnostics;
 using Okome.Budget.Policies;
 using Okome.Budget.Stores;
+using Okome.Shared;
 using StackExchange.Redis;
 
 namespace Okome.Budget.Resilience;
@@ -13,6 +14,7 @@ namespace Okome.Budget.Resilience;
 /// the store is skipped), and then fail-open, fail-closed or a local fallback limiter. Decisions never throw because the
 /// store is down; lease operations on a down store log and report <see cref="BudgetSettleResult.NotFound"/>. See <c>readme.md</c>.
 /// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "BudgetService is not disposable; the breaker's timer is idle while closed and holds nothing once its break ends.")]
 internal sealed class GuardedBudgetStore : IBudgetStore
 {
     private readonly IBudgetStore _primary;
@@ -32,11 +34,14 @@ internal sealed class GuardedBudgetStore : IBudgetStore
     // The in-memory store decides synchronously under a lock: its answer always comes back, so there is never anything to
     // abort and the store may pick the lease id itself.
     private readonly bool _answersAtOnce;
-    private long _retryAt;
-    private int _down;
+
+    // Down/up detection (src/Shared/readme.md): skipped after StoreFailureThreshold consecutive failures, or at once while
+    // the connection reports itself down; one background PING per StoreRetryInterval decides when decisions use it again.
+    private readonly StoreBreaker _breaker;
     private long _storeCalls;
 
-    public GuardedBudgetStore(IBudgetStore primary, Func<bool> isConnected, BudgetOptions options, TimeProvider timeProvider, BudgetMetrics metrics, ILogger logger)
+    public GuardedBudgetStore(
+        IBudgetStore primary, Func<bool> isConnected, BudgetOptions options, TimeProvider timeProvider, BudgetMetrics metrics, ILogger logger, Func<CancellationToken, Task>? ping = null)
     {
         _primary = primary;
         _isConnected = isConnected;
@@ -47,6 +52,17 @@ internal sealed class GuardedBudgetStore : IBudgetStore
         _fallback = new InMemoryBudgetStore(timeProvider);
         _answersAtOnce = primary is InMemoryBudgetStore;
         _aborts = new PendingAborts(primary, isConnected, options.StoreTimeout, timeProvider, metrics, logger);
+        var retryInterval = options.StoreRetryInterval;
+        _breaker = new StoreBreaker(
+            primary is InMemoryBudgetStore ? "memory" : "redis",
+            options.StoreFailureThreshold,
+            retryInterval > TimeSpan.Zero ? retryInterval : TimeSpan.FromMilliseconds(1),
+            options.StoreTimeout,
+            ping ?? (static _ => Task.CompletedTask),
+            timeProvider,
+            (breaker, error) => Log.StoreBreakerOpened(logger, breaker.Name, retryInterval, error?.GetType().Name ?? "disconnected"),
+            _ => MarkUp(closed: true));
+        metrics.ObserveBreaker(_breaker);
 
         // Only a remote store can go away: an in-memory one never hands over to the fallback, so nothing is remembered for it.
         _lastKnown = options.UseRedis && options.LocalFallbackMemory > 0 ? new LastKnownBudgets(options.LocalFallbackMemory, timeProvider) : null;
@@ -55,8 +71,11 @@ internal sealed class GuardedBudgetStore : IBudgetStore
     /// <summary>Calls made to the primary store (round trips when it is Redis); for tests.</summary>
     public long StoreCalls => Interlocked.Read(ref _storeCalls);
 
-    /// <summary>Whether the last call to the store failed and it is being skipped or probed.</summary>
-    public bool IsDown => Volatile.Read(ref _down) != 0;
+    /// <summary>Whether the store is skipped (its breaker is open, or probing).</summary>
+    public bool IsDown => _breaker.IsOpen;
+
+    /// <summary>The breaker over the store; for tests.</summary>
+    internal StoreBreaker Breaker => _breaker;
 
     /// <inheritdoc />
     public ValueTask<BudgetDecision> AcquireAsync(BudgetPolicy policy, PartitionId partition, long cost, CancellationToken cancellationToken)
@@ -101,7 +120,7 @@ internal sealed class GuardedBudgetStore : IBudgetStore
             catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
 #pragma warning restore CA1031
             {
-                MarkDown();
+                MarkDown(exception);
                 AbortLater(policy, partition, leaseId);
                 Log.StoreFailed(_logger, policy.Name, partition.Hash, _options.FailureModeOf(policy.Name), _options.StoreRetryInterval, exception);
             }
@@ -259,20 +278,20 @@ internal sealed class GuardedBudgetStore : IBudgetStore
 
     private bool IsAvailable(BudgetPolicy policy, PartitionId partition)
     {
-        if (!_isConnected())
+        if (_breaker.IsOpen)
         {
-            // A connection known to be down is a failure too: no point waiting for the timeout.
-            if (Volatile.Read(ref _down) == 0)
-            {
-                MarkDown();
-                Log.StoreFailed(_logger, policy.Name, partition.Hash, _options.FailureModeOf(policy.Name), _options.StoreRetryInterval, null);
-            }
-
             return false;
         }
 
-        var retryAt = Volatile.Read(ref _retryAt);
-        return retryAt == 0 || _timeProvider.GetTimestamp() >= retryAt;
+        if (!_isConnected())
+        {
+            // A connection known to be down is a failure too: no point waiting for the timeout.
+            Log.StoreFailed(_logger, policy.Name, partition.Hash, _options.FailureModeOf(policy.Name), _options.StoreRetryInterval, null);
+            _breaker.Trip(null);
+            return false;
+        }
+
+        return true;
     }
 
     private async ValueTask<T> CallAsync<T>(ValueTask<T> call, string operation, CancellationToken cancellationToken)
@@ -299,7 +318,8 @@ internal sealed class GuardedBudgetStore : IBudgetStore
         }
     }
 
-    private void MarkUp()
+    /// <summary>A call answered (or, with <paramref name="closed"/>, the breaker's probe did).</summary>
+    private void MarkUp(bool closed = false)
     {
         if (_aborts.Count != 0)
         {
@@ -307,18 +327,26 @@ internal sealed class GuardedBudgetStore : IBudgetStore
             _aborts.Kick();
         }
 
-        if (Volatile.Read(ref _down) != 0 && Interlocked.Exchange(ref _down, 0) != 0)
+        if (closed)
         {
-            Volatile.Write(ref _retryAt, 0);
             Log.StoreRecovered(_logger);
+        }
+        else
+        {
+            _breaker.RecordSuccess();
         }
     }
 
-    private void MarkDown()
+    private void MarkDown(Exception exception)
     {
-        Volatile.Write(ref _down, 1);
-        var retryAt = _timeProvider.GetTimestamp() + (long)(_options.StoreRetryInterval.TotalSeconds * _timeProvider.TimestampFrequency);
-        Volatile.Write(ref _retryAt, Math.Max(retryAt, 1));
+        if (exception is RedisConnectionException || !_isConnected())
+        {
+            _breaker.Trip(exception);
+        }
+        else
+        {
+            _breaker.RecordFailure(exception);
+        }
     }
 
     private async ValueTask<BudgetDecision> DegradeAsync(BudgetPolicy policy, PartitionId partition, long cost, CancellationToken cancellationToken)
