@@ -36,6 +36,14 @@ internal sealed class PlannerMetrics : IDisposable
         _prewarm = _meter.CreateCounter<long>("okome.planner.prewarm", "{request}", "Pre-warm attempts, by outcome.");
     }
 
+    /// <summary>Publishes a store breaker's state as <c>okome.planner.store.breaker_state</c> (0 closed, 1 open, 2 probing), tagged by store.</summary>
+    public void ObserveBreaker(Okome.Shared.StoreBreaker breaker)
+        => _meter.CreateObservableGauge(
+            "okome.planner.store.breaker_state",
+            () => new Measurement<int>((int)breaker.State, new KeyValuePair<string, object?>("okome.planner.store", breaker.Name)),
+            "{state}",
+            "Whether the health store is skipped after failing: 0 closed (used), 1 open (skipped), 2 probing (skipped, one background probe out).");
+
     /// <summary>Spans for executed requests and upstream calls.</summary>
     public ActivitySource Tracing { get; } = new(PlannerDiagnostics.ActivitySourceName);
 

@@ -42,6 +42,10 @@ public sealed class UpstreamHealthMonitor : IAsyncDisposable
 
         // A meter from a factory belongs to the factory; only a meter this monitor made is disposed with it.
         _ownsMetrics = meterFactory is null;
+        if (store is GuardedHealthStateStore guarded)
+        {
+            _metrics.ObserveBreaker(guarded.Breaker);
+        }
     }
 
     /// <summary>Whether the canary upstream is configured (<see cref="UpstreamHealthOptions.HasCanary"/>).</summary>
@@ -109,7 +113,8 @@ public sealed class UpstreamHealthMonitor : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(timeProvider);
         var validated = options.ValidatedForMonitor();
-        return new UpstreamHealthMonitor(new RedisHealthStateStore(redis, validated.KeyPrefix), validated, timeProvider, loggerFactory, meterFactory);
+        var store = new GuardedHealthStateStore(new RedisHealthStateStore(redis, validated.KeyPrefix), redis, validated.ProbeTimeout, timeProvider);
+        return new UpstreamHealthMonitor(store, validated, timeProvider, loggerFactory, meterFactory);
     }
 
     /// <summary>
@@ -337,6 +342,7 @@ public sealed class UpstreamHealthMonitor : IAsyncDisposable
         if (!_disposing.IsCancellationRequested)
         {
             _disposing.Cancel();
+            (_store as IDisposable)?.Dispose();
             if (_ownsMetrics)
             {
                 _metrics.Dispose();
@@ -362,6 +368,13 @@ public sealed class UpstreamHealthMonitor : IAsyncDisposable
     private async Task RunRoundAsync(UpstreamProbe probe, long round, CancellationToken cancellationToken)
     {
         await RefreshAsync(cancellationToken).ConfigureAwait(false);
+        if (!IsStoreAvailable)
+        {
+            // The refresh found the store away (or skipped by its breaker). Claiming and recording now could write to a
+            // store that came back empty before this node seeded its last view into it: wait for the next round.
+            return;
+        }
+
         bool won;
         try
         {
