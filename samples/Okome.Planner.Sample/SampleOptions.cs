@@ -180,6 +180,14 @@ public sealed class SampleOptions
         /// the live stream, not about reusing a deterministic answer (honoured, they would keep everything out of the cache).
         /// </value>
         public Okome.Caching.Freshness.UpstreamCacheControl UpstreamCacheControl { get; set; } = Okome.Caching.Freshness.UpstreamCacheControl.Ignore;
+
+        /// <summary>
+        /// How long each instance keeps an in-process copy (L1) of an entry read from or written to Redis, so repeated
+        /// prompts hit without a round trip and keep hitting while Redis is away; 0 turns it off. Copies stay coherent
+        /// through Redis pub/sub (another instance's write or a namespace bump drops them; a reconnect drops them all).
+        /// </summary>
+        /// <value>Default 30.</value>
+        public int LocalSeconds { get; set; } = 30;
     }
 
     /// <summary>GPU concurrency.</summary>

@@ -70,6 +70,7 @@ internal sealed class SampleOptionsValidator : IValidateOptions<SampleOptions>
         Check(cache.FreshSeconds is >= 1 and <= 31_536_000, "Cache:FreshSeconds", cache.FreshSeconds, "must be from 1 to 31536000 (a year)");
         Check(cache.StaleSeconds is >= 0 and <= 31_536_000, "Cache:StaleSeconds", cache.StaleSeconds, "must be from 0 to 31536000 (a year)");
         Check(Enum.IsDefined(cache.UpstreamCacheControl), "Cache:UpstreamCacheControl", cache.UpstreamCacheControl, "must be Honor or Ignore");
+        Check(cache.LocalSeconds is >= 0 and <= 86_400, "Cache:LocalSeconds", cache.LocalSeconds, "must be from 0 to 86400 (a day)");
 
         var gpu = options.Gpu ?? new SampleOptions.GpuSettings();
         Check(gpu.MaxConcurrent is >= 0 and <= 100_000, "Gpu:MaxConcurrent", gpu.MaxConcurrent, "must be from 0 (no cap) to 100000");

@@ -13,30 +13,22 @@ namespace Okome.Planner.Sample.Api;
 /// attributes) and the <see cref="PlannerUpstream"/> that sends the rewritten body. The chat handler and the pre-warm list
 /// both build through it, so a pre-warmed entry is exactly the one a client's identical request reads.
 /// </summary>
-internal sealed partial class ChatPlannedRequestBuilder
+internal sealed class ChatPlannedRequestBuilder
 {
     /// <summary>The cache namespace of chat completions.</summary>
     public const string CacheNamespace = "chat";
-
-    private static readonly TimeSpan VersionReadTimeout = TimeSpan.FromMilliseconds(500);
 
     private readonly ResponseCache _cache;
     private readonly CacheKeyBuilder _keys;
     private readonly UpstreamRouter _upstreams;
     private readonly SampleOptions _options;
-    private readonly TimeProvider _timeProvider;
-    private readonly ILogger<ChatPlannedRequestBuilder> _logger;
 
-    public ChatPlannedRequestBuilder(
-        ResponseCache cache, CacheKeyBuilder keys, UpstreamRouter upstreams, IOptions<SampleOptions> options, TimeProvider timeProvider,
-        ILogger<ChatPlannedRequestBuilder> logger)
+    public ChatPlannedRequestBuilder(ResponseCache cache, CacheKeyBuilder keys, UpstreamRouter upstreams, IOptions<SampleOptions> options)
     {
         _cache = cache;
         _keys = keys;
         _upstreams = upstreams;
         _options = options.Value;
-        _timeProvider = timeProvider;
-        _logger = logger;
     }
 
     /// <summary>
@@ -87,23 +79,10 @@ internal sealed partial class ChatPlannedRequestBuilder
         return true;
     }
 
-    /// <summary>The namespace version; if the store cannot say in time, 0 (the cache then degrades to BYPASS on its own).</summary>
-    public async ValueTask<long> NamespaceVersionAsync(CancellationToken cancellationToken)
-    {
-        try
-        {
-            var pending = _cache.GetNamespaceVersionAsync(CacheNamespace, cancellationToken);
-            return pending.IsCompletedSuccessfully
-                ? pending.Result
-                : await pending.AsTask().WaitAsync(VersionReadTimeout, _timeProvider, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-        {
-            LogVersionUnavailable(_logger, ex.GetType().Name);
-            return 0;
-        }
-    }
-
-    [LoggerMessage(EventId = 101, Level = LogLevel.Warning, Message = "The cache namespace version could not be read ({Error}); using version 0.")]
-    private static partial void LogVersionUnavailable(ILogger logger, string error);
+    /// <summary>
+    /// The namespace version. The cache reads it under its store timeout and breaker and never throws for the store: while
+    /// Redis is away it answers the last known version (0 when none is known).
+    /// </summary>
+    public ValueTask<long> NamespaceVersionAsync(CancellationToken cancellationToken)
+        => _cache.GetNamespaceVersionAsync(CacheNamespace, cancellationToken);
 }

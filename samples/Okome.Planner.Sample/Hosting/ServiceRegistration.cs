@@ -136,6 +136,9 @@ internal static class ServiceRegistration
             cacheOptions.StoreTimeout = TimeSpan.FromMilliseconds(cacheTimeout);
         }
 
+        // The in-process copy (L1) in front of Redis: repeated prompts keep hitting while Redis is away.
+        cacheOptions.LocalCacheDuration = TimeSpan.FromSeconds(options.Cache.LocalSeconds);
+
         var time = provider.GetRequiredService<TimeProvider>();
         return provider.GetRequiredService<RedisConnection>().Multiplexer is { } redis
             ? ResponseCache.CreateRedis(redis, cacheOptions, time, provider.GetRequiredService<ILoggerFactory>(), provider.GetService<IMeterFactory>())
