@@ -7,7 +7,7 @@ namespace Okome.Benchmarks;
 /// Entry point. BenchmarkDotNet scenarios run through <see cref="BenchmarkSwitcher"/>
 /// (<c>-- --filter '*Hit*'</c>); multi-process modes are named by their first argument
 /// (<c>-- budget-exactness --processes 4 --callers 250 --permits 100</c>,
-/// <c>-- stampede --processes 4 --callers 50 --factory-ms 50</c>).
+/// <c>-- stampede --processes 4 --callers 50 --factory-ms 50</c>, <c>-- service-faults --seconds 10</c>).
 /// </summary>
 public static class Program
 {
@@ -26,6 +26,8 @@ public static class Program
 
             case BudgetFailoverMode.Command:
                 return await BudgetFailoverMode.RunAsync(args[1..]);
+            case ServiceFaultsMode.Command:
+                return await ServiceFaultsMode.RunAsync(args[1..]);
             default:
                 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
                 return 0;
