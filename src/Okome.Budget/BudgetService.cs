@@ -124,8 +124,20 @@ public sealed class BudgetService
             copy.BatchHotPartitions,
             timeProvider,
             (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Okome.Budget"));
-        return new BudgetService(
+        var service = new BudgetService(
             store, () => redis.IsConnected, copy, timeProvider, loggerFactory, meterFactory, cancellationToken => redis.GetDatabase().PingAsync().WaitAsync(cancellationToken));
+
+        // The connection is back: the store's breaker probes now rather than at the end of its interval. Held weakly: the
+        // connection is the caller's and may outlive many services.
+        var weak = new WeakReference<BudgetService>(service);
+        redis.ConnectionRestored += (_, _) =>
+        {
+            if (weak.TryGetTarget(out var target))
+            {
+                target.Store.Breaker.ProbeNow();
+            }
+        };
+        return service;
     }
 
     /// <summary>

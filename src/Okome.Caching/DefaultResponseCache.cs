@@ -61,9 +61,27 @@ internal sealed class DefaultResponseCache : ResponseCache, IDisposable
                 Options.StoreTimeout,
                 store.PingAsync,
                 timeProvider,
-                (breaker, error) => Log.StoreBreakerOpened(logger, breaker.Name, breakDuration, error?.GetType().Name ?? "disconnected"),
-                breaker => Log.StoreBreakerClosed(logger, breaker.Name));
+                (breaker, error) =>
+                {
+                    Log.StoreBreakerOpened(logger, breaker.Name, breakDuration, error?.GetType().Name ?? "disconnected");
+                    (store as TieredCacheStore)?.Hold();
+                },
+                breaker =>
+                {
+                    (store as TieredCacheStore)?.Release();
+                    Log.StoreBreakerClosed(logger, breaker.Name);
+                });
             Metrics.ObserveBreaker(_breaker);
+
+            // The connection is back (the store publishes Reset on a reconnect): probe now rather than at the end of the break.
+            var breakerToProbe = _breaker;
+            store.Events.Received += cacheEvent =>
+            {
+                if (cacheEvent.Kind == CacheEventKind.Reset && cacheEvent.FromThisNode)
+                {
+                    breakerToProbe.ProbeNow();
+                }
+            };
         }
 
         _versions = new NamespaceVersions(this, Options.NamespaceVersionRefresh);

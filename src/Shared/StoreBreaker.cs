@@ -108,6 +108,18 @@ internal sealed class StoreBreaker : IDisposable
         StartBreak();
     }
 
+    /// <summary>
+    /// Ends the break early (the connection reports itself restored): the one probe of this break goes out now instead of
+    /// when the break ends. Nothing happens unless the breaker is open and no probe is out.
+    /// </summary>
+    public void ProbeNow()
+    {
+        if (Interlocked.CompareExchange(ref _state, (int)StoreBreakerState.Probing, (int)StoreBreakerState.Open) == (int)StoreBreakerState.Open)
+        {
+            _ = ProbeAsync();
+        }
+    }
+
     public void Dispose()
     {
         _disposed.Cancel();

@@ -21,7 +21,7 @@ internal static class ServiceFaultsMode
 
     private const string Usage =
         "usage: service-faults [--seconds 10] [--fault-seconds 6] [--warmup-seconds 3] [--clients 16] [--prompts 32] [--sampled-percent 25] "
-        + "[--first-token-ms 5] [--token-ms 1] [--max-requests 1000000]";
+        + "[--first-token-ms 5] [--token-ms 1] [--max-requests 1000000] [--sample PATH/Okome.Planner.Sample.dll (another build, to compare)]";
 
     // The sample's default store timeouts: the cache's (the longer one) bounds what a fault may add to p99.
     private const double StoreTimeoutMs = 500;
@@ -29,11 +29,12 @@ internal static class ServiceFaultsMode
     private const double BackToHitGoalMs = 2000;
 
     private static readonly string[] Options =
-        ["seconds", "fault-seconds", "warmup-seconds", "clients", "prompts", "sampled-percent", "first-token-ms", "token-ms", "max-requests"];
+        ["seconds", "fault-seconds", "warmup-seconds", "clients", "prompts", "sampled-percent", "first-token-ms", "token-ms", "max-requests", "sample"];
 
     public static async Task<int> RunAsync(IReadOnlyList<string> args)
     {
         int seconds, faultSeconds, warmupSeconds, clients, prompts, sampledPercent, firstTokenMs, tokenMs, maxRequests;
+        string samplePath;
         try
         {
             var options = ModeArguments.Parse(args, Options);
@@ -46,6 +47,7 @@ internal static class ServiceFaultsMode
             firstTokenMs = options.GetInt32("first-token-ms", 5, 0);
             tokenMs = options.GetInt32("token-ms", 1, 0);
             maxRequests = options.GetInt32("max-requests", 1_000_000, 1);
+            samplePath = Path.GetFullPath(options.GetString("sample") ?? ServiceProcess.BuiltSamplePath);
             if (sampledPercent > 100)
             {
                 throw new ModeUsageException("--sampled-percent must be from 0 to 100.");
@@ -78,11 +80,11 @@ internal static class ServiceFaultsMode
             using var starting = new CancellationTokenSource(TimeSpan.FromSeconds(120));
             for (var i = 0; i < 2; i++)
             {
-                services.Add(await ServiceProcess.StartAsync(i, settings, logDirectory, starting.Token));
+                services.Add(await ServiceProcess.StartAsync(samplePath, i, settings, logDirectory, starting.Token));
             }
 
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"service-faults: redis-server {redis.Endpoint}, services on ports {services[0].Port} and {services[1].Port} (logs in {logDirectory}), "
+                $"service-faults: {samplePath}, redis-server {redis.Endpoint}, services on ports {services[0].Port} and {services[1].Port} (logs in {logDirectory}), "
                 + $"{clients} clients, {prompts} repeated prompts, {sampledPercent}% sampled, simulator {firstTokenMs} ms + {tokenMs} ms/token, {Environment.ProcessorCount} cores"));
 
             var clock = Stopwatch.StartNew();

@@ -31,15 +31,20 @@ internal sealed class ServiceProcess : IDisposable
     /// <summary>The base address of the service.</summary>
     public Uri BaseAddress => new(string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{Port}/"));
 
-    private static string SamplePath { get; } = typeof(ServiceProcess).Assembly
+    /// <summary>The sample service built with this executable.</summary>
+    public static string BuiltSamplePath { get; } = typeof(ServiceProcess).Assembly
         .GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "OkomeSample").Value!;
 
-    /// <summary>Starts the service with <paramref name="settings"/> (configuration keys, passed as environment variables) and waits until it answers.</summary>
-    public static async Task<ServiceProcess> StartAsync(int index, IReadOnlyDictionary<string, string> settings, string logDirectory, CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts the service dll at <paramref name="samplePath"/> with <paramref name="settings"/> (configuration keys, passed as
+    /// environment variables) and waits until it answers.
+    /// </summary>
+    public static async Task<ServiceProcess> StartAsync(
+        string samplePath, int index, IReadOnlyDictionary<string, string> settings, string logDirectory, CancellationToken cancellationToken)
     {
-        if (!File.Exists(SamplePath))
+        if (!File.Exists(samplePath))
         {
-            throw new InvalidOperationException($"The sample service is not built at {SamplePath}: build benchmarks/Okome.Benchmarks in Release.");
+            throw new InvalidOperationException($"The sample service is not built at {samplePath}: build benchmarks/Okome.Benchmarks in Release.");
         }
 
         var port = LoopbackPorts.Next();
@@ -48,9 +53,9 @@ internal sealed class ServiceProcess : IDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
-            WorkingDirectory = Path.GetDirectoryName(SamplePath)!,
+            WorkingDirectory = Path.GetDirectoryName(samplePath)!,
         };
-        info.ArgumentList.Add(SamplePath);
+        info.ArgumentList.Add(samplePath);
 
         // On the command line: it outranks the sample's appsettings.json "Urls" (port 8000).
         info.ArgumentList.Add("--urls");

@@ -208,6 +208,23 @@ internal sealed class MemoryCacheStore : ICacheStore
         }
     }
 
+    /// <summary>
+    /// Moves every copy's expiry: to <paramref name="keepUntil"/> when given (copies kept longer are cut back to it), or to its
+    /// entry's own store limit when null (an L1 that holds its copies while the shared store is away). The slot is replaced,
+    /// not changed, so a concurrent read sees the old or the new expiry, never a torn one; its stamp stays.
+    /// </summary>
+    public void Rekeep(DateTimeOffset? keepUntil)
+    {
+        foreach (var (hash, slot) in _entries)
+        {
+            var expiresAt = keepUntil is { } until ? (until < slot.ExpiresAt ? until : slot.ExpiresAt) : slot.Entry.StoreUntil;
+            if (expiresAt != slot.ExpiresAt)
+            {
+                _entries.TryUpdate(hash, new Slot(slot.Key, slot.Entry, expiresAt, slot.Stamp, slot.Size) { LastRead = slot.LastRead }, slot);
+            }
+        }
+    }
+
     /// <summary>Keeps <paramref name="entry"/> without telling anyone, until <paramref name="keepUntil"/> at the latest (an L1 copy).</summary>
     public void Keep(in CacheKey key, CacheEntry entry, DateTimeOffset keepUntil) => Write(key, entry, keepUntil);
 

@@ -38,8 +38,18 @@ internal sealed class TieredCacheStore : ICacheStore
 
     public Task PingAsync(CancellationToken cancellationToken) => _shared.PingAsync(cancellationToken);
 
-    /// <summary>The L1 (for tests).</summary>
+    /// <summary>The L1 (for tests, and for fresh hits while the shared store is skipped).</summary>
     internal MemoryCacheStore Local => _local;
+
+    /// <summary>
+    /// The shared store is skipped (its breaker opened): keep every copy until its entry's own store limit, so fresh copies
+    /// keep answering through the outage instead of running out after the local duration. Nobody can change the entries in
+    /// a store nobody reaches; <see cref="Release"/> cuts the copies back once it answers again.
+    /// </summary>
+    internal void Hold() => _local.Rekeep(null);
+
+    /// <summary>The shared store answers again: no copy outlives the local duration from now.</summary>
+    internal void Release() => _local.Rekeep(_time.GetUtcNow() + _localDuration);
 
     public ValueTask<StoreRead> GetAsync(CacheKey key, CancellationToken cancellationToken)
     {

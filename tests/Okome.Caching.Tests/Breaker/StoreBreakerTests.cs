@@ -158,6 +158,23 @@ public sealed class StoreBreakerTests
     }
 
     [Fact]
+    public void ProbeNow_WhileOpen_ProbesAtOnce_AndTheEndOfTheBreakDoesNotProbeAgain()
+    {
+        using var breaker = Create(threshold: 1);
+        breaker.ProbeNow();
+        _probes.Should().Be(0, "a closed breaker has nothing to probe");
+        breaker.RecordFailure(null);
+
+        breaker.ProbeNow();
+        breaker.ProbeNow();
+
+        _probes.Should().Be(1);
+        breaker.State.Should().Be(StoreBreakerState.Closed);
+        _time.Advance(Break);
+        _probes.Should().Be(1);
+    }
+
+    [Fact]
     public void ConcurrentFailures_OpenOnce()
     {
         using var breaker = Create();
