@@ -27,6 +27,7 @@ internal sealed class RedisConnection : IDisposable
 
             var configuration = ConfigurationOptions.Parse(connectionString);
             configuration.AbortOnConnectFail = false;
+
             // Reconnect within a second of Redis being back (the client's default backs off up to 10 s), so the stores'
             // breakers find it answering and the cache hits again soon after an outage.
             configuration.ReconnectRetryPolicy = new ExponentialRetry(100, 1000);
