@@ -4,8 +4,11 @@ using StackExchange.Redis;
 namespace Okome.Planner.Sample;
 
 /// <summary>Which store the service runs on, and whether it answers.</summary>
-internal sealed class StoreHealth(RedisConnection redis)
+internal sealed class StoreHealth(RedisConnection redis, TimeProvider time)
 {
+    // A stalled Redis never answers: /health says so within a second instead of after the client's own timeout.
+    private static readonly TimeSpan PingTimeout = TimeSpan.FromSeconds(1);
+
     /// <summary><c>redis</c> when <c>Okome:Redis</c> is set, else <c>in-memory</c>.</summary>
     public string Store => redis.Multiplexer is null ? "in-memory" : "redis";
 
@@ -19,10 +22,14 @@ internal sealed class StoreHealth(RedisConnection redis)
 
         try
         {
-            await multiplexer.GetDatabase().PingAsync().ConfigureAwait(false);
+            await multiplexer.GetDatabase().PingAsync().WaitAsync(PingTimeout, time).ConfigureAwait(false);
             return (true, null);
         }
         catch (RedisException ex)
+        {
+            return (false, ex.Message);
+        }
+        catch (TimeoutException ex)
         {
             return (false, ex.Message);
         }
