@@ -183,6 +183,15 @@ internal static class ServiceFaultsMode
         }
 
         Console.WriteLine();
+        Console.WriteLine("| phase | HIT p50 / p99 ms | MISS p50 / p99 ms | BYPASS p50 / p99 ms |");
+        Console.WriteLine("|---|---:|---:|---:|");
+        foreach (var phase in phases)
+        {
+            var inPhase = records.Where(r => r.StartedMs >= phase.StartMs && r.StartedMs < phase.EndMs).ToArray();
+            Console.WriteLine($"| {phase.Name} | {ByStatus(inPhase, "HIT")} | {ByStatus(inPhase, "MISS")} | {ByStatus(inPhase, "BYPASS")} |");
+        }
+
+        Console.WriteLine();
         var upP99 = stats[0].P99;
         foreach (var (phase, p50, p99) in stats.Skip(1))
         {
@@ -198,6 +207,12 @@ internal static class ServiceFaultsMode
 
         Console.WriteLine(failures == 0 ? "no 5xx, no dropped connection" : string.Create(CultureInfo.InvariantCulture, $"FAILED: {failures} requests answered 5xx or dropped"));
         return failures == 0 ? 0 : 1;
+    }
+
+    private static string ByStatus(RequestRecord[] records, string status)
+    {
+        var latencies = records.Where(r => r.Cache == status).Select(r => r.LatencyMs).Order().ToArray();
+        return latencies.Length == 0 ? "–" : $"{F(Percentile(latencies, 0.50))} / {F(Percentile(latencies, 0.99))}";
     }
 
     private static string Met(bool met) => met ? "met" : "NOT met";

@@ -442,9 +442,19 @@ internal sealed class Flight
     {
         var upstream = await _factory(new UpstreamCall(_request.Key, null, isBackgroundRefresh: false), _cancel.Token).ConfigureAwait(false);
         var capture = new StreamCapture(new ResponseHead(upstream.StatusCode, Kept(upstream.Headers), upstream.IsStreamed));
+
+        // Without the shared store, an answer it would have stored is kept in this node's L1 (when there is one), so the
+        // next identical requests here hit it instead of calling the upstream again until the store is back.
+        var local = storeDown && upstream.StatusCode is >= 200 and < 300 ? Store as TieredCacheStore : null;
+        var facts = local is null ? default : Facts(upstream);
         Deliver(Outcome.Live(capture, status, stored: false, collapsedForOrigin: false) with { StoreDown = storeDown });
         if (await PumpAsync(capture, upstream, mirror: null).ConfigureAwait(false))
         {
+            if (local is not null && TryCreateEntry(capture, facts, upstream.IsStreamed) is { } entry)
+            {
+                local.KeepLocal(_request.Key, entry);
+            }
+
             _cache.Forget(_request.Key, this);
             capture.Complete();
         }

@@ -48,6 +48,9 @@ internal sealed class TieredCacheStore : ICacheStore
     /// </summary>
     internal void Hold() => _local.Rekeep(null);
 
+    /// <summary>Keeps an entry in the L1 only: the answer to a request made while the shared store was away.</summary>
+    internal void KeepLocal(in CacheKey key, CacheEntry entry) => Keep(key, entry);
+
     /// <summary>The shared store answers again: no copy outlives the local duration from now.</summary>
     internal void Release() => _local.Rekeep(_time.GetUtcNow() + _localDuration);
 

@@ -100,6 +100,36 @@ public sealed class RedisStallTests : IAsyncLifetime
         var responses = await Task.WhenAll(callers);
         responses.Should().OnlyContain(r => r.Status == CacheStatus.Bypass);
         (upstream.Calls - callsBefore).Should().Be(1, "callers in this process share one upstream call per key while the store is skipped");
+
+        // The answer was kept in this node's L1: the next identical request hits it while Redis is still away.
+        var again = await cache.GetOrCreateAsync(other, FakeUpstream.Fixed("unused", upstream), default);
+        again.Status.Should().Be(CacheStatus.Hit);
+        System.Text.Encoding.UTF8.GetString(await again.ReadBodyAsync(default)).Should().Be("y");
+        (upstream.Calls - callsBefore).Should().Be(1);
+    }
+
+    [Fact]
+    public async Task GetOrCreateAsync_RedisStalledWithoutLocalCache_EveryRequestGoesToTheUpstream()
+    {
+        var cache = Create(localCache: false);
+        var breaker = ((DefaultResponseCache)cache).Breaker!;
+        var upstream = new FakeUpstream();
+        await _server.PauseAsync();
+        for (var i = 0; i < 3; i++)
+        {
+            await (await cache.GetOrCreateAsync(new CacheRequest(TestEntries.NewKey()), FakeUpstream.Fixed("x", upstream), default)).ReadBodyAsync(default);
+        }
+
+        breaker.IsOpen.Should().BeTrue();
+        var request = new CacheRequest(TestEntries.NewKey());
+        for (var i = 0; i < 2; i++)
+        {
+            var response = await cache.GetOrCreateAsync(request, FakeUpstream.Fixed("z", upstream), default);
+            await response.ReadBodyAsync(default);
+            response.Status.Should().Be(CacheStatus.Bypass, "without an L1 nothing can keep the answer");
+        }
+
+        upstream.Calls.Should().Be(5);
     }
 
     private ResponseCache Create(bool localCache)
