@@ -135,4 +135,24 @@ public sealed class MemoryResponseCacheTests : ResponseCacheContract
         create.Should().Throw<ArgumentException>()
             .WithMessage("*LeaseDuration*").And.Message.Should().Contain("StoreTimeout").And.Contain("CacheName");
     }
+
+    [Fact]
+    public void CreateInMemory_InvalidBreakerOptions_ListsBoth()
+    {
+        var options = new ResponseCacheOptions { StoreFailureThreshold = 0, StoreBreakDuration = TimeSpan.Zero };
+
+        var create = () => ResponseCache.CreateInMemory(options, new MemoryCacheStoreOptions(), Time);
+
+        create.Should().Throw<ArgumentException>()
+            .WithMessage("*StoreFailureThreshold*").And.Message.Should().Contain("StoreBreakDuration");
+    }
+
+    [Fact]
+    public void Options_BreakerDefaults_AreTheDocumentedValues()
+    {
+        var options = new ResponseCacheOptions();
+
+        options.StoreFailureThreshold.Should().Be(3);
+        options.StoreBreakDuration.Should().Be(TimeSpan.FromSeconds(1));
+    }
 }
