@@ -42,8 +42,8 @@ internal sealed class GuardedHealthStateStore : IHealthStateStore, IDisposable
     public ValueTask<HealthSnapshot> SeedAsync(HealthSnapshot known, CancellationToken cancellationToken)
         => CallAsync(token => _inner.SeedAsync(known, token), cancellationToken);
 
-    public ValueTask<HealthSnapshot> RecordAsync(UpstreamChoice upstream, ProbeResult result, int rise, int fall, CancellationToken cancellationToken)
-        => CallAsync(token => _inner.RecordAsync(upstream, result, rise, fall, token), cancellationToken);
+    public ValueTask<HealthSnapshot> RecordAsync(string host, ProbeResult result, int rise, int fall, CancellationToken cancellationToken)
+        => CallAsync(token => _inner.RecordAsync(host, result, rise, fall, token), cancellationToken);
 
     public ValueTask<HealthSnapshot> SetMaintenanceAsync(bool on, CancellationToken cancellationToken)
         => CallAsync(token => _inner.SetMaintenanceAsync(on, token), cancellationToken);
