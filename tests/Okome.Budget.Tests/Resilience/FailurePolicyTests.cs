@@ -117,7 +117,9 @@ public sealed class FailurePolicyTests
     public async Task SettleAsync_RedisLeaseWhileRedisDown_ReportsNotFoundWithoutThrowing()
     {
         await using var redis = await RedisOutage.StartAsync();
-        var budgets = BudgetService.CreateRedis(redis.Connection, Options(BudgetFailureMode.LocalFallback), TimeProvider.System);
+        var options = Options(BudgetFailureMode.LocalFallback);
+        options.StoreTimeout = TimeSpan.FromSeconds(5); // the first call loads the script: a loaded machine must not turn it into a fallback lease
+        var budgets = BudgetService.CreateRedis(redis.Connection, options, TimeProvider.System);
         var quota = new BudgetPolicy("settle", [BudgetLimit.Quota("tokens", 100, TimeSpan.FromDays(1))]);
         var lease = await budgets.AcquireAsync(quota, "tenant", 10, CancellationToken.None);
         lease.Decision.Source.Should().Be(BudgetDecisionSource.Store);

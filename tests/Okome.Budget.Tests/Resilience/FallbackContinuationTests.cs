@@ -93,6 +93,7 @@ public sealed class FallbackContinuationTests
         // Back: the store still counted only its own 100 and now counts 150 more; the next outage starts from its 50 left,
         // not from the fallback's own state of the first outage.
         _connected = true;
+        _time.Advance(TimeSpan.FromMilliseconds(1)); // the breaker's background probe finds the store back
         (await GrantsAsync(budgets, Rpm300, "key", 150)).Should().Be(150);
         _connected = false;
 

@@ -157,6 +157,10 @@ public abstract class ResponseCacheContract
 
         endedWithinTheDrain.Should().BeFalse("within the drain the cache goes on reading the upstream");
         (await ended.Task).Should().BeFalse("past the drain the cache stops the upstream call");
+
+        // The cancelled flight ends its lease and its live stream for other nodes after the upstream call: a request that came
+        // sooner could still join the dying flight (and fail) instead of leading a new one.
+        await WaitUntilAsync(() => ((DefaultResponseCache)cache).FlightCount == 0);
         var next = await cache.GetOrCreateAsync(request, FakeUpstream.Fixed("complete", upstream), default);
         next.Status.Should().Be(CacheStatus.Miss, "an abandoned stream leaves no entry behind");
         (await BodyAsync(next)).Should().Be("complete");
