@@ -6,6 +6,12 @@ namespace Okome.Testing;
 /// <summary>Finds free TCP ports on the loopback interface for servers the tests start.</summary>
 public static class LoopbackPorts
 {
+    // Below the kernel's range for outgoing connections (Linux: 32768–60999), even with the cluster bus offset: a port from
+    // that range can be taken by any client socket between this check and the server's bind (seen: "Address already in use"
+    // while several test runs shared the machine); a port below it is only taken by a server that asks for it.
+    private const int FirstPort = 10_000;
+    private const int EndPort = 22_768;
+
     private static readonly object Gate = new();
     private static readonly HashSet<int> Handed = [];
 
@@ -20,8 +26,8 @@ public static class LoopbackPorts
         {
             for (var attempt = 0; attempt < 200; attempt++)
             {
-                var port = Bind(0);
-                if (port + alsoFreeAtOffset > 65535 || Handed.Contains(port))
+                var port = Bind(Random.Shared.Next(FirstPort, EndPort));
+                if (port == 0 || port + alsoFreeAtOffset > 65535 || Handed.Contains(port))
                 {
                     continue;
                 }
