@@ -1,7 +1,7 @@
 using System.Globalization;
-using System.Text;
 using Okome.Budget.Decisions;
 using Okome.Budget.Policies;
+using Okome.Shared.StructuredFields;
 
 namespace Okome.Budget.Headers;
 
@@ -13,6 +13,8 @@ namespace Okome.Budget.Headers;
 /// </summary>
 public static class RateLimitHeaders
 {
+    private const int StackLimit = 256;
+
     /// <summary>The <c>RateLimit-Policy</c> field name.</summary>
     public const string PolicyFieldName = "RateLimit-Policy";
 
@@ -28,26 +30,33 @@ public static class RateLimitHeaders
     public static string FormatPolicy(IEnumerable<RateLimitPolicyItem> items)
     {
         ArgumentNullException.ThrowIfNull(items);
-        var builder = new StringBuilder();
-        foreach (var item in items)
+        var writer = new StructuredFieldWriter(stackalloc char[StackLimit], canGrow: true);
+        try
         {
-            ArgumentException.ThrowIfNullOrEmpty(item.Name, nameof(items));
-            Separate(builder);
-            StructuredFields.AppendString(builder, item.Name);
-            StructuredFields.AppendInteger(builder, "q", item.Quota);
-            if (item.QuotaUnit is not null)
+            foreach (var item in items)
             {
-                builder.Append(";qu=");
-                StructuredFields.AppendString(builder, item.QuotaUnit);
+                ArgumentException.ThrowIfNullOrEmpty(item.Name, nameof(items));
+                Separate(ref writer);
+                writer.AppendString(item.Name);
+                AppendInteger(ref writer, ";q=", item.Quota);
+                if (item.QuotaUnit is not null)
+                {
+                    writer.AppendRaw(";qu=");
+                    writer.AppendString(item.QuotaUnit);
+                }
+
+                if (item.WindowSeconds is { } w)
+                {
+                    AppendInteger(ref writer, ";w=", w);
+                }
             }
 
-            if (item.WindowSeconds is { } w)
-            {
-                StructuredFields.AppendInteger(builder, "w", w);
-            }
+            return writer.ToString();
         }
-
-        return builder.ToString();
+        finally
+        {
+            writer.Dispose();
+        }
     }
 
     /// <summary>Formats a <c>RateLimit</c> field value.</summary>
@@ -56,20 +65,27 @@ public static class RateLimitHeaders
     public static string FormatRateLimit(IEnumerable<RateLimitItem> items)
     {
         ArgumentNullException.ThrowIfNull(items);
-        var builder = new StringBuilder();
-        foreach (var item in items)
+        var writer = new StructuredFieldWriter(stackalloc char[StackLimit], canGrow: true);
+        try
         {
-            ArgumentException.ThrowIfNullOrEmpty(item.Name, nameof(items));
-            Separate(builder);
-            StructuredFields.AppendString(builder, item.Name);
-            StructuredFields.AppendInteger(builder, "r", item.Remaining);
-            if (item.ResetSeconds is { } t)
+            foreach (var item in items)
             {
-                StructuredFields.AppendInteger(builder, "t", t);
+                ArgumentException.ThrowIfNullOrEmpty(item.Name, nameof(items));
+                Separate(ref writer);
+                writer.AppendString(item.Name);
+                AppendInteger(ref writer, ";r=", item.Remaining);
+                if (item.ResetSeconds is { } t)
+                {
+                    AppendInteger(ref writer, ";t=", t);
+                }
             }
-        }
 
-        return builder.ToString();
+            return writer.ToString();
+        }
+        finally
+        {
+            writer.Dispose();
+        }
     }
 
     /// <summary>Parses a <c>RateLimit-Policy</c> field value; never throws.</summary>
@@ -79,7 +95,7 @@ public static class RateLimitHeaders
     public static bool TryParsePolicy(string? value, out IReadOnlyList<RateLimitPolicyItem> items)
     {
         items = [];
-        if (!StructuredFields.TryParseList(value, out var parsed))
+        if (!TryParseItems(value, out var parsed))
         {
             return false;
         }
@@ -87,16 +103,16 @@ public static class RateLimitHeaders
         var result = new List<RateLimitPolicyItem>(parsed.Count);
         foreach (var item in parsed)
         {
-            if (NameOf(item) is not { } name
-                || !item.Parameters.TryGetValue("q", out var q) || q.Kind != StructuredFields.Kind.Integer || q.Integer < 0)
+            if (!item.Value.IsNonEmptyStringOrToken
+                || !item.Parameters.TryGet("q", out var q) || q.Kind != BareItemKind.Integer || q.Integer < 0)
             {
                 continue;
             }
 
             string? unit = null;
-            if (item.Parameters.TryGetValue("qu", out var qu))
+            if (item.Parameters.TryGet("qu", out var qu))
             {
-                if (qu.Kind != StructuredFields.Kind.String || string.IsNullOrEmpty(qu.Text))
+                if (qu.Kind != BareItemKind.String || string.IsNullOrEmpty(qu.Text))
                 {
                     continue;
                 }
@@ -105,9 +121,9 @@ public static class RateLimitHeaders
             }
 
             long? window = null;
-            if (item.Parameters.TryGetValue("w", out var w))
+            if (item.Parameters.TryGet("w", out var w))
             {
-                if (w.Kind != StructuredFields.Kind.Integer || w.Integer < 1)
+                if (w.Kind != BareItemKind.Integer || w.Integer < 1)
                 {
                     continue;
                 }
@@ -115,7 +131,7 @@ public static class RateLimitHeaders
                 window = w.Integer;
             }
 
-            result.Add(new RateLimitPolicyItem(name, q.Integer, unit, window));
+            result.Add(new RateLimitPolicyItem(item.Value.Text!, q.Integer, unit, window));
         }
 
         items = result;
@@ -129,7 +145,7 @@ public static class RateLimitHeaders
     public static bool TryParseRateLimit(string? value, out IReadOnlyList<RateLimitItem> items)
     {
         items = [];
-        if (!StructuredFields.TryParseList(value, out var parsed))
+        if (!TryParseItems(value, out var parsed))
         {
             return false;
         }
@@ -137,16 +153,16 @@ public static class RateLimitHeaders
         var result = new List<RateLimitItem>(parsed.Count);
         foreach (var item in parsed)
         {
-            if (NameOf(item) is not { } name
-                || !item.Parameters.TryGetValue("r", out var r) || r.Kind != StructuredFields.Kind.Integer || r.Integer < 0)
+            if (!item.Value.IsNonEmptyStringOrToken
+                || !item.Parameters.TryGet("r", out var r) || r.Kind != BareItemKind.Integer || r.Integer < 0)
             {
                 continue;
             }
 
             long? reset = null;
-            if (item.Parameters.TryGetValue("t", out var t))
+            if (item.Parameters.TryGet("t", out var t))
             {
-                if (t.Kind != StructuredFields.Kind.Integer || t.Integer < 0)
+                if (t.Kind != BareItemKind.Integer || t.Integer < 0)
                 {
                     continue;
                 }
@@ -154,7 +170,7 @@ public static class RateLimitHeaders
                 reset = t.Integer;
             }
 
-            result.Add(new RateLimitItem(name, r.Integer, reset));
+            result.Add(new RateLimitItem(item.Value.Text!, r.Integer, reset));
         }
 
         items = result;
@@ -234,17 +250,41 @@ public static class RateLimitHeaders
         }
 
         var seconds = (delay.Ticks + TimeSpan.TicksPerSecond - 1) / TimeSpan.TicksPerSecond;
-        return Math.Min(seconds, StructuredFields.MaxInteger);
+        return Math.Min(seconds, StructuredFieldSyntax.MaxInteger);
     }
 
-    private static string? NameOf(StructuredFields.Item item)
-        => item.Value.Kind is StructuredFields.Kind.String or StructuredFields.Kind.Token && !string.IsNullOrEmpty(item.Value.Text) ? item.Value.Text : null;
-
-    private static void Separate(StringBuilder builder)
+    // Both fields are lists of items; an inner list is not rate-limit syntax and fails the whole field.
+    private static bool TryParseItems(string? value, out List<ListMember> members)
     {
-        if (builder.Length > 0)
+        members = [];
+        if (value is null || !StructuredFieldParser.TryParseList(value, out members))
         {
-            builder.Append(", ");
+            return false;
+        }
+
+        foreach (var member in members)
+        {
+            if (member.IsInnerList)
+            {
+                members = [];
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static void AppendInteger(ref StructuredFieldWriter writer, string prefix, long value)
+    {
+        writer.AppendRaw(prefix);
+        writer.AppendInteger(value);
+    }
+
+    private static void Separate(ref StructuredFieldWriter writer)
+    {
+        if (writer.Length > 0)
+        {
+            writer.AppendRaw(", ");
         }
     }
 }

@@ -1,3 +1,5 @@
+using Okome.Shared.StructuredFields;
+
 namespace Okome.Budget.Headers;
 
 /// <summary>One member of the <c>RateLimit</c> field (draft-ietf-httpapi-ratelimit-headers-10): what is left of a named policy.</summary>
@@ -9,7 +11,7 @@ public readonly struct RateLimitItem
     /// <param name="resetSeconds">Seconds until the quota resets (<c>t</c>), at least zero; or <see langword="null"/> when absent.</param>
     public RateLimitItem(string name, long remaining, long? resetSeconds)
     {
-        StructuredFields.ValidateString(name, nameof(name));
+        StructuredFieldSyntax.ThrowIfNotPrintableAscii(name, nameof(name));
         ArgumentOutOfRangeException.ThrowIfNegative(remaining);
         if (resetSeconds is { } t)
         {

@@ -1,3 +1,5 @@
+using Okome.Shared.StructuredFields;
+
 namespace Okome.Budget.Headers;
 
 /// <summary>One member of the <c>RateLimit-Policy</c> field (draft-ietf-httpapi-ratelimit-headers-10): a named quota policy.</summary>
@@ -10,11 +12,11 @@ public readonly struct RateLimitPolicyItem
     /// <param name="windowSeconds">The window (<c>w</c>) in seconds, at least 1; or <see langword="null"/> when the policy has none.</param>
     public RateLimitPolicyItem(string name, long quota, string? quotaUnit, long? windowSeconds)
     {
-        StructuredFields.ValidateString(name, nameof(name));
+        StructuredFieldSyntax.ThrowIfNotPrintableAscii(name, nameof(name));
         ArgumentOutOfRangeException.ThrowIfNegative(quota);
         if (quotaUnit is not null)
         {
-            StructuredFields.ValidateString(quotaUnit, nameof(quotaUnit));
+            StructuredFieldSyntax.ThrowIfNotPrintableAscii(quotaUnit, nameof(quotaUnit));
         }
 
         if (windowSeconds is { } w)

@@ -1,3 +1,5 @@
+using Okome.Shared.StructuredFields;
+
 namespace Okome.Caching.Status;
 
 /// <summary>
@@ -15,7 +17,7 @@ public readonly record struct CacheStatusEntry
     /// <exception cref="ArgumentException"><paramref name="cacheName"/> is empty or holds a character outside printable ASCII.</exception>
     public CacheStatusEntry(string cacheName)
     {
-        StructuredFieldText.ValidatePrintableAscii(cacheName, nameof(cacheName));
+        StructuredFieldSyntax.ThrowIfNotPrintableAscii(cacheName, nameof(cacheName));
         CacheName = cacheName;
     }
 
@@ -49,7 +51,7 @@ public readonly record struct CacheStatusEntry
         {
             if (value is not null)
             {
-                StructuredFieldText.ValidatePrintableAscii(value, nameof(Key));
+                StructuredFieldSyntax.ThrowIfNotPrintableAscii(value, nameof(Key));
             }
 
             _key = value;
@@ -65,7 +67,7 @@ public readonly record struct CacheStatusEntry
         {
             if (value is not null)
             {
-                StructuredFieldText.ValidatePrintableAscii(value, nameof(Detail));
+                StructuredFieldSyntax.ThrowIfNotPrintableAscii(value, nameof(Detail));
             }
 
             _detail = value;

@@ -1,6 +1,4 @@
-using System.Buffers;
-using System.Globalization;
-using System.Text;
+using Okome.Shared.StructuredFields;
 
 namespace Okome.Caching.Status;
 
@@ -27,25 +25,15 @@ public static class CacheStatusHeader
     /// <exception cref="ArgumentException">A member is the default value.</exception>
     public static string Format(params ReadOnlySpan<CacheStatusEntry> entries)
     {
-        var bound = 0;
-        foreach (var entry in entries)
-        {
-            bound += MaxLength(entry);
-        }
-
-        char[]? rented = null;
-        var buffer = bound <= StackLimit ? stackalloc char[StackLimit] : (rented = ArrayPool<char>.Shared.Rent(bound));
+        var writer = new StructuredFieldWriter(stackalloc char[StackLimit], canGrow: true);
         try
         {
-            TryFormat(entries, buffer, out var written);
-            return new string(buffer[..written]);
+            WriteEntries(ref writer, entries);
+            return writer.ToString();
         }
         finally
         {
-            if (rented is not null)
-            {
-                ArrayPool<char>.Shared.Return(rented);
-            }
+            writer.Dispose();
         }
     }
 
@@ -57,23 +45,9 @@ public static class CacheStatusHeader
     /// <exception cref="ArgumentException">A member is the default value.</exception>
     public static bool TryFormat(ReadOnlySpan<CacheStatusEntry> entries, Span<char> destination, out int charsWritten)
     {
-        var writer = new Writer(destination);
-        for (var i = 0; i < entries.Length; i++)
-        {
-            if (entries[i].CacheName is null)
-            {
-                throw new ArgumentException("A Cache-Status member is the default value; create it with its constructor.", nameof(entries));
-            }
-
-            if (i > 0)
-            {
-                writer.Append(", ");
-            }
-
-            WriteEntry(ref writer, entries[i]);
-        }
-
-        charsWritten = writer.Ok ? writer.Position : 0;
+        var writer = new StructuredFieldWriter(destination, canGrow: false);
+        WriteEntries(ref writer, entries);
+        charsWritten = writer.Ok ? writer.Length : 0;
         return writer.Ok;
     }
 
@@ -89,97 +63,134 @@ public static class CacheStatusHeader
     /// <returns>Whether the value is a valid <c>Cache-Status</c> list.</returns>
     public static bool TryParse(ReadOnlySpan<char> value, out IReadOnlyList<CacheStatusEntry> entries)
     {
-        var parser = new CacheStatusParser(value);
-        if (parser.TryParseList(out var list))
+        entries = [];
+        if (!StructuredFieldParser.TryParseList(value, out var members))
         {
-            entries = list;
-            return true;
+            return false;
         }
 
-        entries = [];
-        return false;
+        var list = new List<CacheStatusEntry>(members.Count);
+        foreach (var member in members)
+        {
+            // RFC 9211 identifies a cache by a non-empty token or string; the record struct needs a name too.
+            if (member.IsInnerList || !member.Value.IsNonEmptyStringOrToken)
+            {
+                return false;
+            }
+
+            list.Add(ReadEntry(member.Value.Text!, member.Parameters));
+        }
+
+        entries = list;
+        return true;
     }
 
-    private static int MaxLength(in CacheStatusEntry entry)
-        => 160 + (2 * ((entry.CacheName?.Length ?? 0) + (entry.Key?.Length ?? 0) + (entry.Detail?.Length ?? 0)));
+    private static CacheStatusEntry ReadEntry(string name, Parameters parameters)
+    {
+        var entry = new CacheStatusEntry(name);
+        foreach (var (key, value) in parameters.AsSpan())
+        {
+            // Unknown parameters are ignored (RFC 9211 section 2); a known one of the wrong type counts as absent.
+            entry = key switch
+            {
+                "hit" => entry with { Hit = value.Boolean },
+                "stored" => entry with { Stored = value.Boolean },
+                "collapsed" => entry with { Collapsed = value.Boolean },
+                "fwd" => entry with { Forward = value.Kind == BareItemKind.Token ? ParseForward(value.Text) : CacheForwardReason.None },
+                "fwd-status" => entry with { ForwardStatus = value.Kind == BareItemKind.Integer && value.Integer is >= 0 and <= int.MaxValue ? (int)value.Integer : null },
+                "ttl" => entry with { TimeToLive = value.Kind == BareItemKind.Integer ? value.Integer : null },
+                "key" => entry with { Key = value.Kind is BareItemKind.String or BareItemKind.DisplayString ? PrintableOrNull(value.Text) : null },
+                "detail" => entry with { Detail = value.Kind is BareItemKind.Token or BareItemKind.String or BareItemKind.DisplayString ? PrintableOrNull(value.Text) : null },
+                _ => entry,
+            };
+        }
 
-    private static void WriteEntry(ref Writer writer, in CacheStatusEntry entry)
+        return entry;
+    }
+
+    // A display string may hold any Unicode; the entry holds printable ASCII only (it would throw otherwise).
+    private static string? PrintableOrNull(string? text)
+        => !string.IsNullOrEmpty(text) && StructuredFieldSyntax.IsPrintableAscii(text) ? text : null;
+
+    private static CacheForwardReason ParseForward(string? text) => text switch
+    {
+        "bypass" => CacheForwardReason.Bypass,
+        "method" => CacheForwardReason.Method,
+        "uri-miss" => CacheForwardReason.UriMiss,
+        "vary-miss" => CacheForwardReason.VaryMiss,
+        "miss" => CacheForwardReason.Miss,
+        "request" => CacheForwardReason.Request,
+        "stale" => CacheForwardReason.Stale,
+        "partial" => CacheForwardReason.Partial,
+        _ => CacheForwardReason.None,
+    };
+
+    private static void WriteEntries(ref StructuredFieldWriter writer, ReadOnlySpan<CacheStatusEntry> entries)
+    {
+        for (var i = 0; i < entries.Length; i++)
+        {
+            if (entries[i].CacheName is null)
+            {
+                throw new ArgumentException("A Cache-Status member is the default value; create it with its constructor.", nameof(entries));
+            }
+
+            if (i > 0)
+            {
+                writer.AppendRaw(", ");
+            }
+
+            WriteEntry(ref writer, entries[i]);
+        }
+    }
+
+    private static void WriteEntry(ref StructuredFieldWriter writer, in CacheStatusEntry entry)
     {
         // Parameter order follows the examples of RFC 9211 section 3 ("fwd=uri-miss; collapsed; stored").
-        WriteTokenOrString(ref writer, entry.CacheName);
+        writer.AppendTokenOrString(entry.CacheName);
         if (entry.Hit)
         {
-            writer.Append("; hit");
+            writer.AppendRaw("; hit");
         }
 
         if (entry.Forward != CacheForwardReason.None)
         {
-            writer.Append("; fwd=");
-            writer.Append(ForwardText(entry.Forward));
+            writer.AppendRaw("; fwd=");
+            writer.AppendRaw(ForwardText(entry.Forward));
         }
 
         if (entry.ForwardStatus is { } status)
         {
-            writer.Append("; fwd-status=");
-            writer.Append(status);
+            writer.AppendRaw("; fwd-status=");
+            writer.AppendInteger(status);
         }
 
         if (entry.TimeToLive is { } ttl)
         {
-            // sf-integer holds at most 15 digits.
-            writer.Append("; ttl=");
-            writer.Append(Math.Clamp(ttl, -999_999_999_999_999, 999_999_999_999_999));
+            writer.AppendRaw("; ttl=");
+            writer.AppendInteger(ttl); // clamped to the 15 digits of an sf-integer
         }
 
         if (entry.Collapsed)
         {
-            writer.Append("; collapsed");
+            writer.AppendRaw("; collapsed");
         }
 
         if (entry.Stored)
         {
-            writer.Append("; stored");
+            writer.AppendRaw("; stored");
         }
 
         if (entry.Key is { } key)
         {
-            writer.Append("; key=");
-            WriteString(ref writer, key);
+            writer.AppendRaw("; key=");
+            writer.AppendString(key);
         }
 
         if (entry.Detail is { } detail)
         {
-            writer.Append("; detail=");
-            WriteTokenOrString(ref writer, detail);
+            writer.AppendRaw("; detail=");
+            writer.AppendTokenOrString(detail);
         }
-    }
-
-    private static void WriteTokenOrString(ref Writer writer, string value)
-    {
-        if (StructuredFieldText.IsToken(value))
-        {
-            writer.Append(value);
-        }
-        else
-        {
-            WriteString(ref writer, value);
-        }
-    }
-
-    private static void WriteString(ref Writer writer, string value)
-    {
-        writer.Append('"');
-        foreach (var c in value)
-        {
-            if (c is '"' or '\\')
-            {
-                writer.Append('\\');
-            }
-
-            writer.Append(c);
-        }
-
-        writer.Append('"');
     }
 
     internal static string ForwardText(CacheForwardReason reason) => reason switch
@@ -194,49 +205,4 @@ public static class CacheStatusHeader
         CacheForwardReason.Partial => "partial",
         _ => throw new ArgumentOutOfRangeException(nameof(reason), reason, "Not a defined forward reason."),
     };
-
-    private ref struct Writer(Span<char> destination)
-    {
-        private readonly Span<char> _destination = destination;
-
-        public int Position { get; private set; }
-
-        public bool Ok { get; private set; } = true;
-
-        public void Append(char c)
-        {
-            if (Ok && Position < _destination.Length)
-            {
-                _destination[Position++] = c;
-            }
-            else
-            {
-                Ok = false;
-            }
-        }
-
-        public void Append(string text)
-        {
-            if (Ok && text.AsSpan().TryCopyTo(_destination[Position..]))
-            {
-                Position += text.Length;
-            }
-            else
-            {
-                Ok = false;
-            }
-        }
-
-        public void Append(long number)
-        {
-            if (Ok && number.TryFormat(_destination[Position..], out var written, default, CultureInfo.InvariantCulture))
-            {
-                Position += written;
-            }
-            else
-            {
-                Ok = false;
-            }
-        }
-    }
 }
