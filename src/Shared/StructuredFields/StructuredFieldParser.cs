@@ -44,7 +44,7 @@ internal ref struct StructuredFieldParser
     private readonly char Current => _input[_position];
 
     /// <summary>Parses an sf-list (a field value of several field lines joined with <c>", "</c>). An empty value is an empty list.</summary>
-    /// <param name="value">The field value; leading and trailing spaces and tabs are ignored, as HTTP trims them.</param>
+    /// <param name="value">The field value; leading and trailing spaces are ignored (RFC 8941 4.2; HTTP has trimmed tabs already).</param>
     /// <param name="members">The members in order; empty when the method returns <see langword="false"/>.</param>
     /// <returns>Whether <paramref name="value"/> is a valid list.</returns>
     public static bool TryParseList(ReadOnlySpan<char> value, out List<ListMember> members)
@@ -55,7 +55,7 @@ internal ref struct StructuredFieldParser
             return false;
         }
 
-        var parser = new StructuredFieldParser(value.Trim(" \t"));
+        var parser = new StructuredFieldParser(value.Trim(' '));
         if (parser.ParseListMembers(members))
         {
             return true;
@@ -66,7 +66,7 @@ internal ref struct StructuredFieldParser
     }
 
     /// <summary>Parses an sf-item.</summary>
-    /// <param name="value">The field value; leading and trailing spaces and tabs are ignored.</param>
+    /// <param name="value">The field value; leading and trailing spaces are ignored.</param>
     /// <param name="item">The item; default when the method returns <see langword="false"/>.</param>
     /// <returns>Whether <paramref name="value"/> is a valid item.</returns>
     public static bool TryParseItem(ReadOnlySpan<char> value, out StructuredItem item)
@@ -77,7 +77,7 @@ internal ref struct StructuredFieldParser
             return false;
         }
 
-        var parser = new StructuredFieldParser(value.Trim(" \t"));
+        var parser = new StructuredFieldParser(value.Trim(' '));
         if (parser.TryParseItem(out var parsed) && parser.AtEnd)
         {
             item = parsed;

@@ -80,6 +80,24 @@ public sealed class RateLimitHeadersTests
         }
     }
 
+    [Theory]
+    [InlineData("\"a\";q=1, (\"b\");q=2")]
+    [InlineData("\"a\";q=1, ()")]
+    public void TryParsePolicy_InnerListAnywhere_FailsTheField(string value)
+    {
+        RateLimitHeaders.TryParsePolicy(value, out var items).Should().BeFalse();
+        items.Should().BeEmpty();
+        RateLimitHeaders.TryParseRateLimit(value.Replace('q', 'r'), out var limits).Should().BeFalse();
+        limits.Should().BeEmpty();
+    }
+
+    [Fact]
+    public void TryParseRateLimit_Rfc9651TypesInUnknownParameters_Ignored()
+    {
+        RateLimitHeaders.TryParseRateLimit("\"daily\";r=5;at=@1659578233;why=%\"f%c3%bc\";t=2", out var items).Should().BeTrue();
+        items.Should().ContainSingle().Which.Should().BeEquivalentTo(new RateLimitItem("daily", 5, 2));
+    }
+
     [Fact]
     public void TryParsePolicy_Null_ReturnsFalse()
     {

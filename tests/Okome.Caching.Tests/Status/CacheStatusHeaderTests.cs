@@ -171,6 +171,16 @@ public sealed class CacheStatusHeaderTests
     }
 
     [Theory]
+    [InlineData("c; key=%\"caf%c3%a9\"")]
+    [InlineData("c; detail=%\"caf%c3%a9\"")]
+    [InlineData("c; key=%\"\"")]
+    public void TryParse_DisplayStringNotPrintableAscii_IgnoredNotThrown(string value)
+    {
+        CacheStatusHeader.TryParse(value, out var entries).Should().BeTrue();
+        entries.Single().Should().Be(new CacheStatusEntry("c"));
+    }
+
+    [Theory]
     [InlineData("", 0)]
     [InlineData("   ", 0)]
     [InlineData("  a ,\tb  ", 2)]
