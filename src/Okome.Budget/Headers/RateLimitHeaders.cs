@@ -13,8 +13,6 @@ namespace Okome.Budget.Headers;
 /// </summary>
 public static class RateLimitHeaders
 {
-    private const int StackLimit = 256;
-
     /// <summary>The <c>RateLimit-Policy</c> field name.</summary>
     public const string PolicyFieldName = "RateLimit-Policy";
 
@@ -24,69 +22,45 @@ public static class RateLimitHeaders
     /// <summary>The <c>Retry-After</c> field name.</summary>
     public const string RetryAfterFieldName = "Retry-After";
 
+    private const int StackLimit = 256;
+
+    private delegate void MemberWriter<T>(ref StructuredFieldWriter writer, in T item);
+
     /// <summary>Formats a <c>RateLimit-Policy</c> field value.</summary>
     /// <param name="items">The policies.</param>
     /// <returns>The field value, for example <c>"burst";q=100;w=60, "daily";q=1000;qu="requests";w=86400</c>.</returns>
     public static string FormatPolicy(IEnumerable<RateLimitPolicyItem> items)
-    {
-        ArgumentNullException.ThrowIfNull(items);
-        var writer = new StructuredFieldWriter(stackalloc char[StackLimit], canGrow: true);
-        try
+        => FormatList(items, static (ref writer, in item) =>
         {
-            foreach (var item in items)
+            ArgumentException.ThrowIfNullOrEmpty(item.Name, nameof(items)); // a default(RateLimitPolicyItem)
+            writer.AppendString(item.Name);
+            AppendInteger(ref writer, ";q=", item.Quota);
+            if (item.QuotaUnit is not null)
             {
-                ArgumentException.ThrowIfNullOrEmpty(item.Name, nameof(items));
-                Separate(ref writer);
-                writer.AppendString(item.Name);
-                AppendInteger(ref writer, ";q=", item.Quota);
-                if (item.QuotaUnit is not null)
-                {
-                    writer.AppendRaw(";qu=");
-                    writer.AppendString(item.QuotaUnit);
-                }
-
-                if (item.WindowSeconds is { } w)
-                {
-                    AppendInteger(ref writer, ";w=", w);
-                }
+                writer.AppendRaw(";qu=");
+                writer.AppendString(item.QuotaUnit);
             }
 
-            return writer.ToString();
-        }
-        finally
-        {
-            writer.Dispose();
-        }
-    }
+            if (item.WindowSeconds is { } w)
+            {
+                AppendInteger(ref writer, ";w=", w);
+            }
+        });
 
     /// <summary>Formats a <c>RateLimit</c> field value.</summary>
     /// <param name="items">The remaining quota per policy.</param>
     /// <returns>The field value, for example <c>"daily";r=50;t=30</c>.</returns>
     public static string FormatRateLimit(IEnumerable<RateLimitItem> items)
-    {
-        ArgumentNullException.ThrowIfNull(items);
-        var writer = new StructuredFieldWriter(stackalloc char[StackLimit], canGrow: true);
-        try
+        => FormatList(items, static (ref writer, in item) =>
         {
-            foreach (var item in items)
+            ArgumentException.ThrowIfNullOrEmpty(item.Name, nameof(items)); // a default(RateLimitItem)
+            writer.AppendString(item.Name);
+            AppendInteger(ref writer, ";r=", item.Remaining);
+            if (item.ResetSeconds is { } t)
             {
-                ArgumentException.ThrowIfNullOrEmpty(item.Name, nameof(items));
-                Separate(ref writer);
-                writer.AppendString(item.Name);
-                AppendInteger(ref writer, ";r=", item.Remaining);
-                if (item.ResetSeconds is { } t)
-                {
-                    AppendInteger(ref writer, ";t=", t);
-                }
+                AppendInteger(ref writer, ";t=", t);
             }
-
-            return writer.ToString();
-        }
-        finally
-        {
-            writer.Dispose();
-        }
-    }
+        });
 
     /// <summary>Parses a <c>RateLimit-Policy</c> field value; never throws.</summary>
     /// <param name="value">The field value.</param>
@@ -272,6 +246,39 @@ public static class RateLimitHeaders
         }
 
         return true;
+    }
+
+    // Formatting is on the request path: the text goes to a stack buffer, and an array (what ForPolicy and
+    // ForDecision return) is walked without boxing an enumerator.
+    private static string FormatList<T>(IEnumerable<T> items, MemberWriter<T> writeMember)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        var writer = new StructuredFieldWriter(stackalloc char[StackLimit], canGrow: true);
+        try
+        {
+            if (items is T[] array)
+            {
+                foreach (var item in array)
+                {
+                    Separate(ref writer);
+                    writeMember(ref writer, item);
+                }
+            }
+            else
+            {
+                foreach (var item in items)
+                {
+                    Separate(ref writer);
+                    writeMember(ref writer, item);
+                }
+            }
+
+            return writer.ToString();
+        }
+        finally
+        {
+            writer.Dispose();
+        }
     }
 
     private static void AppendInteger(ref StructuredFieldWriter writer, string prefix, long value)
