@@ -29,14 +29,18 @@ internal ref struct StructuredFieldParser
     private const int StackLimit = 256;
 
     private readonly ReadOnlySpan<char> _input;
-    private readonly List<Parameter> _scratch;
     private int _position;
+
+    // The parameters of the item being parsed, gathered in a pooled array and copied out at the end of the item.
+    private Parameter[] _scratch;
+    private int _scratchCount;
 
     private StructuredFieldParser(ReadOnlySpan<char> input)
     {
         _input = input;
-        _scratch = [];
         _position = 0;
+        _scratch = [];
+        _scratchCount = 0;
     }
 
     private readonly bool AtEnd => _position >= _input.Length;
@@ -49,16 +53,23 @@ internal ref struct StructuredFieldParser
     /// <returns>Whether <paramref name="value"/> is a valid list.</returns>
     public static bool TryParseList(ReadOnlySpan<char> value, out List<ListMember> members)
     {
-        members = [];
+        members = new List<ListMember>(4);
         if (value.Length > MaxLength)
         {
             return false;
         }
 
         var parser = new StructuredFieldParser(value.Trim(' '));
-        if (parser.ParseListMembers(members))
+        try
         {
-            return true;
+            if (parser.ParseListMembers(members))
+            {
+                return true;
+            }
+        }
+        finally
+        {
+            parser.ReturnScratch();
         }
 
         members = [];
@@ -78,10 +89,17 @@ internal ref struct StructuredFieldParser
         }
 
         var parser = new StructuredFieldParser(value.Trim(' '));
-        if (parser.TryParseItem(out var parsed) && parser.AtEnd)
+        try
         {
-            item = parsed;
-            return true;
+            if (parser.TryParseItem(out var parsed) && parser.AtEnd)
+            {
+                item = parsed;
+                return true;
+            }
+        }
+        finally
+        {
+            parser.ReturnScratch();
         }
 
         return false;
@@ -198,7 +216,7 @@ internal ref struct StructuredFieldParser
             return true;
         }
 
-        _scratch.Clear();
+        _scratchCount = 0;
         while (!AtEnd && Current == ';')
         {
             _position++;
@@ -224,14 +242,14 @@ internal ref struct StructuredFieldParser
             }
         }
 
-        parameters = new Parameters([.. _scratch]);
+        parameters = new Parameters(_scratch.AsSpan(0, _scratchCount).ToArray());
         return true;
     }
 
-    private readonly bool SetParameter(string key, BareItem value)
+    private bool SetParameter(string key, BareItem value)
     {
         // A repeated key keeps its first position and takes the last value (RFC 8941 section 4.2.3.2).
-        for (var i = 0; i < _scratch.Count; i++)
+        for (var i = 0; i < _scratchCount; i++)
         {
             if (_scratch[i].Key == key)
             {
@@ -240,13 +258,29 @@ internal ref struct StructuredFieldParser
             }
         }
 
-        if (_scratch.Count == MaxParameters)
+        if (_scratchCount == MaxParameters)
         {
             return false;
         }
 
-        _scratch.Add(new Parameter(key, value));
+        if (_scratchCount == _scratch.Length)
+        {
+            var grown = ArrayPool<Parameter>.Shared.Rent(Math.Max(8, _scratch.Length * 2));
+            _scratch.AsSpan(0, _scratchCount).CopyTo(grown);
+            ReturnScratch();
+            _scratch = grown;
+        }
+
+        _scratch[_scratchCount++] = new Parameter(key, value);
         return true;
+    }
+
+    private readonly void ReturnScratch()
+    {
+        if (_scratch.Length > 0)
+        {
+            ArrayPool<Parameter>.Shared.Return(_scratch, clearArray: true);
+        }
     }
 
     private bool TryParseKey(out string key)

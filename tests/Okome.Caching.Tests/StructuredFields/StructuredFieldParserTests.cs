@@ -50,6 +50,8 @@ public sealed class StructuredFieldParserTests
     [InlineData("4.5", "4.5")]
     [InlineData("-0.25", "-0.25")]
     [InlineData("123456789012.123", "123456789012.123")]
+    [InlineData("-999999999999.999", "-999999999999.999")]
+    [InlineData("0.001", "0.001")]
     public void TryParseItem_Decimal_Parsed(string value, string expected)
     {
         StructuredFieldParser.TryParseItem(value, out var item).Should().BeTrue();
