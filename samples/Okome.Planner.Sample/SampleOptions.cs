@@ -41,6 +41,9 @@ public sealed class SampleOptions
     /// <summary>The requests kept fresh in the cache ahead of clients (none by default).</summary>
     public PrewarmSettings Prewarm { get; set; } = new();
 
+    /// <summary>The OpenTelemetry resource of the service's metrics and traces.</summary>
+    public TelemetrySettings Telemetry { get; set; } = new();
+
     /// <summary>The largest request body accepted (413 above it).</summary>
     /// <value>Default 1 MiB.</value>
     public long MaxRequestBodyBytes { get; set; } = DefaultMaxRequestBodyBytes;
@@ -57,6 +60,21 @@ public sealed class SampleOptions
 
     /// <summary>Whether the built-in simulator is the stable upstream (no <see cref="UpstreamOptions.BaseUrl"/> nor <see cref="UpstreamOptions.BaseUrls"/>).</summary>
     internal bool UsesSimulator => Upstream.StableUrls().Count == 0;
+
+    /// <summary>The OpenTelemetry resource (<c>Okome:Telemetry</c>).</summary>
+    public sealed class TelemetrySettings
+    {
+        /// <summary>The default <c>service.name</c>.</summary>
+        public const string DefaultServiceName = "okome";
+
+        /// <summary>The <c>service.name</c> of every metric and span.</summary>
+        /// <value>Default <c>okome</c>.</value>
+        public string ServiceName { get; set; } = DefaultServiceName;
+
+        /// <summary>The <c>service.instance.id</c>: tells the instances of one service apart.</summary>
+        /// <value>Default: the machine name and the port of the first URL (<c>gpu-front-1:8000</c>), or a new GUID when there is no URL.</value>
+        public string? InstanceId { get; set; }
+    }
 
     /// <summary>Where requests go: a pool of GPU hosts (stable) and optionally a canary pool, with next-upstream retry.</summary>
     public sealed class UpstreamOptions

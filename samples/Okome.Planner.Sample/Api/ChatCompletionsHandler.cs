@@ -69,6 +69,11 @@ internal sealed partial class ChatCompletionsHandler
             return;
         }
 
+        if (context.Features.Get<AccessFeature>() is { } access)
+        {
+            access.KeyHash = planned.Cache.Key.HashText;
+        }
+
         try
         {
             var response = await _executor.ExecuteAsync(planned, upstream, cancellationToken).ConfigureAwait(false);

@@ -25,6 +25,8 @@ internal static partial class PlannedResponseWriter
     public static async Task WriteAsync(HttpContext context, PlannedResponse planned, ChatRequest chat, ILogger logger, CancellationToken cancellationToken)
     {
         var response = context.Response;
+        var access = context.Features.Get<AccessFeature>();
+        access?.Answered(planned);
         string? contentType = null;
         foreach (var (name, value) in planned.Headers)
         {
@@ -64,17 +66,26 @@ internal static partial class PlannedResponseWriter
             return;
         }
 
-        if (chat.Stream)
+        var usage = new ChatUsageReader();
+        try
         {
-            await StreamAsync(context, planned, logger, cancellationToken).ConfigureAwait(false);
+            if (chat.Stream)
+            {
+                await StreamAsync(context, planned, usage, logger, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await AssembleAsync(context, planned, chat, usage, logger, cancellationToken).ConfigureAwait(false);
+            }
         }
-        else
+        finally
         {
-            await AssembleAsync(context, planned, chat, logger, cancellationToken).ConfigureAwait(false);
+            // Also when the client went away mid-stream: the line shows the usage of what was read so far.
+            access?.Usage = usage.Usage;
         }
     }
 
-    private static async Task StreamAsync(HttpContext context, PlannedResponse planned, ILogger logger, CancellationToken cancellationToken)
+    private static async Task StreamAsync(HttpContext context, PlannedResponse planned, ChatUsageReader usage, ILogger logger, CancellationToken cancellationToken)
     {
         var response = context.Response;
         response.StatusCode = StatusCodes.Status200OK;
@@ -88,6 +99,7 @@ internal static partial class PlannedResponseWriter
             {
                 await response.Body.WriteAsync(chunk, cancellationToken).ConfigureAwait(false);
                 await response.Body.FlushAsync(cancellationToken).ConfigureAwait(false);
+                usage.Observe(chunk.Span);
             }
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is not OperationCanceledException)
@@ -98,7 +110,7 @@ internal static partial class PlannedResponseWriter
         }
     }
 
-    private static async Task AssembleAsync(HttpContext context, PlannedResponse planned, ChatRequest chat, ILogger logger, CancellationToken cancellationToken)
+    private static async Task AssembleAsync(HttpContext context, PlannedResponse planned, ChatRequest chat, ChatUsageReader usage, ILogger logger, CancellationToken cancellationToken)
     {
         var events = new ArrayBufferWriter<byte>(4096);
         try
@@ -116,6 +128,7 @@ internal static partial class PlannedResponseWriter
             return;
         }
 
+        usage.Observe(events.WrittenSpan);
         if (!ChatCompletionAssembler.TryAssemble(events.WrittenSpan, (chat.PromptChars + 3) / 4, out var completion, out var error))
         {
             LogStreamFailed(logger, error);

@@ -7,6 +7,8 @@ internal static class EndpointRegistration
 {
     public static WebApplication MapOkomeService(this WebApplication app)
     {
+        // Outermost, so that it sees the final status of every request, the 500s of the next one included.
+        app.UseMiddleware<AccessLogMiddleware>();
         app.UseMiddleware<UnhandledErrorMiddleware>();
 
         // A status set without a body (unknown route 404, wrong method 405, …) gets the OpenAI error shape.

@@ -21,7 +21,11 @@ using Okome.Planner.Sample.Prewarm;
 using Okome.Planner.Sample.Simulator;
 using Okome.Planner.Sample.Upstream;
 using Okome.Planner.Shedding;
+using Microsoft.Extensions.Logging.Console;
+using Okome.Planner.Access;
 using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
 
 namespace Okome.Planner.Sample.Hosting;
 
@@ -82,11 +86,79 @@ internal static class ServiceRegistration
             prewarm.RefreshAhead = TimeSpan.FromSeconds(sample.Value.Prewarm.RefreshAheadSeconds);
         });
 
-        services.AddOpenTelemetry().WithMetrics(static metrics => metrics
-            .AddMeter(CachingDiagnostics.MeterName, BudgetDiagnostics.MeterName, PlannerDiagnostics.MeterName)
-            .AddView(static instrument => instrument.Unit == "s" ? SecondsBuckets : null)
-            .AddPrometheusExporter());
+        services.AddSingleton(static provider => new AccessLog(provider.GetRequiredService<ILoggerFactory>(), provider.GetService<IMeterFactory>()));
+        AddConsoleFormats(services);
+        AddTelemetry(services, configuration);
         return services;
+    }
+
+    /// <summary>
+    /// The console's two formats: one readable line per entry by default (simple formatter, single line) and JSON lines
+    /// with <c>Logging:Console:FormatterName=json</c> (the access log's machine format, docs/operations.md). Both write UTC
+    /// ISO 8601 times; these options are set after configuration, so the formats stay what <c>okome hit-ratio</c> reads.
+    /// </summary>
+    private static void AddConsoleFormats(IServiceCollection services)
+    {
+        services.Configure<SimpleConsoleFormatterOptions>(static simple =>
+        {
+            simple.SingleLine = true;
+            simple.UseUtcTimestamp = true;
+            simple.TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z' ";
+        });
+        services.Configure<JsonConsoleFormatterOptions>(static json =>
+        {
+            json.UseUtcTimestamp = true;
+            json.TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";
+        });
+    }
+
+    /// <summary>
+    /// Metrics (the three Okome meters, ASP.NET Core's HTTP server and the .NET runtime) at <c>/metrics</c>, traces of the
+    /// three Okome activity sources and ASP.NET Core, under <c>service.name</c>/<c>service.instance.id</c> from
+    /// <c>Okome:Telemetry</c>; both also go to an OTLP collector when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set.
+    /// </summary>
+    private static void AddTelemetry(IServiceCollection services, IConfiguration configuration)
+    {
+        var telemetry = configuration.GetSection(SampleOptions.Section).GetSection("Telemetry").Get<SampleOptions.TelemetrySettings>() ?? new();
+        var serviceName = string.IsNullOrWhiteSpace(telemetry.ServiceName) ? SampleOptions.TelemetrySettings.DefaultServiceName : telemetry.ServiceName;
+        var instanceId = string.IsNullOrWhiteSpace(telemetry.InstanceId) ? DefaultInstanceId(configuration) : telemetry.InstanceId;
+        var otlp = !string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+
+        services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService(serviceName, serviceInstanceId: instanceId, autoGenerateServiceInstanceId: false))
+            .WithMetrics(metrics =>
+            {
+                metrics
+                    .AddMeter(CachingDiagnostics.MeterName, BudgetDiagnostics.MeterName, PlannerDiagnostics.MeterName)
+                    .AddAspNetCoreInstrumentation()
+                    .AddRuntimeInstrumentation()
+                    .AddView(static instrument => instrument.Unit == "s" ? SecondsBuckets : null)
+                    .AddPrometheusExporter();
+                if (otlp)
+                {
+                    metrics.AddOtlpExporter();
+                }
+            })
+            .WithTracing(tracing =>
+            {
+                tracing
+                    .AddSource(CachingDiagnostics.ActivitySourceName, BudgetDiagnostics.ActivitySourceName, PlannerDiagnostics.ActivitySourceName)
+                    .AddAspNetCoreInstrumentation();
+                if (otlp)
+                {
+                    tracing.AddOtlpExporter();
+                }
+            });
+    }
+
+    /// <summary>The machine name and the port of the first of <c>Urls</c> (<c>gpu-front-1:8000</c>); a new GUID without a port.</summary>
+    private static string DefaultInstanceId(IConfiguration configuration)
+    {
+        var first = (configuration["urls"] ?? configuration["ASPNETCORE_URLS"] ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault();
+        var port = first is null ? null : first[(first.LastIndexOf(':') + 1)..].TrimEnd('/');
+        return int.TryParse(port, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var number)
+            ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{Environment.MachineName}:{number}")
+            : Guid.NewGuid().ToString("N");
     }
 
     /// <summary>The budget every API key gets: rate (with burst), tokens per UTC day, concurrency; null when all are off.</summary>

@@ -7,7 +7,7 @@ namespace Okome.Budget.Diagnostics;
 
 /// <summary>
 /// The instruments of the <c>Okome.Budget</c> meter and its activity source. Tags are low-cardinality only (policy name,
-/// result, limit kind, shadow, source, operation, mode) — never a partition key or its hash.
+/// result, denying limit name and kind, shadow, source, operation, mode) — never a partition key or its hash.
 /// </summary>
 internal sealed class BudgetMetrics : IDisposable
 {
@@ -25,7 +25,7 @@ internal sealed class BudgetMetrics : IDisposable
     public BudgetMetrics(IMeterFactory? meterFactory)
     {
         _meter = meterFactory?.Create(BudgetDiagnostics.MeterName) ?? new Meter(BudgetDiagnostics.MeterName);
-        _decisions = _meter.CreateCounter<long>("okome.budget.decisions", "{decision}", "Budget decisions, by result, denying limit kind, shadow mode and source.");
+        _decisions = _meter.CreateCounter<long>("okome.budget.decisions", "{decision}", "Budget decisions, by result, denying limit (name and kind), shadow mode and source.");
         _reserved = _meter.CreateCounter<long>("okome.budget.cost.reserved", "{unit}", "Cost units reserved from quotas by allowed requests.");
         _settled = _meter.CreateCounter<long>("okome.budget.cost.settled", "{unit}", "Actual cost units settled on leases.");
         _roundTrips = _meter.CreateCounter<long>("okome.budget.round_trips", "{round_trip}", "Calls to the budget store, by operation.");
@@ -57,6 +57,7 @@ internal sealed class BudgetMetrics : IDisposable
         if (_decisions.Enabled)
         {
             var kind = "none";
+            var limit = "none";
             if (!decision.IsAllowed)
             {
                 foreach (var state in decision.LimitArray)
@@ -64,6 +65,7 @@ internal sealed class BudgetMetrics : IDisposable
                     if (!state.IsAllowed)
                     {
                         kind = KindName(state.Limit.Kind);
+                        limit = state.Limit.Name;
                         break;
                     }
                 }
@@ -74,6 +76,7 @@ internal sealed class BudgetMetrics : IDisposable
                 { "okome.budget.policy", decision.PolicyName },
                 { "okome.budget.result", decision.IsAllowed ? "allowed" : "denied" },
                 { "okome.budget.limit.kind", kind },
+                { "okome.budget.limit", limit },
                 { "okome.budget.shadow", decision.IsShadow ? True : False },
                 { "okome.budget.source", SourceName(decision.Source) },
             };

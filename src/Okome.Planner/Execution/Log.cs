@@ -21,6 +21,9 @@ internal static partial class Log
     /// <summary>Event id of <see cref="TryFailed"/>.</summary>
     public const int TryFailedId = 105;
 
+    /// <summary>Event id of <see cref="Access"/>.</summary>
+    public const int AccessId = 1;
+
     /// <summary>Event id of <see cref="PrewarmRun"/>.</summary>
     public const int PrewarmRunId = 110;
 
@@ -53,4 +56,11 @@ internal static partial class Log
 
     [LoggerMessage(EventId = PrewarmRunFailedId, Level = LogLevel.Error, Message = "A pre-warm run failed; the next one runs on schedule.")]
     public static partial void PrewarmRunFailed(ILogger logger, Exception exception);
+
+    // The access line (category Okome.Access): readable on one line, and every field a named State property for the JSON
+    // console formatter (docs/operations.md: okome hit-ratio reads RequestId, Route, Status, CacheStatus by these names).
+    [LoggerMessage(EventId = AccessId, Level = LogLevel.Information,
+        Message = "{RequestId} {Method} {Route} {Status} cache={CacheStatus} key={KeyHash} client={ApiKeyHash} upstream={Pool}/{Host} {UpstreamStatus} tries={Tries} bytes={Bytes} tokens={PromptTokens}+{CompletionTokens} ttfb={TtfbMs}ms total={TotalMs}ms disconnected={ClientDisconnected}")]
+    public static partial void Access(ILogger logger, string requestId, string method, string route, int status, string cacheStatus, string keyHash, string apiKeyHash,
+        string pool, string host, int upstreamStatus, int tries, long bytes, long promptTokens, long completionTokens, double ttfbMs, double totalMs, bool clientDisconnected);
 }

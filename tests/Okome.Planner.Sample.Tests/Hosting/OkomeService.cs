@@ -17,12 +17,23 @@ public sealed class OkomeService : WebApplicationFactory<Program>
 {
     private readonly IReadOnlyDictionary<string, string?> _settings;
     private readonly TimeProvider? _time;
+    private readonly CapturedLogs? _logs;
 
     /// <summary>Creates an instance (started on first use) with <paramref name="settings"/> and, when given, a replacement clock.</summary>
     public OkomeService(IReadOnlyDictionary<string, string?> settings, TimeProvider? time)
+        : this(settings, time, null)
+    {
+    }
+
+    /// <summary>
+    /// Creates an instance with <paramref name="settings"/>, a replacement clock and, when given, <paramref name="logs"/>
+    /// capturing every log entry of Warning and above plus the access lines (category <c>Okome.Access</c>, Information).
+    /// </summary>
+    public OkomeService(IReadOnlyDictionary<string, string?> settings, TimeProvider? time, CapturedLogs? logs)
     {
         _settings = settings;
         _time = time;
+        _logs = logs;
     }
 
     /// <inheritdoc />
@@ -35,7 +46,15 @@ public sealed class OkomeService : WebApplicationFactory<Program>
             builder.UseSetting(key, value);
         }
 
-        builder.ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
+        builder.ConfigureLogging(logging =>
+        {
+            logging.SetMinimumLevel(LogLevel.Warning);
+            if (_logs is not null)
+            {
+                logging.AddProvider(_logs);
+                logging.AddFilter<CapturedLogs>(Okome.Planner.Access.AccessLog.Category, LogLevel.Information);
+            }
+        });
         builder.ConfigureTestServices(services =>
         {
             if (_time is not null)

@@ -68,12 +68,17 @@ public sealed class ServiceTestbed : IAsyncDisposable
     }
 
     /// <summary>Starts a service instance with the current settings and the system clock.</summary>
-    public OkomeService StartInstance() => StartInstance(null);
+    public OkomeService StartInstance() => StartInstance(null, null);
 
     /// <summary>Starts a service instance with the current settings and, when given, a fake clock.</summary>
-    public OkomeService StartInstance(FakeTimeProvider? time)
+    public OkomeService StartInstance(FakeTimeProvider? time) => StartInstance(time, null);
+
+    /// <summary>Starts a service instance with the current settings whose logs (access lines included) go to <paramref name="logs"/>.</summary>
+    public OkomeService StartInstance(CapturedLogs logs) => StartInstance(null, logs);
+
+    private OkomeService StartInstance(FakeTimeProvider? time, CapturedLogs? logs)
     {
-        var instance = new OkomeService(new Dictionary<string, string?>(Settings), time);
+        var instance = new OkomeService(new Dictionary<string, string?>(Settings), time, logs);
         _instances.Add(instance);
 
         // Build the host now, so a start-up failure surfaces here and not inside the first request.
