@@ -99,6 +99,8 @@ internal static class ServiceRegistration
     /// </summary>
     private static void AddConsoleFormats(IServiceCollection services)
     {
+        // Without a formatter name the console logger takes its legacy path, which replaces the formatter's options.
+        services.Configure<ConsoleLoggerOptions>(static console => console.FormatterName ??= ConsoleFormatterNames.Simple);
         services.Configure<SimpleConsoleFormatterOptions>(static simple =>
         {
             simple.SingleLine = true;
