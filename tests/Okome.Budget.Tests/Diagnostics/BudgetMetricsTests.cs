@@ -59,8 +59,10 @@ public sealed class BudgetMetricsTests : IDisposable
         decisions.Should().HaveCount(2);
         decisions[0].Tags["okome.budget.result"].Should().Be("allowed");
         decisions[0].Tags["okome.budget.limit.kind"].Should().Be("none");
+        decisions[0].Tags["okome.budget.limit"].Should().Be("none");
         decisions[1].Tags["okome.budget.result"].Should().Be("denied");
         decisions[1].Tags["okome.budget.limit.kind"].Should().Be("quota");
+        decisions[1].Tags["okome.budget.limit"].Should().Be("tokens", "the denying limit's name");
         decisions[1].Tags["okome.budget.shadow"].Should().Be(false);
         decisions[1].Tags["okome.budget.policy"].Should().Be("metered");
         _measurements.Where(m => m.Instrument == "okome.budget.cost.reserved").Sum(m => m.Value).Should().Be(60);
@@ -84,6 +86,7 @@ public sealed class BudgetMetricsTests : IDisposable
         last.Tags["okome.budget.result"].Should().Be("denied");
         last.Tags["okome.budget.shadow"].Should().Be(true);
         last.Tags["okome.budget.limit.kind"].Should().Be("rate");
+        last.Tags["okome.budget.limit"].Should().Be("rpm");
     }
 
     public void Dispose()

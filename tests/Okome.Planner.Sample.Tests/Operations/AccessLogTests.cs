@@ -109,6 +109,33 @@ public sealed class AccessLogTests
         report.Overall.HitRatio.Should().Be((double)sent.Count(r => r.CacheStatus == "HIT") / sent.Count);
     }
 
+    [Fact]
+    public async Task ClientGoneMidStream_TheAccessLineSaysDisconnected()
+    {
+        await using var bed = await ServiceTestbed.StartAsync();
+        var logs = new CapturedLogs();
+        var service = bed.StartInstance(logs);
+        using var client = service.CreateClient();
+        var ct = Chat.Within(30);
+        bed.Upstream.HoldAfterFirstToken();
+
+        using (var request = Chat.Post(Chat.Body(Chat.UniquePrompt(), stream: true)))
+        using (var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct))
+        {
+            response.StatusCode.Should().Be(System.Net.HttpStatusCode.OK);
+            await bed.Upstream.FirstTokenSent.WaitAsync(ct);
+
+            // Leaving this block disposes the response before its end: the client has gone away.
+        }
+
+        var line = JsonLines(service, await ScriptedRun.AccessLinesAsync(logs, 1, ct)).Single();
+        bed.Upstream.Release();
+        var state = State(line);
+        state.GetProperty("ClientDisconnected").GetBoolean().Should().BeTrue(line);
+        state.GetProperty("Status").GetInt32().Should().Be(200, "the status was sent before the client left: {0}", line);
+        state.GetProperty("CacheStatus").GetString().Should().Be("MISS", line);
+    }
+
     private static List<string> JsonLines(OkomeService service, IReadOnlyList<CapturedLogs.CapturedEntry> entries)
     {
         var json = service.Services.GetServices<ConsoleFormatter>().Single(formatter => formatter.Name == ConsoleFormatterNames.Json);

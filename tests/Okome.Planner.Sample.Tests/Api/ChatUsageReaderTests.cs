@@ -1,0 +1,45 @@
+using System.Text;
+using Okome.Planner.Sample.Api;
+
+namespace Okome.Planner.Sample.Tests.Api;
+
+/// <summary>The access line's token counts: the <c>usage</c> of an event stream split anywhere.</summary>
+public sealed class ChatUsageReaderTests
+{
+    private const string Stream =
+        "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"}}],\"usage\":null}\n\n"
+        + "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":7,\"total_tokens\":19}}\r\n\r\n"
+        + "data: [DONE]\n\n";
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(64)]
+    [InlineData(4096)]
+    public void Observe_ChunksOfAnySize_ReadsTheUsage(int chunkSize)
+    {
+        var bytes = Encoding.UTF8.GetBytes(Stream);
+        var reader = new ChatUsageReader();
+
+        for (var offset = 0; offset < bytes.Length; offset += chunkSize)
+        {
+            reader.Observe(bytes.AsSpan(offset, Math.Min(chunkSize, bytes.Length - offset)));
+        }
+
+        reader.Usage.Should().Be(new ChatUsage(12, 7));
+    }
+
+    [Theory]
+    [InlineData("data: {\"usage\":{\"prompt_tokens\":\"x\"}}\n")]
+    [InlineData("data: {\"usage\": not json\n")]
+    [InlineData("event: usage\ndata: [DONE]\n")]
+    [InlineData("data: {\"choices\":[]}")]
+    public void Observe_NoUsableUsage_LeavesZeros(string stream)
+    {
+        var reader = new ChatUsageReader();
+
+        reader.Observe(Encoding.UTF8.GetBytes(stream));
+
+        reader.Usage.Should().Be(default(ChatUsage));
+    }
+}
