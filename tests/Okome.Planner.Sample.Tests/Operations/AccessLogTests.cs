@@ -7,6 +7,7 @@ using Okome.Tool.AccessLog;
 namespace Okome.Planner.Sample.Tests.Operations;
 
 /// <summary>The access log: one line per request, every route and outcome, in the machine format <c>okome hit-ratio</c> reads.</summary>
+[Collection(ExactMetrics.Name)]
 public sealed class AccessLogTests
 {
     private static readonly string[] Fields =

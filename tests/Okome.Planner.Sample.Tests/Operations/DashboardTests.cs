@@ -9,6 +9,7 @@ namespace Okome.Planner.Sample.Tests.Operations;
 /// metric its PromQL queries is in a <c>/metrics</c> scrape of the service after a scripted run — so the dashboard cannot
 /// rot silently when a metric is renamed.
 /// </summary>
+[Collection(ExactMetrics.Name)]
 public sealed partial class DashboardTests
 {
     private static readonly HashSet<string> PromQlWords = new(StringComparer.Ordinal)
