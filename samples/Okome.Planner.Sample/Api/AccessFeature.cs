@@ -30,9 +30,9 @@ internal sealed class AccessFeature
     /// <summary>Records who answered <paramref name="planned"/>.</summary>
     /// <remarks>
     /// Pool and host come from the executor's <c>X-Upstream</c> header (<c>stable</c>, <c>canary</c>, <c>cache</c>, or
-    /// <c>pool/host</c> once the executor names hosts); the executor makes one attempt per upstream call, so the tries are 1
-    /// when an upstream answered and 0 when the cache did. A 502 or 504 the executor generated after calling the upstream
-    /// counts that attempt, with no upstream status.
+    /// <c>pool/host</c>); the tries are the hosts this request's own upstream call tried (<see cref="PlannedResponse.UpstreamTries"/>:
+    /// 0 for a hit or a joined flight). A 502 or 504 the executor generated after calling the upstream counts its tries, with no
+    /// upstream status.
     /// </remarks>
     public void Answered(PlannedResponse planned)
     {
@@ -51,7 +51,7 @@ internal sealed class AccessFeature
             Pool = slash < 0 ? upstream : upstream[..slash];
             Host = slash < 0 ? null : upstream[(slash + 1)..];
             var called = !string.Equals(Pool, "cache", StringComparison.Ordinal);
-            Tries = called ? 1 : 0;
+            Tries = planned.UpstreamTries;
             UpstreamStatus = called ? planned.StatusCode : 0;
             return;
         }
@@ -61,7 +61,7 @@ internal sealed class AccessFeature
             && planned.StatusCode is StatusCodes.Status502BadGateway or StatusCodes.Status504GatewayTimeout)
         {
             Pool = choice == UpstreamChoice.Canary ? "canary" : "stable";
-            Tries = 1;
+            Tries = Math.Max(1, planned.UpstreamTries);
         }
     }
 }

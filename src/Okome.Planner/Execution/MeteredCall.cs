@@ -52,6 +52,9 @@ internal sealed class MeteredCall
     /// <summary>The host tried last: the one that answered once the tries are over.</summary>
     public UpstreamHost Host { get; set; }
 
+    /// <summary>How many hosts this call tried (next-upstream retry): 1 when the first answered.</summary>
+    public int Tries { get; set; }
+
     /// <summary>The host that answered holds one call in flight in its pool until this call ends.</summary>
     public void Answered(HostPool pool, int index)
     {

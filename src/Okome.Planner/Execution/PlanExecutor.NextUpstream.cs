@@ -47,6 +47,7 @@ public sealed partial class PlanExecutor
             tried |= 1UL << index;
             var host = pool.Hosts[index];
             metered.Host = host;
+            metered.Tries = attempt;
             pool.Enter(index);
             TryOutcome outcome;
             try

@@ -60,6 +60,12 @@ public sealed class PlannedResponse : IAsyncDisposable
     /// <summary>The request id sent in <c>X-Request-ID</c>.</summary>
     public string RequestId { get; }
 
+    /// <summary>
+    /// How many upstream hosts this request's own upstream call tried (next-upstream retry, see
+    /// <see cref="PlanExecutorOptions.Tries"/>); 0 when it made no call (a hit, a joined flight, a refusal).
+    /// </summary>
+    public int UpstreamTries => _charge?.Call?.Tries ?? 0;
+
     /// <summary>Settles the budget with the measured cost (or refunds it when no upstream call of this request ran), frees its slot, and releases the cache response.</summary>
     /// <returns>A task that completes when done.</returns>
     public async ValueTask DisposeAsync()

@@ -96,14 +96,14 @@ internal sealed class ExecutorHarness : IDisposable
         return text.ToString();
     }
 
-    /// <summary>Sends a request, reads the whole body, disposes the response; returns the status, headers and body.</summary>
-    public async Task<(int Status, IReadOnlyList<KeyValuePair<string, string>> Headers, string Body)> SendAsync(PlannedRequest request, FakeUpstream upstream)
+    /// <summary>Sends a request, reads the whole body, disposes the response; returns the status, headers, body and upstream tries.</summary>
+    public async Task<(int Status, IReadOnlyList<KeyValuePair<string, string>> Headers, string Body, int Tries)> SendAsync(PlannedRequest request, FakeUpstream upstream)
     {
         var response = await Executor.ExecuteAsync(request, upstream.Delegate, CancellationToken.None);
         await using (response)
         {
             var body = await ReadAsync(response);
-            return (response.StatusCode, response.Headers, body);
+            return (response.StatusCode, response.Headers, body, response.UpstreamTries);
         }
     }
 

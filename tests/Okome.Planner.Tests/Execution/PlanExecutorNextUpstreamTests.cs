@@ -37,6 +37,7 @@ public sealed class PlanExecutorNextUpstreamTests
         var idle = await harness.ProbeAsync();
         var rateBefore = await RateRemainingAsync(harness);
         const int Requests = 6;
+        var triesSeen = new List<int>();
 
         for (var i = 0; i < Requests; i++)
         {
@@ -52,7 +53,11 @@ public sealed class PlanExecutorNextUpstreamTests
             result.Status.Should().Be(200, "request {0}", i);
             result.Body.Should().Be("good");
             PlanExecutorTests.Value(result.Headers, "X-Upstream").Should().Be("stable/gpu-b");
+            triesSeen.Add(result.Tries);
         }
+
+        triesSeen.Should().OnlyContain(t => t == 1 || t == 2, "a request tries gpu-a first or not at all");
+        triesSeen.Should().Contain(2, "a request that tried gpu-a first says it took two tries");
 
         upstream.Hosts.Count(static h => h.Label == "gpu-b").Should().Be(Requests, "every request was answered by gpu-b");
         upstream.Hosts.Count(static h => h.Label == "gpu-a").Should().BeGreaterThan(0, "calls are spread, so gpu-a was tried");
@@ -221,6 +226,7 @@ public sealed class PlanExecutorNextUpstreamTests
 
         ((int)result.Status).Should().BeOneOf(502, 503);
         upstream.Calls.Should().Be(2, "Tries = 2 of the three hosts");
+        result.Tries.Should().Be(2);
         upstream.Hosts.Distinct().Should().HaveCount(2, "a host is never tried twice in one call");
     }
 
