@@ -65,6 +65,7 @@ public sealed class AbandonedStreamDrainTests : IDisposable
         var next = await cache.GetOrCreateAsync(request, FakeUpstream.Fixed("again", upstream), default);
         next.Status.Should().Be(CacheStatus.Miss);
         upstream.Calls.Should().Be(2);
+        await ResponseCacheContract.WaitUntilAsync(() => Abandoned().Count == 1);
         Abandoned().Should().Equal("cancelled");
     }
 
@@ -82,6 +83,9 @@ public sealed class AbandonedStreamDrainTests : IDisposable
 
         response.Stored.Should().BeFalse();
         (await ended.Task).Should().BeFalse("draining a response nobody reads and nobody stores would only cost tokens");
+
+        // The flight counts the outcome after the upstream call has ended.
+        await ResponseCacheContract.WaitUntilAsync(() => Abandoned().Count == 1);
         Abandoned().Should().Equal("cancelled");
     }
 
