@@ -9,8 +9,10 @@ namespace Okome.Caching.Entries;
 
 /// <summary>
 /// The stored form of a <see cref="CacheEntry"/>: a versioned binary envelope (magic, version, declared length,
-/// fixed fields, length-prefixed strings and chunks, CRC-32). The layout is documented in <c>docs/entry-format.md</c>;
-/// version 1 is frozen by the snapshot <c>tests/Okome.Caching.Tests/Entries/Snapshots/entry-v1.bin</c>.
+/// fixed fields, length-prefixed strings, the chunks, CRC-32). The layout is documented in <c>docs/entry-format.md</c>;
+/// each version is frozen by a snapshot under <c>tests/Okome.Caching.Tests/Entries/Snapshots/</c>. Version 1 stores the
+/// chunks as they are; version 2 stores the chunk lengths apart from the bytes and compresses the bytes (Brotli) when
+/// that pays (<see cref="CacheEntrySerializer"/>.Payload.cs).
 /// </summary>
 /// <remarks>
 /// Reading never throws: foreign, old, new, cut-off, corrupt or crafted bytes come back as an
@@ -18,10 +20,22 @@ namespace Okome.Caching.Entries;
 /// that remain before anything is allocated, so a hostile length field cannot make the reader allocate more
 /// than the input could hold.
 /// </remarks>
-internal static class CacheEntrySerializer
+internal static partial class CacheEntrySerializer
 {
-    /// <summary>The format version this writer produces.</summary>
-    public const byte CurrentVersion = 1;
+    /// <summary>Version 1: the chunks interleaved with their lengths, never compressed.</summary>
+    public const byte Version1 = 1;
+
+    /// <summary>Version 2: the chunk lengths, then the chunk bytes as one block, compressed when that pays.</summary>
+    public const byte Version2 = 2;
+
+    /// <summary>The newest format version; readers understand every version up to it.</summary>
+    public const byte CurrentVersion = Version2;
+
+    /// <summary>
+    /// The <see cref="AppContext"/> switch that makes writers keep writing version 1 during a rolling upgrade from a
+    /// release that reads only version 1 (set it in <c>runtimeconfig.json</c> or with <c>RuntimeHostConfigurationOption</c>).
+    /// </summary>
+    public const string WriteVersion1Switch = "Okome.Caching.WriteEntryFormatV1";
 
     /// <summary>Magic, version, flags, declared length, key hash, four times and the status code.</summary>
     public const int FixedHeaderLength = 60;
@@ -44,71 +58,73 @@ internal static class CacheEntrySerializer
 
     private const byte FlagStreamed = 0x01;
     private const byte FlagHasETag = 0x02;
-    private const byte KnownFlags = FlagStreamed | FlagHasETag;
+    private const byte KnownFlagsV1 = FlagStreamed | FlagHasETag;
+
+    // Version 2 only: the chunk bytes are one Brotli stream.
+    private const byte FlagCompressed = 0x04;
+    private const byte KnownFlagsV2 = KnownFlagsV1 | FlagCompressed;
 
     private static readonly long s_minUnixMilliseconds = DateTimeOffset.MinValue.ToUnixTimeMilliseconds();
     private static readonly long s_maxUnixMilliseconds = DateTimeOffset.MaxValue.ToUnixTimeMilliseconds();
 
+    /// <summary>The version <see cref="Serialize(CacheEntry)"/> writes: <see cref="CurrentVersion"/> unless <see cref="WriteVersion1Switch"/> is set.</summary>
+    public static byte WriteVersion { get; } = ReadWriteVersion();
+
     /// <summary>"OKCE": OKOME cache entry.</summary>
     public static ReadOnlySpan<byte> Magic => "OKCE"u8;
 
-    /// <summary>The exact number of bytes <see cref="Write(CacheEntry, Span{byte})"/> produces for <paramref name="entry"/>.</summary>
+    /// <summary>
+    /// The exact number of bytes <see cref="Write(CacheEntry, Span{byte})"/> produces for <paramref name="entry"/> in
+    /// <see cref="WriteVersion"/>. A version 2 entry is compressed to find out, so a writer that needs the bytes too
+    /// calls <see cref="Serialize(CacheEntry)"/> instead.
+    /// </summary>
     public static int GetSerializedLength(CacheEntry entry)
     {
         ArgumentNullException.ThrowIfNull(entry);
-
-        // The entry limits keep this far below int.MaxValue; checked() guards the arithmetic all the same.
-        long length = FixedHeaderLength + ChecksumLength;
-        if (entry.ETag is { } etag)
-        {
-            length += StringLength(etag);
-        }
-
-        var headers = entry.Headers;
-        length += VarIntLength(headers.Count);
-        for (var i = 0; i < headers.Count; i++)
-        {
-            length += StringLength(headers[i].Key) + StringLength(headers[i].Value);
-        }
-
-        var chunks = entry.Chunks;
-        length += VarIntLength(chunks.Count);
-        for (var i = 0; i < chunks.Count; i++)
-        {
-            length += VarIntLength(chunks[i].Length) + chunks[i].Length;
-        }
-
-        return checked((int)length);
+        using var payload = EncodedPayload.Create(entry, WriteVersion);
+        return GetSerializedLength(entry, WriteVersion, payload);
     }
 
-    /// <summary>Serializes <paramref name="entry"/> into a new array (the form a Redis value takes).</summary>
-    public static byte[] Serialize(CacheEntry entry)
+    /// <summary>Serializes <paramref name="entry"/> in <see cref="WriteVersion"/> into a new array (the form a Redis value takes).</summary>
+    public static byte[] Serialize(CacheEntry entry) => Serialize(entry, WriteVersion);
+
+    /// <summary>Serializes <paramref name="entry"/> in the given format <paramref name="version"/> into a new array.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="version"/> is not a version this writer knows.</exception>
+    public static byte[] Serialize(CacheEntry entry, byte version)
     {
-        var bytes = new byte[GetSerializedLength(entry)];
-        WriteCore(entry, bytes);
+        ArgumentNullException.ThrowIfNull(entry);
+        ArgumentOutOfRangeException.ThrowIfLessThan(version, Version1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(version, CurrentVersion);
+        using var payload = EncodedPayload.Create(entry, version);
+        var bytes = new byte[GetSerializedLength(entry, version, payload)];
+        WriteCore(entry, version, payload, bytes);
         return bytes;
     }
 
-    /// <summary>Serializes <paramref name="entry"/> into one contiguous span of <paramref name="writer"/>.</summary>
+    /// <summary>Serializes <paramref name="entry"/> in <see cref="WriteVersion"/> into one contiguous span of <paramref name="writer"/>.</summary>
     public static void Write(CacheEntry entry, IBufferWriter<byte> writer)
     {
+        ArgumentNullException.ThrowIfNull(entry);
         ArgumentNullException.ThrowIfNull(writer);
-        var length = GetSerializedLength(entry);
-        WriteCore(entry, writer.GetSpan(length)[..length]);
+        using var payload = EncodedPayload.Create(entry, WriteVersion);
+        var length = GetSerializedLength(entry, WriteVersion, payload);
+        WriteCore(entry, WriteVersion, payload, writer.GetSpan(length)[..length]);
         writer.Advance(length);
     }
 
-    /// <summary>Serializes <paramref name="entry"/> into <paramref name="destination"/> and returns the bytes written.</summary>
-    /// <exception cref="ArgumentException"><paramref name="destination"/> is shorter than <see cref="GetSerializedLength"/>.</exception>
+    /// <summary>Serializes <paramref name="entry"/> in <see cref="WriteVersion"/> into <paramref name="destination"/> and returns the bytes written.</summary>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> is shorter than <see cref="GetSerializedLength(CacheEntry)"/>.</exception>
     public static int Write(CacheEntry entry, Span<byte> destination)
     {
-        var length = GetSerializedLength(entry);
+        ArgumentNullException.ThrowIfNull(entry);
+        using var payload = EncodedPayload.Create(entry, WriteVersion);
+        var length = GetSerializedLength(entry, WriteVersion, payload);
         if (destination.Length < length)
         {
             throw new ArgumentException($"The entry needs {length} bytes.", nameof(destination));
         }
 
-        WriteCore(entry, destination[..length]);
+        WriteCore(entry, WriteVersion, payload, destination[..length]);
         return length;
     }
 
@@ -127,11 +143,33 @@ internal static class CacheEntrySerializer
     public static EntryReadStatus TryRead(ReadOnlyMemory<byte> bytes, UInt128 expectedKeyHash, out CacheEntry? entry)
         => TryReadCore(bytes.Span, bytes, copyPayload: false, expectedKeyHash, out entry);
 
-    private static void WriteCore(CacheEntry entry, Span<byte> destination)
+    private static int GetSerializedLength(CacheEntry entry, byte version, in EncodedPayload payload)
+    {
+        // The entry limits keep this far below int.MaxValue; checked() guards the arithmetic all the same.
+        long length = FixedHeaderLength + ChecksumLength;
+        if (entry.ETag is { } etag)
+        {
+            length += StringLength(etag);
+        }
+
+        var headers = entry.Headers;
+        length += VarIntLength(headers.Count);
+        for (var i = 0; i < headers.Count; i++)
+        {
+            length += StringLength(headers[i].Key) + StringLength(headers[i].Value);
+        }
+
+        length += ChunkSectionLength(entry, version, payload);
+        return checked((int)length);
+    }
+
+    private static void WriteCore(CacheEntry entry, byte version, in EncodedPayload payload, Span<byte> destination)
     {
         Magic.CopyTo(destination);
-        destination[VersionOffset] = CurrentVersion;
-        destination[FlagsOffset] = (byte)((entry.IsStreamed ? FlagStreamed : 0) | (entry.ETag is null ? 0 : FlagHasETag));
+        destination[VersionOffset] = version;
+        destination[FlagsOffset] = (byte)((entry.IsStreamed ? FlagStreamed : 0)
+            | (entry.ETag is null ? 0 : FlagHasETag)
+            | (payload.IsCompressed ? FlagCompressed : 0));
         BinaryPrimitives.WriteUInt32LittleEndian(destination[LengthOffset..], (uint)destination.Length);
         BinaryPrimitives.WriteUInt128LittleEndian(destination[KeyHashOffset..], entry.KeyHash);
         BinaryPrimitives.WriteInt64LittleEndian(destination[CreatedOffset..], entry.Created.ToUnixTimeMilliseconds());
@@ -154,15 +192,7 @@ internal static class CacheEntrySerializer
             position += WriteString(destination[position..], headers[i].Value);
         }
 
-        var chunks = entry.Chunks;
-        position += WriteVarInt(destination[position..], chunks.Count);
-        for (var i = 0; i < chunks.Count; i++)
-        {
-            var chunk = chunks[i].Span;
-            position += WriteVarInt(destination[position..], chunk.Length);
-            chunk.CopyTo(destination[position..]);
-            position += chunk.Length;
-        }
+        position += WriteChunkSection(entry, version, payload, destination[position..^ChecksumLength]);
 
         var body = destination[..position];
         BinaryPrimitives.WriteUInt32LittleEndian(destination[position..], Crc32.HashToUInt32(body));
@@ -194,7 +224,8 @@ internal static class CacheEntrySerializer
             return EntryReadStatus.Truncated;
         }
 
-        if (bytes[VersionOffset] != CurrentVersion)
+        var version = bytes[VersionOffset];
+        if (version is not (Version1 or Version2))
         {
             return EntryReadStatus.UnsupportedVersion;
         }
@@ -233,7 +264,7 @@ internal static class CacheEntrySerializer
 
         // Content: the checksum matched, so anything wrong from here on was written that way (a bug or crafted bytes).
         var flags = bytes[FlagsOffset];
-        if ((flags & ~KnownFlags) != 0)
+        if ((flags & ~(version == Version1 ? KnownFlagsV1 : KnownFlagsV2)) != 0)
         {
             return EntryReadStatus.Invalid;
         }
@@ -287,53 +318,12 @@ internal static class CacheEntrySerializer
             headers[i] = new(name, value);
         }
 
-        // Each chunk is at least a one-byte length prefix.
-        if (!TryReadVarInt(body, ref position, out var chunkCount)
-            || chunkCount > CacheEntry.MaxChunkCount
-            || chunkCount > body.Length - position)
+        var chunkStatus = version == Version1
+            ? TryReadChunksV1(body, memory, position, copyPayload, out var chunks, out var payloadLength)
+            : TryReadChunksV2(body, memory, position, copyPayload, (flags & FlagCompressed) != 0, out chunks, out payloadLength);
+        if (chunkStatus != EntryReadStatus.Ok)
         {
-            return EntryReadStatus.Invalid;
-        }
-
-        // First pass: validate the chunk lengths and sum them, allocating nothing.
-        var chunksStart = position;
-        long payloadLength = 0;
-        for (var i = 0; i < chunkCount; i++)
-        {
-            if (!TryReadVarInt(body, ref position, out var length) || length > body.Length - position)
-            {
-                return EntryReadStatus.Invalid;
-            }
-
-            position += length;
-            payloadLength += length;
-        }
-
-        if (position != body.Length || payloadLength > CacheEntry.MaxPayloadLength)
-        {
-            return EntryReadStatus.Invalid;
-        }
-
-        // Second pass: slice the caller's buffer, or copy the whole payload into one array.
-        var chunks = chunkCount == 0 ? [] : new ReadOnlyMemory<byte>[chunkCount];
-        byte[]? payload = copyPayload ? (payloadLength == 0 ? [] : new byte[payloadLength]) : null;
-        var payloadOffset = 0;
-        position = chunksStart;
-        for (var i = 0; i < chunks.Length; i++)
-        {
-            TryReadVarInt(body, ref position, out var length);
-            if (payload is null)
-            {
-                chunks[i] = memory.Slice(position, length);
-            }
-            else
-            {
-                body.Slice(position, length).CopyTo(payload.AsSpan(payloadOffset));
-                chunks[i] = new ReadOnlyMemory<byte>(payload, payloadOffset, length);
-                payloadOffset += length;
-            }
-
-            position += length;
+            return chunkStatus;
         }
 
         entry = CacheEntry.CreateValidated(

@@ -14,10 +14,12 @@ public sealed class CacheEntrySerializerAllocationTests
     // copy of the 1 KiB payload (which alone would be 1048 B).
     private const long ReadBudget = 512;
 
-    [Fact]
-    public void TryRead_Memory_1KiBSingleChunk_AllocatesNoPayloadCopy()
+    [Theory]
+    [InlineData(CacheEntrySerializer.Version1, PayloadLength)]
+    [InlineData(CacheEntrySerializer.Version2, CacheEntrySerializer.CompressionThreshold - 1)] // below the threshold: plain
+    public void TryRead_Memory_PlainSingleChunk_AllocatesNoPayloadCopy(byte version, int payloadLength)
     {
-        var bytes = CacheEntrySerializer.Serialize(TestEntries.Single(PayloadLength));
+        var bytes = CacheEntrySerializer.Serialize(TestEntries.Single(payloadLength), version);
         ReadOnlyMemory<byte> memory = bytes;
         CacheEntrySerializer.TryRead(memory, TestEntries.KeyHash, out _).Should().Be(EntryReadStatus.Ok); // warm up (JIT, statics)
 
@@ -26,14 +28,36 @@ public sealed class CacheEntrySerializerAllocationTests
         var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
 
         status.Should().Be(EntryReadStatus.Ok);
-        entry!.PayloadLength.Should().Be(PayloadLength);
+        entry!.PayloadLength.Should().Be(payloadLength);
         allocated.Should().BeLessThan(ReadBudget);
+    }
+
+    [Fact]
+    public void TryRead_Memory_Compressed200TokenStream_AllocatesOnePayloadArrayAndTheChunkList()
+    {
+        var source = TestEntries.OpenAIStream(200);
+        var bytes = CacheEntrySerializer.Serialize(source, CacheEntrySerializer.Version2);
+        (bytes[5] & 0x04).Should().Be(0x04);
+        ReadOnlyMemory<byte> memory = bytes;
+        CacheEntrySerializer.TryRead(memory, TestEntries.KeyHash, out _).Should().Be(EntryReadStatus.Ok);
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var status = CacheEntrySerializer.TryRead(memory, TestEntries.KeyHash, out var entry);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        status.Should().Be(EntryReadStatus.Ok);
+
+        // The decompressed payload (one exact-size array), the chunk array (16 B per chunk) and what a plain read
+        // allocates: never a second copy, a stream or a growing buffer.
+        var chunkArray = 24 + (16 * source.Chunks.Count);
+        allocated.Should().BeGreaterThanOrEqualTo(entry!.PayloadLength)
+            .And.BeLessThan(entry.PayloadLength + 24 + chunkArray + ReadBudget);
     }
 
     [Fact]
     public void TryRead_Span_1KiBSingleChunk_CopiesThePayloadOnce()
     {
-        var bytes = CacheEntrySerializer.Serialize(TestEntries.Single(PayloadLength));
+        var bytes = CacheEntrySerializer.Serialize(TestEntries.Single(PayloadLength), CacheEntrySerializer.Version1);
         CacheEntrySerializer.TryRead(bytes.AsSpan(), TestEntries.KeyHash, out _).Should().Be(EntryReadStatus.Ok);
 
         var before = GC.GetAllocatedBytesForCurrentThread();
@@ -50,7 +74,7 @@ public sealed class CacheEntrySerializerAllocationTests
     public void TryRead_RejectedBytes_AllocateNothing()
     {
         var bytes = CacheEntrySerializer.Serialize(TestEntries.Single(PayloadLength));
-        bytes[100] ^= 1;
+        bytes[^10] ^= 1;
         CacheEntrySerializer.TryRead(bytes.AsMemory(), TestEntries.KeyHash, out _).Should().Be(EntryReadStatus.ChecksumMismatch);
 
         var before = GC.GetAllocatedBytesForCurrentThread();
@@ -61,14 +85,16 @@ public sealed class CacheEntrySerializerAllocationTests
         allocated.Should().Be(0);
     }
 
-    [Fact]
-    public void Serialize_1KiBSingleChunk_AllocatesOnlyTheResult()
+    [Theory]
+    [InlineData(CacheEntrySerializer.Version1)]
+    [InlineData(CacheEntrySerializer.Version2)] // compressed: the work buffers come from the pool
+    public void Serialize_1KiBSingleChunk_AllocatesOnlyTheResult(byte version)
     {
         var entry = TestEntries.Single(PayloadLength);
-        var length = CacheEntrySerializer.Serialize(entry).Length;
+        var length = CacheEntrySerializer.Serialize(entry, version).Length;
 
         var before = GC.GetAllocatedBytesForCurrentThread();
-        CacheEntrySerializer.Serialize(entry);
+        CacheEntrySerializer.Serialize(entry, version);
         var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
 
         allocated.Should().BeLessThanOrEqualTo(length + 32); // the array and its header

@@ -4,9 +4,10 @@ using Okome.Caching.Entries;
 
 namespace Okome.Caching.Tests.Entries;
 
+/// <summary>Foreign, cut-off and crafted bytes around a version 1 entry (version 2: <see cref="CacheEntrySerializerV2CorruptionTests"/>).</summary>
 public sealed class CacheEntrySerializerCorruptionTests
 {
-    private static readonly byte[] s_valid = CacheEntrySerializer.Serialize(TestEntries.Streamed());
+    private static readonly byte[] s_valid = CacheEntrySerializer.Serialize(TestEntries.Streamed(), CacheEntrySerializer.Version1);
 
     [Fact]
     public void TryRead_EveryTruncation_IsNotOkAndNeverThrows()
@@ -129,7 +130,7 @@ public sealed class CacheEntrySerializerCorruptionTests
 
     [Theory]
     [InlineData((byte)0)]
-    [InlineData((byte)2)]
+    [InlineData((byte)3)]
     [InlineData((byte)255)]
     public void TryRead_OtherVersion_IsUnsupportedVersion(byte version)
     {
@@ -195,7 +196,8 @@ public sealed class CacheEntrySerializerCorruptionTests
     }
 
     [Theory]
-    [InlineData((byte)0x04)] // unknown flag
+    [InlineData((byte)0x04)] // unknown flag in version 1 (compressed, a version 2 flag)
+    [InlineData((byte)0x08)]
     [InlineData((byte)0x80)]
     [InlineData((byte)0x02)] // says an entity tag follows, but the content is the header count
     public void TryRead_UnknownOrWrongFlags_IsInvalid(byte flags)

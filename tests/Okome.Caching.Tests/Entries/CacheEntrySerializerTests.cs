@@ -7,6 +7,21 @@ public sealed class CacheEntrySerializerTests
 {
     public static TheoryData<string> Shapes => new(s_shapes.Keys);
 
+    public static TheoryData<string, byte> ShapesAndVersions
+    {
+        get
+        {
+            var data = new TheoryData<string, byte>();
+            foreach (var shape in s_shapes.Keys)
+            {
+                data.Add(shape, CacheEntrySerializer.Version1);
+                data.Add(shape, CacheEntrySerializer.Version2);
+            }
+
+            return data;
+        }
+    }
+
     private static readonly Dictionary<string, Func<CacheEntry>> s_shapes = new()
     {
         ["minimal"] = TestEntries.Minimal,
@@ -31,6 +46,10 @@ public sealed class CacheEntrySerializerTests
             UInt128.Zero, 100, DateTimeOffset.MinValue, DateTimeOffset.MinValue, DateTimeOffset.MinValue, DateTimeOffset.MinValue, null, [], [], isStreamed: false),
         ["max timestamps"] = () => new CacheEntry(
             UInt128.MaxValue, 599, DateTimeOffset.MinValue, DateTimeOffset.MaxValue, DateTimeOffset.MaxValue, DateTimeOffset.MaxValue, null, [], [], isStreamed: false),
+        ["openai 200 tokens"] = () => TestEntries.OpenAIStream(200),
+        ["incompressible 4 KiB in chunks"] = () => new CacheEntry(
+            TestEntries.KeyHash, 200, TestEntries.Created, TestEntries.Created, TestEntries.Created, TestEntries.Created, null, [],
+            Enumerable.Range(0, 4).Select(i => (ReadOnlyMemory<byte>)RandomBytes(1024, seed: i)), isStreamed: true),
         ["limits"] = () => new CacheEntry(
             TestEntries.KeyHash, 200, TestEntries.Created, TestEntries.Created, TestEntries.Created, TestEntries.Created,
             new string('e', CacheEntry.MaxETagBytes),
@@ -39,30 +58,87 @@ public sealed class CacheEntrySerializerTests
     };
 
     [Theory]
-    [MemberData(nameof(Shapes))]
-    public void TryRead_Span_RoundTripsEveryField(string shape)
+    [MemberData(nameof(ShapesAndVersions))]
+    public void TryRead_Span_RoundTripsEveryField(string shape, byte version)
     {
         var entry = s_shapes[shape]();
-        var bytes = CacheEntrySerializer.Serialize(entry);
+        var bytes = CacheEntrySerializer.Serialize(entry, version);
 
         var status = CacheEntrySerializer.TryRead(bytes.AsSpan(), entry.KeyHash, out var read);
 
         status.Should().Be(EntryReadStatus.Ok);
+        bytes[4].Should().Be(version);
         read!.ShouldEqual(entry);
-        bytes.Length.Should().Be(CacheEntrySerializer.GetSerializedLength(entry));
     }
 
     [Theory]
-    [MemberData(nameof(Shapes))]
-    public void TryRead_Memory_RoundTripsEveryField(string shape)
+    [MemberData(nameof(ShapesAndVersions))]
+    public void TryRead_Memory_RoundTripsEveryField(string shape, byte version)
     {
         var entry = s_shapes[shape]();
-        var bytes = CacheEntrySerializer.Serialize(entry);
+        var bytes = CacheEntrySerializer.Serialize(entry, version);
 
         var status = CacheEntrySerializer.TryRead(bytes.AsMemory(), entry.KeyHash, out var read);
 
         status.Should().Be(EntryReadStatus.Ok);
         read!.ShouldEqual(entry);
+    }
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void Serialize_Default_IsVersion2AndItsLengthIsPredicted(string shape)
+    {
+        var entry = s_shapes[shape]();
+
+        var bytes = CacheEntrySerializer.Serialize(entry);
+
+        bytes[4].Should().Be(CacheEntrySerializer.Version2);
+        CacheEntrySerializer.WriteVersion.Should().Be(CacheEntrySerializer.Version2, "the compatibility switch is not set in the tests");
+        bytes.Length.Should().Be(CacheEntrySerializer.GetSerializedLength(entry));
+    }
+
+    [Fact]
+    public void Serialize_V2_Compresses200TokenStreamToAFifthOrLess()
+    {
+        var entry = TestEntries.OpenAIStream(200);
+
+        var v1 = CacheEntrySerializer.Serialize(entry, CacheEntrySerializer.Version1);
+        var v2 = CacheEntrySerializer.Serialize(entry, CacheEntrySerializer.Version2);
+
+        (v2[5] & 0x04).Should().Be(0x04, "the payload is compressed");
+        v1.Length.Should().BeGreaterThan((int)entry.PayloadLength);
+        v2.Length.Should().BeLessThanOrEqualTo((int)(entry.PayloadLength / 5));
+    }
+
+    [Fact]
+    public void Serialize_V2_KeepsSmallAndIncompressiblePayloadsPlain()
+    {
+        var small = CacheEntrySerializer.Serialize(TestEntries.Single(CacheEntrySerializer.CompressionThreshold - 1), CacheEntrySerializer.Version2);
+        var random = CacheEntrySerializer.Serialize(s_shapes["incompressible 4 KiB in chunks"](), CacheEntrySerializer.Version2);
+
+        (small[5] & 0x04).Should().Be(0);
+        (random[5] & 0x04).Should().Be(0);
+    }
+
+    [Fact]
+    public void Serialize_V2_ChunksFromAVersion1Read_CompressLikeContiguousChunks()
+    {
+        // A v1 read without a copy slices chunks out of the stored bytes, so they are not back to back: the writer gathers them.
+        var entry = TestEntries.OpenAIStream(50);
+        CacheEntrySerializer.TryRead(CacheEntrySerializer.Serialize(entry, CacheEntrySerializer.Version1).AsMemory(), TestEntries.KeyHash, out var fromV1)
+            .Should().Be(EntryReadStatus.Ok);
+
+        CacheEntrySerializer.Serialize(fromV1!, CacheEntrySerializer.Version2).Should().Equal(CacheEntrySerializer.Serialize(entry, CacheEntrySerializer.Version2));
+    }
+
+    [Theory]
+    [InlineData((byte)0)]
+    [InlineData((byte)3)]
+    public void Serialize_UnknownVersion_ThrowsNamingVersion(byte version)
+    {
+        var act = () => CacheEntrySerializer.Serialize(TestEntries.Minimal(), version);
+
+        act.Should().Throw<ArgumentOutOfRangeException>().WithParameterName(nameof(version));
     }
 
     [Theory]
@@ -82,13 +158,15 @@ public sealed class CacheEntrySerializerTests
         span.AsSpan(0, written).ToArray().Should().Equal(expected);
     }
 
-    [Fact]
-    public void TryRead_RoundTrip_IsDeterministic()
+    [Theory]
+    [InlineData(CacheEntrySerializer.Version1)]
+    [InlineData(CacheEntrySerializer.Version2)]
+    public void TryRead_RoundTrip_IsDeterministic(byte version)
     {
-        var bytes = CacheEntrySerializer.Serialize(TestEntries.Streamed());
+        var bytes = CacheEntrySerializer.Serialize(TestEntries.OpenAIStream(30), version);
         CacheEntrySerializer.TryRead(bytes.AsSpan(), TestEntries.KeyHash, out var read).Should().Be(EntryReadStatus.Ok);
 
-        CacheEntrySerializer.Serialize(read!).Should().Equal(bytes);
+        CacheEntrySerializer.Serialize(read!, version).Should().Equal(bytes);
     }
 
     [Fact]
@@ -132,8 +210,27 @@ public sealed class CacheEntrySerializerTests
     }
 
     [Fact]
+    public void TryRead_Memory_CompressedPayload_DecompressesIntoOneArray()
+    {
+        var bytes = CacheEntrySerializer.Serialize(TestEntries.OpenAIStream(40), CacheEntrySerializer.Version2);
+
+        CacheEntrySerializer.TryRead(bytes.AsMemory(), TestEntries.KeyHash, out var read).Should().Be(EntryReadStatus.Ok);
+
+        var arrays = read!.Chunks.Select(c => System.Runtime.InteropServices.MemoryMarshal.TryGetArray(c, out var segment) ? segment.Array : null).Distinct().ToList();
+        arrays.Should().ContainSingle().Which.Should().NotBeSameAs(bytes).And.HaveCount((int)read.PayloadLength);
+    }
+
+    [Fact]
     public void Serialize_Minimal_IsTheMinimumLength()
     {
-        CacheEntrySerializer.Serialize(TestEntries.Minimal()).Length.Should().Be(CacheEntrySerializer.MinLength);
+        CacheEntrySerializer.Serialize(TestEntries.Minimal(), CacheEntrySerializer.Version1).Length.Should().Be(CacheEntrySerializer.MinLength);
+        CacheEntrySerializer.Serialize(TestEntries.Minimal(), CacheEntrySerializer.Version2).Length.Should().Be(CacheEntrySerializer.MinLength);
+    }
+
+    private static byte[] RandomBytes(int length, int seed)
+    {
+        var bytes = new byte[length];
+        new Random(seed).NextBytes(bytes);
+        return bytes;
     }
 }

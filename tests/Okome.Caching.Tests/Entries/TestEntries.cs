@@ -43,6 +43,40 @@ internal static class TestEntries
         [new("content-type", "application/json")],
         Payload(payloadLength));
 
+    /// <summary>
+    /// A streamed OpenAI chat completion of <paramref name="tokens"/> tokens as an upstream sends it: a role chunk, one
+    /// <c>chat.completion.chunk</c> event per token (the envelope repeats in each), a finish chunk and <c>[DONE]</c>.
+    /// </summary>
+    public static CacheEntry OpenAIStream(int tokens) => new(
+        KeyHash,
+        200,
+        Created,
+        Created.AddMinutes(5),
+        Created.AddMinutes(10),
+        Created.AddHours(1),
+        null,
+        [new("content-type", "text/event-stream; charset=utf-8")],
+        OpenAIChunks(tokens).Select(chunk => (ReadOnlyMemory<byte>)Encoding.UTF8.GetBytes(chunk)),
+        isStreamed: true);
+
+    public static IEnumerable<string> OpenAIChunks(int tokens)
+    {
+        const string Envelope = "{\"id\":\"chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT\",\"object\":\"chat.completion.chunk\",\"created\":1733446800,"
+            + "\"model\":\"gpt-4o-mini-2024-07-18\",\"system_fingerprint\":\"fp_44709d6fcb\",";
+        string[] words = ["the", "cache", "stores", "each", "streamed", "answer", "once", "and", "replays", "it", "byte", "for", "byte", "when",
+            "a", "request", "repeats", "tokens", "arrive", "from", "upstream", "GPU", "budget", "planner", "model", "value", "of"];
+        var random = new Random(tokens);
+        yield return "data: " + Envelope + "\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\",\"refusal\":null},\"logprobs\":null,\"finish_reason\":null}]}\n\n";
+        for (var i = 0; i < tokens; i++)
+        {
+            var word = (i == 0 ? string.Empty : " ") + words[random.Next(words.Length)];
+            yield return "data: " + Envelope + "\"choices\":[{\"index\":0,\"delta\":{\"content\":\"" + word + "\"},\"logprobs\":null,\"finish_reason\":null}]}\n\n";
+        }
+
+        yield return "data: " + Envelope + "\"choices\":[{\"index\":0,\"delta\":{},\"logprobs\":null,\"finish_reason\":\"length\"}]}\n\n";
+        yield return "data: [DONE]\n\n";
+    }
+
     /// <summary>The smallest entry: no entity tag, no headers, no chunks.</summary>
     public static CacheEntry Minimal() => new(KeyHash, 204, Created, Created, Created, Created, null, [], [], isStreamed: false);
 
