@@ -28,6 +28,8 @@ public static class Program
                 return await BudgetFailoverMode.RunAsync(args[1..]);
             case ServiceFaultsMode.Command:
                 return await ServiceFaultsMode.RunAsync(args[1..]);
+            case EntrySizeMode.Command:
+                return await EntrySizeMode.RunAsync(args[1..]);
             default:
                 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
                 return 0;
