@@ -32,7 +32,8 @@ internal static partial class CacheEntrySerializer
     internal static bool IsPlausibleInflation(long payloadLength, int compressedLength)
         => payloadLength <= MaxUncheckedInflation || payloadLength <= (long)compressedLength * MaxCompressionRatio;
 
-    private static byte ReadWriteVersion()
+    /// <summary>The version the <see cref="WriteVersion1Switch"/> asks for; read once, into <see cref="WriteVersion"/>.</summary>
+    internal static byte ReadWriteVersion()
         => AppContext.TryGetSwitch(WriteVersion1Switch, out var writeVersion1) && writeVersion1 ? Version1 : CurrentVersion;
 
     private static long ChunkSectionLength(CacheEntry entry, byte version, in EncodedPayload payload)

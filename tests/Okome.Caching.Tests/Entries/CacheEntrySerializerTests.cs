@@ -131,6 +131,25 @@ public sealed class CacheEntrySerializerTests
         CacheEntrySerializer.Serialize(fromV1!, CacheEntrySerializer.Version2).Should().Equal(CacheEntrySerializer.Serialize(entry, CacheEntrySerializer.Version2));
     }
 
+    [Fact]
+    public void ReadWriteVersion_Version1SwitchSet_IsVersion1()
+    {
+        // WriteVersion is read once; touch it first so that no parallel test initializes it while the switch is set.
+        CacheEntrySerializer.WriteVersion.Should().Be(CacheEntrySerializer.Version2);
+        try
+        {
+            AppContext.SetSwitch(CacheEntrySerializer.WriteVersion1Switch, true);
+            CacheEntrySerializer.ReadWriteVersion().Should().Be(CacheEntrySerializer.Version1);
+
+            AppContext.SetSwitch(CacheEntrySerializer.WriteVersion1Switch, false);
+            CacheEntrySerializer.ReadWriteVersion().Should().Be(CacheEntrySerializer.Version2);
+        }
+        finally
+        {
+            AppContext.SetSwitch(CacheEntrySerializer.WriteVersion1Switch, false);
+        }
+    }
+
     [Theory]
     [InlineData((byte)0)]
     [InlineData((byte)3)]
