@@ -44,6 +44,34 @@ internal sealed class PlannerMetrics : IDisposable
             "{state}",
             "Whether the health store is skipped after failing: 0 closed (used), 1 open (skipped), 2 probing (skipped, one background probe out).");
 
+    /// <summary>
+    /// Publishes each host's health as <c>okome.planner.upstream.health</c> (1 up, 0 down, -1 unknown), tagged by pool and
+    /// host, so a dashboard shows the state itself and not only its transitions.
+    /// </summary>
+    public void ObserveHealth(Func<IEnumerable<(UpstreamHost Host, UpstreamStatus Status)>> hosts)
+        => _meter.CreateObservableGauge(
+            "okome.planner.upstream.health",
+            () => Measure(hosts()),
+            "{state}",
+            "Each upstream host's health as this node sees it: 1 up, 0 down, -1 unknown.");
+
+    private static IEnumerable<Measurement<int>> Measure(IEnumerable<(UpstreamHost Host, UpstreamStatus Status)> hosts)
+    {
+        foreach (var (host, status) in hosts)
+        {
+            var value = status switch
+            {
+                UpstreamStatus.Up => 1,
+                UpstreamStatus.Down => 0,
+                _ => -1,
+            };
+            yield return new Measurement<int>(
+                value,
+                new KeyValuePair<string, object?>("okome.planner.upstream", UpstreamName(host.Pool)),
+                new KeyValuePair<string, object?>("okome.planner.host", HostLabel(host)));
+        }
+    }
+
     /// <summary>Spans for executed requests and upstream calls.</summary>
     public ActivitySource Tracing { get; } = new(PlannerDiagnostics.ActivitySourceName);
 

@@ -46,6 +46,8 @@ public sealed class UpstreamHealthMonitor : IAsyncDisposable
         {
             _metrics.ObserveBreaker(guarded.Breaker);
         }
+
+        _metrics.ObserveHealth(() => _stable.Concat(_canary).Select(host => (host, StatusOf(host))));
     }
 
     /// <summary>Whether the canary upstream is configured (<see cref="UpstreamHealthOptions.HasCanary"/>).</summary>

@@ -83,6 +83,9 @@ public sealed class FakeOpenAIUpstream : IAsyncDisposable
     /// <summary>When set, <c>POST /v1/chat/completions</c> answers 500 with an OpenAI error body.</summary>
     public bool Fail { get; set; }
 
+    /// <summary>The status <see cref="Fail"/> answers with: 500 (not retried) unless a test wants a 502/503/504 that is.</summary>
+    public int FailStatus { get; set; } = StatusCodes.Status500InternalServerError;
+
     /// <summary>How many <c>POST /v1/chat/completions</c> calls arrived (counted atomically, failed ones included).</summary>
     public int Calls => Volatile.Read(ref _calls);
 
@@ -171,7 +174,7 @@ public sealed class FakeOpenAIUpstream : IAsyncDisposable
         _requests.Enqueue(new RecordedRequest(body, context.Request.Headers.Authorization.ToString()));
         if (Fail)
         {
-            context.Response.StatusCode = StatusCodes.Status500InternalServerError;
+            context.Response.StatusCode = FailStatus;
             await context.Response.WriteAsJsonAsync(
                 new { error = new { message = "fake upstream failure", type = "server_error", param = (string?)null, code = (string?)null } },
                 context.RequestAborted).ConfigureAwait(false);

@@ -70,11 +70,12 @@ public sealed partial class DashboardTests
         var ct = Chat.Within(90);
         await ScriptedRun.SendAsync(client, ct);
 
-        // Some counters count only trouble: store errors and budget fallbacks, upstream errors and health changes. The run
+        // Some counters count only trouble: store errors and budget fallbacks, upstream errors, failed tries and health changes. The run
         // makes that trouble happen (Redis dies while the upstream is up, then the upstream fails) instead of leaving those
         // metrics unchecked.
         bed.Redis!.Kill();
         await SendChatAsync(client, ct);
+        bed.Upstream.FailStatus = 503; // a failure another host could fix: counted as a failed try (passive health)
         bed.Upstream.Fail = true;
         await SendChatAsync(client, ct);
         var (scrape, missing) = await ScrapeUntilAsync(client, metrics, ct);
@@ -130,7 +131,8 @@ public sealed partial class DashboardTests
 
     private static async Task SendChatAsync(HttpClient client, CancellationToken cancellationToken)
     {
-        using var request = Chat.Post(Chat.Body(Chat.UniquePrompt(), stream: false));
+        // A key of its own: the scripted run used up its key's budget (its last request is a 429).
+        using var request = Chat.Post(Chat.Body(Chat.UniquePrompt(), stream: false), "sk-dashboard-trouble");
         using var response = await client.SendAsync(request, cancellationToken);
         await response.Content.ReadAsByteArrayAsync(cancellationToken);
     }
