@@ -1,37 +1,25 @@
-using Okome.Planner.Sample.Hosting;
-using StackExchange.Redis;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+using Okome.Planner.HealthChecks;
 
 namespace Okome.Planner.Sample;
 
-/// <summary>Which store the service runs on, and whether it answers.</summary>
-internal sealed class StoreHealth(RedisConnection redis, TimeProvider time)
+/// <summary>
+/// Which store the service runs on, and whether it is in use: the Okome store checks (cache, budget, health state) read
+/// their breakers, so the answer is the last known state and costs no round trip. A stalled or unreachable Redis is found
+/// by the requests' own timeouts and the breakers' background probes; the libraries log each outage and recovery once.
+/// </summary>
+internal sealed class StoreHealth(IOptions<SampleOptions> options, HealthCheckService checks)
 {
-    // A stalled Redis never answers: /health says so within a second instead of after the client's own timeout.
-    private static readonly TimeSpan PingTimeout = TimeSpan.FromSeconds(1);
+    /// <summary><c>redis</c> when <c>Okome:Redis</c> is set, else <c>in-memory</c> (from the options: never a connect).</summary>
+    public string Store => string.IsNullOrWhiteSpace(options.Value.Redis) ? "in-memory" : "redis";
 
-    /// <summary><c>redis</c> when <c>Okome:Redis</c> is set, else <c>in-memory</c>.</summary>
-    public string Store => redis.Multiplexer is null ? "in-memory" : "redis";
-
-    /// <summary>Pings Redis when configured; the in-memory store is always up.</summary>
-    public async Task<(bool Up, string? Error)> CheckAsync()
+    /// <summary>Whether every store check is healthy (no breaker open).</summary>
+    /// <param name="cancellationToken">Cancels the checks.</param>
+    public async Task<bool> IsUpAsync(CancellationToken cancellationToken)
     {
-        if (redis.Multiplexer is not { } multiplexer)
-        {
-            return (true, null);
-        }
-
-        try
-        {
-            await multiplexer.GetDatabase().PingAsync().WaitAsync(PingTimeout, time).ConfigureAwait(false);
-            return (true, null);
-        }
-        catch (RedisException ex)
-        {
-            return (false, ex.Message);
-        }
-        catch (TimeoutException ex)
-        {
-            return (false, ex.Message);
-        }
+        var report = await checks.CheckHealthAsync(static check => check.Tags.Contains(PlannerHealthChecksBuilderExtensions.StoreTag), cancellationToken)
+            .ConfigureAwait(false);
+        return report.Status == HealthStatus.Healthy;
     }
 }

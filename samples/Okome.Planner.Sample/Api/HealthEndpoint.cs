@@ -6,13 +6,15 @@ namespace Okome.Planner.Sample.Api;
 /// <summary>
 /// <c>GET /health</c>: 200, or 503 when the stable pool is down (every host down) or maintenance is on, with
 /// <c>{status, store, storeUp, upstreams: {stable, canary?}, hosts: {"stable/10.0.0.7:8000": "up", …}, maintenance}</c>.
-/// A store outage alone is 200 <c>degraded</c>: the libraries keep serving without it.
+/// A store outage alone is 200 <c>degraded</c>: the libraries keep serving without it. Everything is last known state (the
+/// store breakers, the health monitor's view, both kept current in the background): no I/O on the request, so it answers at
+/// once whatever Redis or the upstreams do, and no driver or exception text reaches the caller (the libraries log it).
 /// </summary>
 internal static class HealthEndpoint
 {
-    public static async Task<IResult> HandleAsync(UpstreamHealthMonitor monitor, StoreHealth store)
+    public static async Task<IResult> HandleAsync(UpstreamHealthMonitor monitor, StoreHealth store, CancellationToken cancellationToken)
     {
-        var (storeUp, storeError) = await store.CheckAsync().ConfigureAwait(false);
+        var storeUp = await store.IsUpAsync(cancellationToken).ConfigureAwait(false);
         var stable = monitor.StatusOf(UpstreamChoice.Stable);
         var maintenance = monitor.IsInMaintenance;
         var unavailable = maintenance || stable == UpstreamStatus.Down;
@@ -27,7 +29,6 @@ internal static class HealthEndpoint
             status,
             store.Store,
             storeUp,
-            storeError,
             new UpstreamsBody(Name(stable), monitor.HasCanary ? Name(monitor.StatusOf(UpstreamChoice.Canary)) : null),
             hosts,
             maintenance);
@@ -46,7 +47,6 @@ internal static class HealthEndpoint
         [property: JsonPropertyName("status")] string Status,
         [property: JsonPropertyName("store")] string Store,
         [property: JsonPropertyName("storeUp")] bool StoreUp,
-        [property: JsonPropertyName("storeError"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? StoreError,
         [property: JsonPropertyName("upstreams")] UpstreamsBody Upstreams,
         [property: JsonPropertyName("hosts")] IReadOnlyDictionary<string, string> Hosts,
         [property: JsonPropertyName("maintenance")] bool Maintenance);

@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Okome.Planner.HealthChecks;
 using Okome.Planner.Sample.Api;
 
 namespace Okome.Planner.Sample.Hosting;
@@ -17,6 +19,15 @@ internal static class EndpointRegistration
         app.MapPost(ChatCompletionsHandler.Route, static (HttpContext context, ChatCompletionsHandler handler) => handler.HandleAsync(context));
         app.MapGet("/v1/models", ModelsEndpoint.HandleAsync);
         app.MapGet("/health", HealthEndpoint.HandleAsync);
+
+        // Liveness runs no check (the process answers); readiness runs the Okome checks: 503 in maintenance or with the
+        // stable pool down, 200 "Degraded" when only a store or some hosts are away (the libraries serve without them).
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = static _ => false, ResponseWriter = HealthReportWriter.WriteAsync });
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions
+        {
+            Predicate = static check => check.Tags.Contains(PlannerHealthChecksBuilderExtensions.ReadyTag),
+            ResponseWriter = HealthReportWriter.WriteAsync,
+        });
         app.MapPost("/admin/maintenance", AdminEndpoint.HandleAsync);
         app.MapPrometheusScrapingEndpoint("/metrics");
         return app;

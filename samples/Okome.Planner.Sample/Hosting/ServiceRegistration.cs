@@ -17,6 +17,7 @@ using Okome.Planner.DependencyInjection;
 using Okome.Planner.Diagnostics;
 using Okome.Planner.Execution;
 using Okome.Planner.Health;
+using Okome.Planner.HealthChecks;
 using Okome.Planner.Prewarm;
 using Okome.Planner.Sample.Api;
 using Okome.Planner.Sample.Prewarm;
@@ -61,6 +62,7 @@ internal static class ServiceRegistration
 
         services.AddSingleton<RedisConnection>();
         services.AddSingleton<StoreHealth>();
+        services.AddHealthChecks().AddOkomeHealthChecks();
         services.AddSingleton(static provider => new CacheKeyBuilder(new CacheKeyPolicy()));
         services.AddSingleton(CreateCache);
         services.AddSingleton(static provider => CreateBudgetPolicy(Options(provider)));

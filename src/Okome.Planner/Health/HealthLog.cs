@@ -5,6 +5,7 @@ namespace Okome.Planner.Health;
 /// <summary>The log messages of the upstream health monitor (event ids 5100–5199 of <c>Okome.Planner</c>).</summary>
 internal static partial class HealthLog
 {
+    /// <summary>A host got worse (→ down, or → unknown): Warning.</summary>
     public const int TransitionId = 5100;
     public const int MaintenanceId = 5101;
     public const int StoreUnavailableId = 5102;
@@ -12,8 +13,14 @@ internal static partial class HealthLog
     public const int ProbeFailedId = 5104;
     public const int LoopFailedId = 5105;
 
+    /// <summary>A host got better (→ up, from down or from unknown at start-up): Information.</summary>
+    public const int RecoveredId = 5106;
+
     [LoggerMessage(EventId = TransitionId, Level = LogLevel.Warning, Message = "Upstream {Upstream} health changed from {Previous} to {Current}.")]
     public static partial void Transition(ILogger logger, string upstream, string previous, string current);
+
+    [LoggerMessage(EventId = RecoveredId, Level = LogLevel.Information, Message = "Upstream {Upstream} health changed from {Previous} to {Current}.")]
+    public static partial void Recovered(ILogger logger, string upstream, string previous, string current);
 
     [LoggerMessage(EventId = MaintenanceId, Level = LogLevel.Warning, Message = "Maintenance switched {State}.")]
     public static partial void Maintenance(ILogger logger, string state);

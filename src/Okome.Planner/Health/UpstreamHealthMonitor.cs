@@ -73,6 +73,12 @@ public sealed class UpstreamHealthMonitor : IAsyncDisposable
     /// <summary>Whether maintenance is on, as last agreed (no I/O).</summary>
     public bool IsInMaintenance => Volatile.Read(ref _view).Maintenance;
 
+    /// <summary>The kind of the shared health state's store (<c>redis</c>, <c>memory</c>).</summary>
+    internal string StoreKind => _store.Kind;
+
+    /// <summary>The breaker over the shared health state's store; null for the in-memory store, which cannot fail.</summary>
+    internal Okome.Shared.StoreBreaker? StoreBreaker => (_store as GuardedHealthStateStore)?.Breaker;
+
     /// <summary>Called after each round of <see cref="RunAsync"/> with the round number (tests wait on it).</summary>
     internal Action<long>? RoundCompleted { get; set; }
 
@@ -517,9 +523,18 @@ public sealed class UpstreamHealthMonitor : IAsyncDisposable
         }
 
         _metrics.HealthTransition(host, current);
-        if (_logger.IsEnabled(LogLevel.Warning))
+
+        // A good transition (→ up, also unknown → up at start-up) is news, not a problem; a bad one is worth a warning.
+        // (StatusName returns constant strings: nothing is built for a disabled level.)
+        var from = PlannerMetrics.StatusName(previous);
+        var to = PlannerMetrics.StatusName(current);
+        if (current == UpstreamStatus.Up)
         {
-            HealthLog.Transition(_logger, host.Name, PlannerMetrics.StatusName(previous), PlannerMetrics.StatusName(current));
+            HealthLog.Recovered(_logger, host.Name, from, to);
+        }
+        else
+        {
+            HealthLog.Transition(_logger, host.Name, from, to);
         }
     }
 
