@@ -67,10 +67,13 @@ internal sealed class TransitionCounter : IMeterFactory
     }
 }
 
-/// <summary>Counts log events by id.</summary>
+/// <summary>Counts log events by id and keeps their levels.</summary>
 internal sealed class CountingLoggerFactory : ILoggerFactory, ILogger
 {
     public ConcurrentDictionary<int, int> Events { get; } = new();
+
+    /// <summary>Every event's id and level, in order.</summary>
+    public ConcurrentQueue<(int Id, LogLevel Level)> Entries { get; } = new();
 
     public int Count(int eventId) => Events.TryGetValue(eventId, out var n) ? n : 0;
 
@@ -90,7 +93,10 @@ internal sealed class CountingLoggerFactory : ILoggerFactory, ILogger
     public bool IsEnabled(LogLevel logLevel) => true;
 
     public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        => Events.AddOrUpdate(eventId.Id, 1, static (_, n) => n + 1);
+    {
+        Events.AddOrUpdate(eventId.Id, 1, static (_, n) => n + 1);
+        Entries.Enqueue((eventId.Id, logLevel));
+    }
 }
 
 /// <summary>Runs a monitor's probe loop and lets the test wait for each round.</summary>
