@@ -57,7 +57,7 @@ public sealed class RedisFaultTests
 
             gauges.Read().Should().OnlyContain(state => state != 0, "each instance's cache skips the stalled Redis");
 
-            // The health check answers too (its PING is bounded): the upstream is fine, the store is not.
+            // The health check answers too (from the breakers, no round trip): the upstream is fine, the store is not.
             using var health = await clients[0].GetAsync(new Uri("/health", UriKind.Relative), ct);
             health.StatusCode.Should().Be(HttpStatusCode.OK);
             (await health.Content.ReadAsStringAsync(ct)).Should().Contain("\"status\":\"degraded\"").And.Contain("\"storeUp\":false");
