@@ -40,7 +40,7 @@ public static class PlannerHealthChecksBuilderExtensions
     /// Adds the checks of the registered <see cref="UpstreamHealthMonitor"/>: <c>okome-upstreams</c> (tags <c>okome</c>,
     /// <see cref="ReadyTag"/>, <see cref="UpstreamTag"/>) is <see cref="HealthStatus.Unhealthy"/> when maintenance is on or
     /// every stable host is down, <see cref="HealthStatus.Degraded"/> when some host is down, with data <c>maintenance</c>,
-    /// <c>stable</c>, <c>canary</c> and each host's state under its label; <c>okome-planner-store</c> (tags <c>okome</c>,
+    /// <c>stable</c>, <c>canary</c> and each labelled host's state under its name (<c>stable/10.0.0.7:8000</c>); <c>okome-planner-store</c> (tags <c>okome</c>,
     /// <see cref="ReadyTag"/>, <see cref="StoreTag"/>) is <see cref="HealthStatus.Degraded"/> while the shared health
     /// state's store is skipped after failing (the monitor keeps its last view), with data <c>store</c> and <c>breaker</c>.
     /// </summary>

@@ -8,7 +8,8 @@ namespace Okome.Planner.HealthChecks;
 /// Whether the planner can send requests upstream, read from the <see cref="UpstreamHealthMonitor"/>'s last agreed view
 /// (no I/O: the probe loop keeps it current in the background). The registration's failure status when maintenance is on
 /// or every stable host is down; <see cref="HealthStatus.Degraded"/> when some host (stable or canary) is down; else healthy.
-/// Data: <c>maintenance</c>, the pool states <c>stable</c> and <c>canary</c>, and each host's state under its label.
+/// Data: <c>maintenance</c>, the pool states <c>stable</c> and <c>canary</c>, and each labelled host's state under its name
+/// (<c>stable/10.0.0.7:8000</c>).
 /// </summary>
 internal sealed class UpstreamHealthCheck(UpstreamHealthMonitor? monitor) : IHealthCheck
 {
@@ -43,7 +44,13 @@ internal sealed class UpstreamHealthCheck(UpstreamHealthMonitor? monitor) : IHea
         foreach (var host in monitor.HostsOf(UpstreamChoice.Stable).Concat(monitor.HostsOf(UpstreamChoice.Canary)))
         {
             var status = monitor.StatusOf(host);
-            data[host.Name] = PlannerMetrics.StatusName(status);
+
+            // A pool's one unnamed host is named after the pool: its state is the pool's, already there.
+            if (host.Label is not null)
+            {
+                data[host.Name] = PlannerMetrics.StatusName(status);
+            }
+
             hosts++;
             hostsDown += status == UpstreamStatus.Down ? 1 : 0;
         }
