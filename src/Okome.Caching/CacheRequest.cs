@@ -48,7 +48,11 @@ public readonly struct CacheRequest
     /// without a seed, see <see cref="CacheKeyBuilder.IsDeterministic(ReadOnlySpan{byte})"/>) are <c>BYPASS</c> unless
     /// <see cref="FreshnessPolicy.CacheNonDeterministic"/> is set.
     /// </summary>
-    /// <value>Default <see langword="true"/>.</value>
+    /// <value>
+    /// Default <see langword="true"/>: a plain request (a GET, a lookup) is cached. Set it from
+    /// <see cref="CacheKeyBuilder.IsDeterministic(ReadOnlySpan{byte})"/> only for sampling requests (chat, completions);
+    /// a request sent past the cache for it says <c>detail=non-deterministic</c> in <c>Cache-Status</c>.
+    /// </value>
     public bool IsDeterministic { get; init; }
 
     /// <summary>Whether the key includes the tenant (<see cref="CacheKeyPolicy.IsolateTenants"/>).</summary>

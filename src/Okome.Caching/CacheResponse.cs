@@ -57,6 +57,9 @@ public readonly struct CacheResponse
     /// <summary>Whether the cache went on without its store (failed, or skipped by its breaker): <c>detail=store-unavailable</c>.</summary>
     internal bool StoreUnavailable { get; init; }
 
+    /// <summary>Why a <c>BYPASS</c> went past the cache: its <c>Cache-Status</c> <c>detail</c>.</summary>
+    internal BypassReason BypassReason { get; init; }
+
     /// <summary>The status the upstream answered this caller's own call with, or null when it made none.</summary>
     public int? ForwardStatus { get; }
 
@@ -148,9 +151,10 @@ public readonly struct CacheResponse
             // Not stored because the upstream's Cache-Control said so (UpstreamCacheControl.Honor): say it to the operator.
             member = member with { Detail = detail };
         }
-        else if (StoreUnavailable && Status == CacheStatus.Bypass)
+        else if (Status == CacheStatus.Bypass && BypassReason.ToToken() is { } reason)
         {
-            member = member with { Detail = "store-unavailable" };
+            // A bypass always says why (no-store, non-deterministic, store-unavailable): a silent one looks like a broken cache.
+            member = member with { Detail = reason };
         }
 
         return ForwardStatus is { } forwarded ? member with { ForwardStatus = forwarded } : member;

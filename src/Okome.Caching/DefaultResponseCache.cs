@@ -454,13 +454,34 @@ internal sealed class DefaultResponseCache : ResponseCache, IDisposable
             }
         }
 
-        Metrics.Request(response.Status);
+        if (response.Status == CacheStatus.Bypass)
+        {
+            response = response with { BypassReason = WhyBypassed(request, calculator, response) };
+        }
+
+        Metrics.Request(response.Status, response.BypassReason);
         if (response.Collapsed)
         {
             Metrics.Collapsed();
         }
 
         return response;
+    }
+
+    /// <summary>Why <paramref name="response"/> is a <c>BYPASS</c>: the store first (it overrides everything), then the request's own reasons.</summary>
+    private static BypassReason WhyBypassed(in CacheRequest request, FreshnessCalculator calculator, in CacheResponse response)
+    {
+        if (response.StoreUnavailable)
+        {
+            return BypassReason.StoreUnavailable;
+        }
+
+        if (request.HasDirectives && request.CacheControl.NoStore)
+        {
+            return BypassReason.NoStore;
+        }
+
+        return !request.IsDeterministic && !calculator.CacheNonDeterministic ? BypassReason.NonDeterministic : BypassReason.None;
     }
 
     private Flight GetOrStartFlight(

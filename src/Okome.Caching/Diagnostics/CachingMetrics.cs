@@ -26,7 +26,7 @@ internal sealed class CachingMetrics : IDisposable
     public CachingMetrics(IMeterFactory? meterFactory)
     {
         _meter = meterFactory?.Create(CachingDiagnostics.MeterName) ?? new Meter(CachingDiagnostics.MeterName);
-        _requests = _meter.CreateCounter<long>("okome.cache.requests", "{request}", "Requests answered by the cache, by X-OKOME-Cache status.");
+        _requests = _meter.CreateCounter<long>("okome.cache.requests", "{request}", "Requests answered by the cache, by X-OKOME-Cache status; a BYPASS also by reason (no-store, non-deterministic, store-unavailable).");
         _storeOperations = _meter.CreateCounter<long>("okome.cache.store.operations", "{operation}", "Round trips to the store, by store kind and operation.");
         _storeErrors = _meter.CreateCounter<long>("okome.cache.store.errors", "{error}", "Store operations that failed or timed out; the request path went on without the store.");
         _corruptEntries = _meter.CreateCounter<long>("okome.cache.entries.unreadable", "{entry}", "Foreign or corrupt bytes read under a key, counted as misses, by reason.");
@@ -54,6 +54,19 @@ internal sealed class CachingMetrics : IDisposable
         if (_requests.Enabled)
         {
             _requests.Add(1, new KeyValuePair<string, object?>("okome.cache.status", status.ToHeaderValue()));
+        }
+    }
+
+    /// <summary>Counts a request; a <c>BYPASS</c> also carries <c>okome.cache.reason</c> (no-store, non-deterministic, store-unavailable).</summary>
+    public void Request(CacheStatus status, BypassReason reason)
+    {
+        if (reason.ToToken() is not { } token)
+        {
+            Request(status);
+        }
+        else if (_requests.Enabled)
+        {
+            _requests.Add(1, new("okome.cache.status", status.ToHeaderValue()), new("okome.cache.reason", token));
         }
     }
 

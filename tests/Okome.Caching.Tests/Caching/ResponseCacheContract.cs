@@ -28,7 +28,7 @@ public abstract class ResponseCacheContract
     /// <summary>A cache as one node sees it; the same <paramref name="node"/> gives the same cache.</summary>
     internal abstract Task<ResponseCache> CacheAsync(int node = 0);
 
-    private static async Task<string> BodyAsync(CacheResponse response)
+    internal static async Task<string> BodyAsync(CacheResponse response)
         => Encoding.UTF8.GetString(await response.ReadBodyAsync(default));
 
     [Fact]
@@ -291,6 +291,7 @@ public abstract class ResponseCacheContract
         var second = await cache.GetOrCreateAsync(request, FakeUpstream.Fixed("sample 2", upstream), default);
 
         first.Status.Should().Be(CacheStatus.Bypass);
+        first.ToCacheStatus("OKOME").Detail.Should().Be("non-deterministic", "a bypass says why");
         first.Stored.Should().BeFalse();
         (await BodyAsync(second)).Should().Be("sample 2");
         upstream.Calls.Should().Be(2);
@@ -308,6 +309,7 @@ public abstract class ResponseCacheContract
             new CacheRequest(key) { CacheControl = CacheControl.Parse("no-store") }, FakeUpstream.Fixed("direct", upstream), default);
 
         response.Status.Should().Be(CacheStatus.Bypass);
+        response.ToCacheStatus("OKOME").Detail.Should().Be("no-store", "a bypass says why");
         (await BodyAsync(response)).Should().Be("direct");
     }
 
