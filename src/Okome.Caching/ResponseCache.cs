@@ -73,7 +73,8 @@ public abstract class ResponseCache
     /// <summary>The Redis store, behind an in-process L1 when <see cref="ResponseCacheOptions.LocalCacheDuration"/> is set.</summary>
     internal static ICacheStore RedisStore(IConnectionMultiplexer redis, ResponseCacheOptions options, TimeProvider timeProvider)
     {
-        ICacheStore store = new RedisCacheStore(redis, timeProvider);
+        // Validated first, so a bad prefix is reported with every other problem of the options.
+        ICacheStore store = new RedisCacheStore(redis, timeProvider, new RedisKeys(options.ValidatedCopy().KeyPrefix));
         return options.LocalCacheDuration > TimeSpan.Zero && options.LocalCacheBounds is { } bounds
             ? new TieredCacheStore(store, bounds.Validated(), options.LocalCacheDuration, timeProvider)
             : store;

@@ -101,6 +101,15 @@ public sealed class ResponseCacheOptions
         "content-type", "content-encoding", "content-language", "etag", "last-modified", "cache-control", "vary",
     };
 
+    /// <summary>
+    /// The prefix of every Redis key and pub/sub channel of this cache (<c>&lt;prefix&gt;:{hash}:e</c>,
+    /// <c>&lt;prefix&gt;:events</c>, ...): give each application that shares a Redis its own, so neither sees the other's
+    /// entries or events. 1 to 64 printable ASCII characters, without spaces, <c>{</c> or <c>}</c> (a brace would break
+    /// the hash tag that keeps each entry's keys on one cluster slot). Unused by the in-memory store.
+    /// </summary>
+    /// <value>Default <c>okome</c>.</value>
+    public string KeyPrefix { get; set; } = RedisKeys.DefaultPrefix;
+
     /// <summary>This cache's name in the <c>Cache-Status</c> field.</summary>
     /// <value>Default <c>OKOME</c>.</value>
     public string CacheName { get; set; } = "OKOME";
@@ -171,6 +180,15 @@ public sealed class ResponseCacheOptions
 
         try
         {
+            RedisKeys.ValidatePrefix(KeyPrefix, nameof(KeyPrefix));
+        }
+        catch (ArgumentException ex)
+        {
+            errors.Add($"{nameof(KeyPrefix)}: {ex.Message}");
+        }
+
+        try
+        {
             _ = new CacheStatusEntry(CacheName);
         }
         catch (ArgumentException ex)
@@ -225,6 +243,7 @@ public sealed class ResponseCacheOptions
             AbandonedStreamDrain = AbandonedStreamDrain,
             LocalCacheBounds = LocalCacheBounds,
             CacheName = CacheName,
+            KeyPrefix = KeyPrefix,
         };
         foreach (var (name, policy) in Namespaces)
         {

@@ -69,9 +69,9 @@ internal static class EntrySizeMode
         // What the cache itself stores: the Redis store's write script, the entry key of its key layout.
         var store = new RedisCacheStore(redis, TimeProvider.System);
         await store.SetAsync(key, entry, CancellationToken.None);
-        met &= await ReportAsync(database, RedisKeys.Entry(key), $"RedisCacheStore (format v{CacheEntrySerializer.WriteVersion})", entry, counts: true);
+        met &= await ReportAsync(database, RedisKeys.Default.Entry(key), $"RedisCacheStore (format v{CacheEntrySerializer.WriteVersion})", entry, counts: true);
 
-        await database.ExecuteAsync("DEL", (RedisKey)$"{prefix}:v1", (RedisKey)$"{prefix}:v2", RedisKeys.Entry(key));
+        await database.ExecuteAsync("DEL", (RedisKey)$"{prefix}:v1", (RedisKey)$"{prefix}:v2", RedisKeys.Default.Entry(key));
         Console.WriteLine(met ? $"goal met: MEMORY USAGE <= {Goal}x the SSE bytes" : $"goal missed: MEMORY USAGE > {Goal}x the SSE bytes");
         return met ? 0 : 1;
     }

@@ -18,22 +18,24 @@ internal sealed class RedisCacheStore : ICacheStore
     private readonly IConnectionMultiplexer _redis;
     private readonly TimeProvider _time;
     private readonly RedisChannel _channel;
+    private readonly RedisKeys _keys;
 
     // The channel as the scripts' PUBLISH argument, built once rather than on every write.
     private readonly RedisValue _channelName;
     private readonly byte[] _nodeId = Guid.NewGuid().ToByteArray();
     private readonly Lazy<Task> _listening;
 
-    public RedisCacheStore(IConnectionMultiplexer redis, TimeProvider timeProvider)
+    public RedisCacheStore(IConnectionMultiplexer redis, TimeProvider timeProvider, RedisKeys? keys = null)
     {
         ArgumentNullException.ThrowIfNull(redis);
         ArgumentNullException.ThrowIfNull(timeProvider);
         _redis = redis;
         _time = timeProvider;
-        _channel = RedisKeys.Events;
+        _keys = keys ?? RedisKeys.Default;
+        _channel = _keys.Events;
         _channelName = _channel.ToString();
         _listening = new Lazy<Task>(SubscribeAsync, LazyThreadSafetyMode.ExecutionAndPublication);
-        Live = new RedisLiveStreams(redis, timeProvider, GetAsync, _channel, hash => EntryMessage(CacheEventKind.StreamStarted, hash));
+        Live = new RedisLiveStreams(redis, timeProvider, _keys, GetAsync, _channel, hash => EntryMessage(CacheEventKind.StreamStarted, hash));
 
         // While disconnected, other nodes' events were lost: whoever keeps copies must drop them.
         _redis.ConnectionRestored += (_, _) => Events.Publish(new CacheEvent(CacheEventKind.Reset, default, null, FromThisNode: true));
@@ -62,7 +64,7 @@ internal sealed class RedisCacheStore : ICacheStore
     /// store timeout) and decodes it with <see cref="Decode"/>, so a hit does not pay for a second state machine and a
     /// task wrapper around this one.
     /// </summary>
-    internal Task<RedisValue> StartGet(in CacheKey key) => Database.StringGetAsync(RedisKeys.Entry(key));
+    internal Task<RedisValue> StartGet(in CacheKey key) => Database.StringGetAsync(_keys.Entry(key));
 
     /// <summary>What a GET answered, as a read: the entry's chunks are slices of the array the client returned (nobody else holds it), never a copy.</summary>
     internal static StoreRead Decode(in CacheKey key, RedisValue value)
@@ -87,7 +89,7 @@ internal sealed class RedisCacheStore : ICacheStore
 
         await Database.ScriptEvaluateAsync(
             RedisScripts.Write,
-            [RedisKeys.Entry(key)],
+            [_keys.Entry(key)],
             [CacheEntrySerializer.Serialize(entry), ttl, _channelName, EntryMessage(CacheEventKind.Changed, key.Hash)])
             .WaitAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -96,7 +98,7 @@ internal sealed class RedisCacheStore : ICacheStore
     {
         var removed = await Database.ScriptEvaluateAsync(
             RedisScripts.Write,
-            [RedisKeys.Entry(key)],
+            [_keys.Entry(key)],
             [RedisValue.EmptyString, 0, _channelName, EntryMessage(CacheEventKind.Changed, key.Hash)])
             .WaitAsync(cancellationToken).ConfigureAwait(false);
         return (long)removed == 1;
@@ -106,7 +108,7 @@ internal sealed class RedisCacheStore : ICacheStore
     {
         var result = (RedisResult[])(await Database.ScriptEvaluateAsync(
             RedisScripts.Acquire,
-            [RedisKeys.Entry(key), RedisKeys.Lease(key)],
+            [_keys.Entry(key), _keys.Lease(key)],
             [token.Value, Milliseconds(duration), observed.ToBytes()])
             .WaitAsync(cancellationToken).ConfigureAwait(false))!;
         return (long)result[0] switch
@@ -120,7 +122,7 @@ internal sealed class RedisCacheStore : ICacheStore
     public async ValueTask<bool> RenewLeaseAsync(CacheKey key, LeaseToken token, TimeSpan duration, CancellationToken cancellationToken)
     {
         var renewed = await Database.ScriptEvaluateAsync(
-            RedisScripts.Renew, [RedisKeys.Lease(key)], [token.Value, Milliseconds(duration)])
+            RedisScripts.Renew, [_keys.Lease(key)], [token.Value, Milliseconds(duration)])
             .WaitAsync(cancellationToken).ConfigureAwait(false);
         return (long)renewed == 1;
     }
@@ -131,7 +133,7 @@ internal sealed class RedisCacheStore : ICacheStore
         var ttl = Math.Max(1, TimeToLive(entry));
         var committed = await Database.ScriptEvaluateAsync(
             RedisScripts.Commit,
-            [RedisKeys.Entry(key), RedisKeys.Lease(key)],
+            [_keys.Entry(key), _keys.Lease(key)],
             [token.Value, CacheEntrySerializer.Serialize(entry), ttl, _channelName, EntryMessage(CacheEventKind.Committed, key.Hash)])
             .WaitAsync(cancellationToken).ConfigureAwait(false);
         return (long)committed == 1;
@@ -141,7 +143,7 @@ internal sealed class RedisCacheStore : ICacheStore
     {
         var released = await Database.ScriptEvaluateAsync(
             RedisScripts.Release,
-            [RedisKeys.Lease(key)],
+            [_keys.Lease(key)],
             [token.Value, _channelName, EntryMessage(CacheEventKind.Released, key.Hash)])
             .WaitAsync(cancellationToken).ConfigureAwait(false);
         return (long)released == 1;
@@ -149,7 +151,7 @@ internal sealed class RedisCacheStore : ICacheStore
 
     public async ValueTask<long> GetNamespaceVersionAsync(string @namespace, CancellationToken cancellationToken)
     {
-        var value = await Database.StringGetAsync(RedisKeys.NamespaceVersion(@namespace)).WaitAsync(cancellationToken).ConfigureAwait(false);
+        var value = await Database.StringGetAsync(_keys.NamespaceVersion(@namespace)).WaitAsync(cancellationToken).ConfigureAwait(false);
         return value.TryParse(out long version) ? version : 0;
     }
 
@@ -157,7 +159,7 @@ internal sealed class RedisCacheStore : ICacheStore
     {
         var version = await Database.ScriptEvaluateAsync(
             RedisScripts.Bump,
-            [RedisKeys.NamespaceVersion(@namespace)],
+            [_keys.NamespaceVersion(@namespace)],
             [_channelName, NamespaceMessage(@namespace)])
             .WaitAsync(cancellationToken).ConfigureAwait(false);
         return (long)version;

@@ -19,14 +19,16 @@ internal sealed class RedisLiveStreams : ILiveStreams
 
     private readonly IConnectionMultiplexer _redis;
     private readonly TimeProvider _time;
+    private readonly RedisKeys _keys;
     private readonly Func<CacheKey, CancellationToken, ValueTask<StoreRead>> _readEntry;
     private readonly RedisChannel _events;
     private readonly Func<UInt128, byte[]> _startedMessage;
 
-    public RedisLiveStreams(IConnectionMultiplexer redis, TimeProvider timeProvider, Func<CacheKey, CancellationToken, ValueTask<StoreRead>> readEntry, RedisChannel events, Func<UInt128, byte[]> startedMessage)
+    public RedisLiveStreams(IConnectionMultiplexer redis, TimeProvider timeProvider, RedisKeys keys, Func<CacheKey, CancellationToken, ValueTask<StoreRead>> readEntry, RedisChannel events, Func<UInt128, byte[]> startedMessage)
     {
         _redis = redis;
         _time = timeProvider;
+        _keys = keys;
         _readEntry = readEntry;
         _events = events;
         _startedMessage = startedMessage;
@@ -42,14 +44,14 @@ internal sealed class RedisLiveStreams : ILiveStreams
             return null;
         }
 
-        var writer = new Writer(_redis.GetDatabase(), key, timeToLive);
+        var writer = new Writer(_redis.GetDatabase(), _keys, key, timeToLive);
         writer.Start(encoded, _events, _startedMessage(key.Hash));
         return writer;
     }
 
     public async ValueTask<LiveStreamFollower?> TryFollowAsync(CacheKey key, CancellationToken cancellationToken)
     {
-        var first = await _redis.GetDatabase().StreamRangeAsync(RedisKeys.Stream(key), "-", "+", 1).WaitAsync(cancellationToken).ConfigureAwait(false);
+        var first = await _redis.GetDatabase().StreamRangeAsync(_keys.Stream(key), "-", "+", 1).WaitAsync(cancellationToken).ConfigureAwait(false);
         if (first.Length == 0 || Kind(first[0]) != 'h' || !TryDecodeHead(first[0][ValueField], key.Hash, out var head))
         {
             return null;
@@ -94,10 +96,10 @@ internal sealed class RedisLiveStreams : ILiveStreams
         return true;
     }
 
-    private sealed class Writer(IDatabase database, CacheKey key, TimeSpan timeToLive) : LiveStreamWriter
+    private sealed class Writer(IDatabase database, RedisKeys keys, CacheKey key, TimeSpan timeToLive) : LiveStreamWriter
     {
-        private readonly RedisKey _stream = RedisKeys.Stream(key);
-        private readonly RedisChannel _notifications = RedisKeys.Notifications(key);
+        private readonly RedisKey _stream = keys.Stream(key);
+        private readonly RedisChannel _notifications = keys.Notifications(key);
 
         public void Start(byte[] head, RedisChannel events, byte[] startedMessage)
         {
@@ -143,10 +145,10 @@ internal sealed class RedisLiveStreams : ILiveStreams
         public override async Task<LiveStreamEnd> PumpAsync(StreamCapture capture, CancellationToken cancellationToken)
         {
             var database = streams._redis.GetDatabase();
-            var stream = RedisKeys.Stream(key);
+            var stream = streams._keys.Stream(key);
             var pinged = new SemaphoreSlim(0, int.MaxValue);
             var subscriber = streams._redis.GetSubscriber();
-            var channel = RedisKeys.Notifications(key);
+            var channel = streams._keys.Notifications(key);
             Action<RedisChannel, RedisValue> onPing = (_, _) => pinged.Release();
             var last = headId;
             var delivered = 0;
@@ -180,7 +182,7 @@ internal sealed class RedisLiveStreams : ILiveStreams
                     }
 
                     if (!await WaitAsync(pinged, cancellationToken).ConfigureAwait(false)
-                        && !await database.KeyExistsAsync(RedisKeys.Lease(key)).WaitAsync(cancellationToken).ConfigureAwait(false))
+                        && !await database.KeyExistsAsync(streams._keys.Lease(key)).WaitAsync(cancellationToken).ConfigureAwait(false))
                     {
                         // No ping and no holder: the holder committed and its end record was lost, or it crashed.
                         return await FinishFromEntryAsync(capture, delivered, cancellationToken).ConfigureAwait(false);

@@ -20,7 +20,7 @@ public sealed class CacheEntryRedisRoundTripTests
         var entry = TestEntries.OpenAIStream(200);
 
         await store.SetAsync(key, entry, default);
-        var stored = (byte[])(await server.Multiplexer.GetDatabase().StringGetAsync(RedisKeys.Entry(key)))!;
+        var stored = (byte[])(await server.Multiplexer.GetDatabase().StringGetAsync(RedisKeys.Default.Entry(key)))!;
         var read = await store.GetAsync(key, default);
 
         stored[4].Should().Be(CacheEntrySerializer.Version2);
@@ -38,7 +38,7 @@ public sealed class CacheEntryRedisRoundTripTests
         var key = new CacheKey(TestRedis.UniqueNamespace("entry"), TestEntries.KeyHash);
         var entry = TestEntries.OpenAIStream(50);
         await server.Multiplexer.GetDatabase().StringSetAsync(
-            RedisKeys.Entry(key), CacheEntrySerializer.Serialize(entry, CacheEntrySerializer.Version1), TimeSpan.FromMinutes(5));
+            RedisKeys.Default.Entry(key), CacheEntrySerializer.Serialize(entry, CacheEntrySerializer.Version1), TimeSpan.FromMinutes(5));
 
         var read = await store.GetAsync(key, default);
 

@@ -12,19 +12,19 @@ public sealed class RedisKeysTests
     [Fact]
     public void EntryKeys_Layout_IsPrefixHashTagAndSuffix()
     {
-        ((string)RedisKeys.Entry(Key)!).Should().Be("okome:{0123456789abcdeffedcba9876543210}:e");
-        ((string)RedisKeys.Lease(Key)!).Should().Be("okome:{0123456789abcdeffedcba9876543210}:l");
-        ((string)RedisKeys.Stream(Key)!).Should().Be("okome:{0123456789abcdeffedcba9876543210}:s");
-        RedisKeys.Notifications(Key).ToString().Should().Be("okome:{0123456789abcdeffedcba9876543210}:n");
+        ((string)RedisKeys.Default.Entry(Key)!).Should().Be("okome:{0123456789abcdeffedcba9876543210}:e");
+        ((string)RedisKeys.Default.Lease(Key)!).Should().Be("okome:{0123456789abcdeffedcba9876543210}:l");
+        ((string)RedisKeys.Default.Stream(Key)!).Should().Be("okome:{0123456789abcdeffedcba9876543210}:s");
+        RedisKeys.Default.Notifications(Key).ToString().Should().Be("okome:{0123456789abcdeffedcba9876543210}:n");
         RedisKeys.HashTag(Key).Should().Be("{0123456789abcdeffedcba9876543210}");
-        ((string)RedisKeys.NamespaceVersion("chat")!).Should().Be("okome:ns:chat");
+        ((string)RedisKeys.Default.NamespaceVersion("chat")!).Should().Be("okome:ns:chat");
     }
 
     [Fact]
     public void EntryKeys_SmallHash_ArePaddedToFixedLength()
     {
         var small = new CacheKey("chat", 1);
-        ((string)RedisKeys.Entry(small)!).Should().Be("okome:{00000000000000000000000000000001}:e");
+        ((string)RedisKeys.Default.Entry(small)!).Should().Be("okome:{00000000000000000000000000000001}:e");
     }
 
     [Fact]
@@ -32,15 +32,50 @@ public sealed class RedisKeysTests
     {
         RedisKey text = "okome:{0123456789abcdeffedcba9876543210}:e";
 
-        RedisKeys.Entry(Key).Should().Be(text);
-        ((byte[])RedisKeys.Entry(Key)!).Should().Equal(Encoding.UTF8.GetBytes((string)text!));
-        RedisKeys.Lease(Key).Should().Be((RedisKey)"okome:{0123456789abcdeffedcba9876543210}:l");
+        RedisKeys.Default.Entry(Key).Should().Be(text);
+        ((byte[])RedisKeys.Default.Entry(Key)!).Should().Equal(Encoding.UTF8.GetBytes((string)text!));
+        RedisKeys.Default.Lease(Key).Should().Be((RedisKey)"okome:{0123456789abcdeffedcba9876543210}:l");
+    }
+
+    [Fact]
+    public void Layout_OtherPrefix_PrefixesEveryKeyAndChannel()
+    {
+        var keys = new RedisKeys("app-b:cache");
+        ((string)keys.Entry(Key)!).Should().Be("app-b:cache:{0123456789abcdeffedcba9876543210}:e");
+        ((string)keys.Lease(Key)!).Should().Be("app-b:cache:{0123456789abcdeffedcba9876543210}:l");
+        ((string)keys.Stream(Key)!).Should().Be("app-b:cache:{0123456789abcdeffedcba9876543210}:s");
+        keys.Notifications(Key).ToString().Should().Be("app-b:cache:{0123456789abcdeffedcba9876543210}:n");
+        ((string)keys.NamespaceVersion("chat")!).Should().Be("app-b:cache:ns:chat");
+        keys.Events.ToString().Should().Be("app-b:cache:events");
+        RedisKeys.Default.Events.ToString().Should().Be("okome:events");
+    }
+
+    [Fact]
+    public void EntryKeys_OtherPrefix_ShareTheSlotOfTheHashTag()
+    {
+        var keys = new RedisKeys("a-much-longer-application-prefix");
+        var slot = Crc16Slot((string)RedisKeys.Default.Entry(Key)!);
+        Crc16Slot((string)keys.Entry(Key)!).Should().Be(slot, "only the hash tag decides the slot");
+        Crc16Slot((string)keys.Lease(Key)!).Should().Be(slot);
+        Crc16Slot((string)keys.Stream(Key)!).Should().Be(slot);
+        Crc16Slot(keys.Notifications(Key).ToString()).Should().Be(slot);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("a b")]
+    [InlineData("{tag}")]
+    [InlineData("a}")]
+    public void Constructor_UnsafePrefix_Throws(string prefix)
+    {
+        var act = () => new RedisKeys(prefix);
+        act.Should().Throw<ArgumentException>();
     }
 
     [Fact]
     public void EntryKeys_DefaultKey_Throws()
     {
-        var act = () => RedisKeys.Entry(default);
+        var act = () => RedisKeys.Default.Entry(default);
         act.Should().Throw<ArgumentException>();
     }
 
@@ -51,17 +86,17 @@ public sealed class RedisKeysTests
     [InlineData("{tag}")]
     public void NamespaceVersion_UnsafeNamespace_Throws(string @namespace)
     {
-        var act = () => RedisKeys.NamespaceVersion(@namespace);
+        var act = () => RedisKeys.Default.NamespaceVersion(@namespace);
         act.Should().Throw<ArgumentException>();
     }
 
     [Fact]
     public void EntryKeys_OneEntry_ShareOneSlot()
     {
-        var slot = Crc16Slot((string)RedisKeys.Entry(Key)!);
-        Crc16Slot((string)RedisKeys.Lease(Key)!).Should().Be(slot);
-        Crc16Slot((string)RedisKeys.Stream(Key)!).Should().Be(slot);
-        Crc16Slot(RedisKeys.Notifications(Key).ToString()).Should().Be(slot);
+        var slot = Crc16Slot((string)RedisKeys.Default.Entry(Key)!);
+        Crc16Slot((string)RedisKeys.Default.Lease(Key)!).Should().Be(slot);
+        Crc16Slot((string)RedisKeys.Default.Stream(Key)!).Should().Be(slot);
+        Crc16Slot(RedisKeys.Default.Notifications(Key).ToString()).Should().Be(slot);
     }
 
     [Fact]
@@ -72,7 +107,7 @@ public sealed class RedisKeysTests
         for (var i = 0; i < 1000; i++)
         {
             var key = builder.Build(new CacheKeyRequest("chat", 1, "POST", "/v1/chat", Encoding.UTF8.GetBytes($$"""{"prompt":{{i}}}""")));
-            slots.Add(Crc16Slot((string)RedisKeys.Entry(key)!));
+            slots.Add(Crc16Slot((string)RedisKeys.Default.Entry(key)!));
         }
 
         // 1000 uniform draws over 16384 slots give about 970 distinct slots; far fewer would mean a bad tag.
@@ -93,10 +128,10 @@ public sealed class RedisKeysTests
         var redis = await TestRedis.GetAsync();
         var database = redis.Multiplexer.GetDatabase();
         var key = new CacheKey("chat", UInt128.Parse(Guid.NewGuid().ToString("N"), System.Globalization.NumberStyles.HexNumber, null));
-        var written = await database.StringSetAsync([new(RedisKeys.Entry(key), "entry"), new(RedisKeys.Lease(key), "lease")]);
+        var written = await database.StringSetAsync([new(RedisKeys.Default.Entry(key), "entry"), new(RedisKeys.Default.Lease(key), "lease")]);
         written.Should().BeTrue();
-        (await database.StringGetAsync([RedisKeys.Entry(key), RedisKeys.Lease(key)])).Should().Equal((RedisValue)"entry", (RedisValue)"lease");
-        await database.KeyDeleteAsync([RedisKeys.Entry(key), RedisKeys.Lease(key)]);
+        (await database.StringGetAsync([RedisKeys.Default.Entry(key), RedisKeys.Default.Lease(key)])).Should().Equal((RedisValue)"entry", (RedisValue)"lease");
+        await database.KeyDeleteAsync([RedisKeys.Default.Entry(key), RedisKeys.Default.Lease(key)]);
     }
 
     /// <summary>The Redis Cluster slot of a key: CRC16-XMODEM of the hash tag (or the whole key) modulo 16384.</summary>

@@ -62,7 +62,7 @@ public sealed class MultiProcessStampedeTests
             await Task.Delay(10, timeout.Token);
         }
 
-        (await database.KeyExistsAsync(RedisKeys.Lease(key))).Should().BeTrue("the hanging holder has the lease");
+        (await database.KeyExistsAsync(RedisKeys.Default.Lease(key))).Should().BeTrue("the hanging holder has the lease");
         survivor.Go();
         await Task.Delay(200, timeout.Token);
         holder.Kill();
@@ -71,7 +71,7 @@ public sealed class MultiProcessStampedeTests
         ((long)await database.StringGetAsync(counter)).Should().Be(2, "the crashed holder's call, then exactly one takeover");
         report.Bodies.Should().ContainSingle().Which.Should().Contain(report.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
         report.Statuses.GetValueOrDefault("Miss").Should().Be(1);
-        (await database.KeyExistsAsync(RedisKeys.Entry(key))).Should().BeTrue();
-        (await database.KeyExistsAsync(RedisKeys.Lease(key))).Should().BeFalse("the new holder released the lease with its commit");
+        (await database.KeyExistsAsync(RedisKeys.Default.Entry(key))).Should().BeTrue();
+        (await database.KeyExistsAsync(RedisKeys.Default.Lease(key))).Should().BeFalse("the new holder released the lease with its commit");
     }
 }

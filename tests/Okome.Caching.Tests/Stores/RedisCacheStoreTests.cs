@@ -21,8 +21,8 @@ public sealed class RedisCacheStoreTests : CacheStoreContract, IAsyncDisposable
     internal override async Task ExpireLeaseAsync(CacheKey key)
     {
         var database = (await TestRedis.GetAsync()).Multiplexer.GetDatabase();
-        await database.KeyExpireAsync(RedisKeys.Lease(key), TimeSpan.FromMilliseconds(1));
-        for (var attempt = 0; attempt < 200 && await database.KeyExistsAsync(RedisKeys.Lease(key)); attempt++)
+        await database.KeyExpireAsync(RedisKeys.Default.Lease(key), TimeSpan.FromMilliseconds(1));
+        for (var attempt = 0; attempt < 200 && await database.KeyExistsAsync(RedisKeys.Default.Lease(key)); attempt++)
         {
             await Task.Yield();
         }
@@ -36,7 +36,7 @@ public sealed class RedisCacheStoreTests : CacheStoreContract, IAsyncDisposable
     {
         var store = await StoreAsync();
         var key = TestEntries.NewKey();
-        await (await TestRedis.GetAsync()).Multiplexer.GetDatabase().StringSetAsync(RedisKeys.Entry(key), bytes);
+        await (await TestRedis.GetAsync()).Multiplexer.GetDatabase().StringSetAsync(RedisKeys.Default.Entry(key), bytes);
 
         var read = await store.GetAsync(key, default);
 
@@ -52,7 +52,7 @@ public sealed class RedisCacheStoreTests : CacheStoreContract, IAsyncDisposable
         var other = TestEntries.NewKey();
         await store.SetAsync(other, TestEntries.Entry(other, Time.GetUtcNow()), default);
         var database = (await TestRedis.GetAsync()).Multiplexer.GetDatabase();
-        await database.StringSetAsync(RedisKeys.Entry(key), await database.StringGetAsync(RedisKeys.Entry(other)));
+        await database.StringSetAsync(RedisKeys.Default.Entry(key), await database.StringGetAsync(RedisKeys.Default.Entry(other)));
 
         var read = await store.GetAsync(key, default);
 
@@ -69,7 +69,7 @@ public sealed class RedisCacheStoreTests : CacheStoreContract, IAsyncDisposable
 
         await store.SetAsync(key, entry, default);
 
-        var ttl = await (await TestRedis.GetAsync()).Multiplexer.GetDatabase().KeyTimeToLiveAsync(RedisKeys.Entry(key));
+        var ttl = await (await TestRedis.GetAsync()).Multiplexer.GetDatabase().KeyTimeToLiveAsync(RedisKeys.Default.Entry(key));
         ttl.Should().NotBeNull();
         ttl!.Value.Should().BeGreaterThan(TimeSpan.FromMinutes(5)).And.BeLessThanOrEqualTo(TimeSpan.FromMinutes(6));
     }
