@@ -1,7 +1,6 @@
 using System.Globalization;
 using Okome.Caching.Freshness;
 using Okome.Caching.Keys;
-using Okome.Caching.Status;
 
 namespace Okome.Caching;
 
@@ -110,10 +109,6 @@ public sealed class ResponseCacheOptions
     /// <value>Default <c>okome</c>.</value>
     public string KeyPrefix { get; set; } = RedisKeys.DefaultPrefix;
 
-    /// <summary>This cache's name in the <c>Cache-Status</c> field.</summary>
-    /// <value>Default <c>OKOME</c>.</value>
-    public string CacheName { get; set; } = "OKOME";
-
     /// <summary>Every problem with these options, empty when they are valid.</summary>
     /// <returns>One message per problem.</returns>
     public IReadOnlyList<string> Validate()
@@ -187,15 +182,6 @@ public sealed class ResponseCacheOptions
             errors.Add($"{nameof(KeyPrefix)}: {ex.Message}");
         }
 
-        try
-        {
-            _ = new CacheStatusEntry(CacheName);
-        }
-        catch (ArgumentException ex)
-        {
-            errors.Add($"{nameof(CacheName)}: {ex.Message}");
-        }
-
         return errors;
     }
 
@@ -242,7 +228,6 @@ public sealed class ResponseCacheOptions
             FactoryHardTimeout = FactoryHardTimeout,
             AbandonedStreamDrain = AbandonedStreamDrain,
             LocalCacheBounds = LocalCacheBounds,
-            CacheName = CacheName,
             KeyPrefix = KeyPrefix,
         };
         foreach (var (name, policy) in Namespaces)

@@ -128,12 +128,12 @@ public sealed class MemoryResponseCacheTests : ResponseCacheContract
     [Fact]
     public void CreateInMemory_InvalidOptions_ListsEveryError()
     {
-        var options = new ResponseCacheOptions { LeaseDuration = TimeSpan.Zero, StoreTimeout = TimeSpan.FromSeconds(-1), CacheName = "" };
+        var options = new ResponseCacheOptions { LeaseDuration = TimeSpan.Zero, StoreTimeout = TimeSpan.FromSeconds(-1), KeyPrefix = "" };
 
         var create = () => ResponseCache.CreateInMemory(options, new MemoryCacheStoreOptions(), Time);
 
         create.Should().Throw<ArgumentException>()
-            .WithMessage("*LeaseDuration*").And.Message.Should().Contain("StoreTimeout").And.Contain("CacheName");
+            .WithMessage("*LeaseDuration*").And.Message.Should().Contain("StoreTimeout").And.Contain("KeyPrefix");
     }
 
     [Fact]

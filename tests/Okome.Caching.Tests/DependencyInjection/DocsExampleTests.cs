@@ -98,7 +98,7 @@ public sealed class DocsExampleTests
         .UseRedis();
 
         // A second, named cache on the in-memory store: [FromKeyedServices("embeddings")] ResponseCache.
-        services.AddOkomeCaching("embeddings", options => options.CacheName = "OKOME-EMB")
+        services.AddOkomeCaching("embeddings", options => options.Freshness = new FreshnessPolicy { FreshFor = TimeSpan.FromHours(1) })
             .UseInMemory(store => store.MaxBytes = 64L * 1024 * 1024);
         // --- docs/caching.md: dependency injection (end) ---
 

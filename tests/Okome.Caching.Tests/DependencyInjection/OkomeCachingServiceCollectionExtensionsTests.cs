@@ -34,7 +34,7 @@ public sealed class OkomeCachingServiceCollectionExtensionsTests
         inner.Store.Should().BeOfType<MemoryCacheStore>();
         inner.Time.Should().BeSameAs(TimeProvider.System);
         inner.Options.LeaseDuration.Should().Be(TimeSpan.FromSeconds(30));
-        inner.Options.CacheName.Should().Be("OKOME");
+        inner.Options.KeyPrefix.Should().Be("okome");
         provider.GetRequiredService<TimeProvider>().Should().BeSameAs(TimeProvider.System);
     }
 
@@ -46,14 +46,14 @@ public sealed class OkomeCachingServiceCollectionExtensionsTests
         services.AddOkomeCaching(o =>
         {
             o.LeaseDuration = TimeSpan.FromSeconds(7);
-            o.CacheName = "edge";
+            o.KeyPrefix = "edge";
         });
         await using var provider = Build(services);
 
         var cache = (DefaultResponseCache)provider.GetRequiredService<ResponseCache>();
 
         cache.Options.LeaseDuration.Should().Be(TimeSpan.FromSeconds(7));
-        cache.Options.CacheName.Should().Be("edge");
+        cache.Options.KeyPrefix.Should().Be("edge");
         cache.Time.Should().BeSameAs(time);
     }
 
@@ -79,9 +79,9 @@ public sealed class OkomeCachingServiceCollectionExtensionsTests
     public async Task AddOkomeCaching_NamedCaches_ResolveDistinctInstancesWithTheirOwnOptionsAndStores()
     {
         var services = new ServiceCollection();
-        services.AddOkomeCaching(o => o.CacheName = "default");
-        services.AddOkomeCaching("chat", o => o.CacheName = "chat").UseInMemory(s => s.MaxEntries = 10);
-        services.AddOkomeCaching("embeddings", o => o.CacheName = "embeddings");
+        services.AddOkomeCaching(o => o.KeyPrefix = "default");
+        services.AddOkomeCaching("chat", o => o.KeyPrefix = "chat").UseInMemory(s => s.MaxEntries = 10);
+        services.AddOkomeCaching("embeddings", o => o.KeyPrefix = "embeddings");
         services.AddSingleton<ChatHandler>();
         await using var provider = Build(services);
         provider.GetRequiredService<IStartupValidator>().Validate();
@@ -92,9 +92,9 @@ public sealed class OkomeCachingServiceCollectionExtensionsTests
 
         new[] { unnamed, chat, embeddings }.Should().OnlyHaveUniqueItems();
         new[] { unnamed.Store, chat.Store, embeddings.Store }.Should().OnlyHaveUniqueItems("each cache has a store of its own");
-        unnamed.Options.CacheName.Should().Be("default");
-        chat.Options.CacheName.Should().Be("chat");
-        embeddings.Options.CacheName.Should().Be("embeddings");
+        unnamed.Options.KeyPrefix.Should().Be("default");
+        chat.Options.KeyPrefix.Should().Be("chat");
+        embeddings.Options.KeyPrefix.Should().Be("embeddings");
         provider.GetRequiredService<IOptionsMonitor<MemoryCacheStoreOptions>>().Get("chat").MaxEntries.Should().Be(10);
         provider.GetRequiredService<ChatHandler>().Cache.Should().BeSameAs(chat);
         provider.GetRequiredKeyedService<ResponseCache>("chat").Should().BeSameAs(chat);
@@ -108,7 +108,7 @@ public sealed class OkomeCachingServiceCollectionExtensionsTests
         {
             o.LeaseDuration = TimeSpan.Zero;
             o.StoreTimeout = TimeSpan.FromSeconds(-1);
-            o.CacheName = "";
+            o.KeyPrefix = "";
         });
         using var provider = services.BuildServiceProvider();
 
@@ -118,7 +118,7 @@ public sealed class OkomeCachingServiceCollectionExtensionsTests
         failures.Should().HaveCount(3);
         failures.Should().ContainSingle(f => f.Contains("LeaseDuration", StringComparison.Ordinal));
         failures.Should().ContainSingle(f => f.Contains("StoreTimeout", StringComparison.Ordinal));
-        failures.Should().ContainSingle(f => f.Contains("CacheName", StringComparison.Ordinal));
+        failures.Should().ContainSingle(f => f.Contains("KeyPrefix", StringComparison.Ordinal));
     }
 
     [Fact]
