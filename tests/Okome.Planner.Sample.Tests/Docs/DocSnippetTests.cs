@@ -22,6 +22,7 @@ public sealed partial class DocSnippetTests
         "src/Okome.Caching/README.md",
         "src/Okome.Budget/README.md",
         "src/Okome.Planner/README.md",
+        "docs/caching.md",
         "docs/budget.md",
     ];
 
