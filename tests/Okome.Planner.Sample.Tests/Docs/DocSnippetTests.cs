@@ -24,6 +24,7 @@ public sealed partial class DocSnippetTests
         "src/Okome.Planner/README.md",
         "docs/caching.md",
         "docs/budget.md",
+        "docs/planner.md",
     ];
 
     [Theory]
