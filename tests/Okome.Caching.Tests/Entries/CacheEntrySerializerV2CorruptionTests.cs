@@ -165,7 +165,9 @@ public sealed class CacheEntrySerializerV2CorruptionTests
 
         status.Should().Be(EntryReadStatus.Invalid);
         entry.Should().BeNull();
-        allocated.Should().BeLessThan(2048 + 1024);
+        // The declared 2 KiB and the decoder's small state, never the 8 MiB the stream would inflate to. (The bound leaves
+        // room for the decoder's occasional 8 KiB of state on a thread: seen once in a full run.)
+        allocated.Should().BeLessThan(2048 + (16 * 1024));
     }
 
     [Fact]
