@@ -3,6 +3,8 @@
 #   ./build.sh test    install redis-server if missing (where allowed), build, run every test, print "N passed, N failed"
 #   ./build.sh pack    pack Okome.Caching, Okome.Budget, Okome.Planner into artifacts/packages
 #   ./build.sh bench   run the BenchmarkDotNet suite (pass BenchmarkDotNet arguments after --)
+#   ./build.sh bench-ci        the short benchmark subset and modes CI runs, compared with benchmarks/ci/baseline.json
+#   ./build.sh publish-arm64   self-contained linux-arm64 builds of the sample and the benchmark runner in artifacts/arm64
 set -euo pipefail
 cd "$(dirname "$0")"
 configuration=${CONFIGURATION:-Release}
@@ -51,9 +53,29 @@ run_tests() {
   if [ "${passed:-0}" -eq 0 ]; then echo "No test ran." >&2; exit 1; fi
 }
 
+# Source Link (the PDB's map from source paths to raw.githubusercontent.com URLs) comes from the origin remote: a checkout
+# whose origin is not on GitHub packs without it. Packages to publish are packed by CI, from a GitHub clone.
+warn_no_source_link() {
+  case "$(git remote get-url origin 2>/dev/null || true)" in
+    https://github.com/*|git@github.com:*) ;;
+    *) echo "pack: no Source Link in these packages: the origin remote is not a GitHub URL (git remote add origin https://github.com/okome-dev/okome)" >&2 ;;
+  esac
+}
+
+# Self-contained, so a Pi needs no .NET: copy the folder, run the executable (docs/benchmarks.md, "On ARM64").
+publish_arm64() {
+  rm -rf artifacts/arm64
+  dotnet publish samples/Okome.Planner.Sample -c Release -r linux-arm64 --self-contained -o artifacts/arm64/sample "$@"
+  dotnet publish benchmarks/Okome.Benchmarks -c Release -r linux-arm64 --self-contained -o artifacts/arm64/benchmarks "$@"
+  cp benchmarks/ci/pi-run artifacts/arm64/
+  echo "artifacts/arm64: sample/Okome.Planner.Sample, benchmarks/Okome.Benchmarks, pi-run"
+}
+
 case "${1:-test}" in
   test) shift || true; run_tests "$@" ;;
-  pack) shift || true; for p in src/Okome.*/; do dotnet pack "$p" -c "$configuration" -o artifacts/packages "$@"; done ;;
+  pack) shift || true; warn_no_source_link; for p in src/Okome.*/; do dotnet pack "$p" -c "$configuration" -o artifacts/packages "$@"; done ;;
   bench) shift || true; [ "${1:-}" = "--" ] && shift; dotnet run -c Release --project benchmarks/Okome.Benchmarks -- "$@" ;;
-  *) echo "usage: ./build.sh [test|pack|bench] [arguments]" >&2; exit 2 ;;
+  bench-ci) shift || true; benchmarks/ci/run "$@" ;;
+  publish-arm64) shift || true; publish_arm64 "$@" ;;
+  *) echo "usage: ./build.sh [test|pack|bench|bench-ci|publish-arm64] [arguments]" >&2; exit 2 ;;
 esac
