@@ -43,5 +43,22 @@ if (granted != 2)
     return 1;
 }
 
+// Source Link in each packed assembly, pointing at the repository (.ci/run passes the URL prefix it expects).
+var sourceLinkUrl = Environment.GetEnvironmentVariable("OKOME_SOURCELINK_URL");
+if (!string.IsNullOrEmpty(sourceLinkUrl))
+{
+    var problems = new[] { typeof(ResponseCache), typeof(BudgetService), typeof(PlannerDiagnostics) }
+        .Select(type => SourceLinkCheck.Problem(type.Assembly.Location, sourceLinkUrl))
+        .OfType<string>()
+        .ToArray();
+    if (problems.Length > 0)
+    {
+        Console.Error.WriteLine("source link: " + string.Join(Environment.NewLine + "source link: ", problems));
+        return 1;
+    }
+
+    Console.WriteLine($"source link ok: the three packed assemblies map their sources to {sourceLinkUrl}");
+}
+
 Console.WriteLine($"consumer ok: {first.Status} then {second.Status} ({second.ToCacheStatus("OKOME")}), budget granted {granted}/3, meter {PlannerDiagnostics.MeterName}");
 return 0;
