@@ -184,7 +184,11 @@ public sealed class OkomeCachingServiceCollectionExtensionsTests
         var request = new CacheRequest(TestEntries.NewKey());
         var upstream = new FakeUpstream();
 
-        await using (var nodeA = Build(new ServiceCollection().AddSingleton(redis.Multiplexer).AddOkomeCaching().UseRedis().Services))
+        // A generous store timeout: on a loaded machine the first call (it loads the scripts) outlived the 500 ms default,
+        // and the cache rightly answered BYPASS instead of MISS.
+        static void Patient(ResponseCacheOptions options) => options.StoreTimeout = TimeSpan.FromSeconds(10);
+
+        await using (var nodeA = Build(new ServiceCollection().AddSingleton(redis.Multiplexer).AddOkomeCaching(Patient).UseRedis().Services))
         {
             nodeA.GetRequiredService<IStartupValidator>().Validate();
             var cacheA = nodeA.GetRequiredService<ResponseCache>();
@@ -195,7 +199,7 @@ public sealed class OkomeCachingServiceCollectionExtensionsTests
         }
 
         redis.Multiplexer.IsConnected.Should().BeTrue("the cache never owns the multiplexer it was given");
-        await using var nodeB = Build(new ServiceCollection().AddSingleton<IConnectionMultiplexer>(otherConnection).AddOkomeCaching().UseRedis().Services);
+        await using var nodeB = Build(new ServiceCollection().AddSingleton<IConnectionMultiplexer>(otherConnection).AddOkomeCaching(Patient).UseRedis().Services);
         var fromB = await nodeB.GetRequiredService<ResponseCache>().GetOrCreateAsync(request, FakeUpstream.Fixed("from B", upstream), default);
 
         fromB.Status.Should().Be(CacheStatus.Hit);
