@@ -14,15 +14,17 @@ namespace Okome.Planner.Sample.Api;
 internal static partial class PlannedResponseWriter
 {
     // The body is re-framed here, so the framing headers of the stored/upstream response do not apply.
-    // As PlanExecutorOptions.UpstreamErrorRetryAfter's default: when an upstream 5xx carries no Retry-After of its own.
-    private const string UpstreamFailureRetryAfter = "5";
-
     private static readonly HashSet<string> SkippedHeaders = new(StringComparer.OrdinalIgnoreCase)
     {
         "Content-Type", "Content-Length", "Transfer-Encoding", "Connection", "Keep-Alive", "Content-Encoding",
     };
 
-    public static async Task WriteAsync(HttpContext context, PlannedResponse planned, ChatRequest chat, ILogger logger, CancellationToken cancellationToken)
+    /// <param name="upstreamErrorRetryAfter">
+    /// The executor's <see cref="PlanExecutorOptions.UpstreamErrorRetryAfter"/>: the <c>Retry-After</c> of an upstream 5xx
+    /// passed on without one of its own, the same as the executor gives the 502 it generates.
+    /// </param>
+    public static async Task WriteAsync(
+        HttpContext context, PlannedResponse planned, ChatRequest chat, TimeSpan upstreamErrorRetryAfter, ILogger logger, CancellationToken cancellationToken)
     {
         var response = context.Response;
         var access = context.Features.Get<AccessFeature>();
@@ -47,7 +49,7 @@ internal static partial class PlannedResponseWriter
 
         if (planned.StatusCode >= 500)
         {
-            await WriteUpstreamFailureAsync(context, planned).ConfigureAwait(false);
+            await WriteUpstreamFailureAsync(context, planned, upstreamErrorRetryAfter).ConfigureAwait(false);
             return;
         }
 
@@ -148,11 +150,11 @@ internal static partial class PlannedResponseWriter
     /// The upstream answered 5xx and the cache had nothing it may serve instead: the client gets 502 (or 503 when the
     /// upstream said 503) with <c>Retry-After</c>, as for any upstream failure; the upstream's own error body is not passed on.
     /// </summary>
-    private static Task WriteUpstreamFailureAsync(HttpContext context, PlannedResponse planned)
+    private static Task WriteUpstreamFailureAsync(HttpContext context, PlannedResponse planned, TimeSpan retryAfter)
     {
         if (!context.Response.Headers.ContainsKey("Retry-After"))
         {
-            context.Response.Headers.RetryAfter = UpstreamFailureRetryAfter;
+            context.Response.Headers.RetryAfter = Math.Ceiling(retryAfter.TotalSeconds).ToString(CultureInfo.InvariantCulture);
         }
 
         return planned.StatusCode == StatusCodes.Status503ServiceUnavailable

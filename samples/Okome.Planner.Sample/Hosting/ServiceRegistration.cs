@@ -4,26 +4,25 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Options;
 using Okome.Budget;
+using Okome.Budget.DependencyInjection;
 using Okome.Budget.Diagnostics;
 using Okome.Budget.Policies;
 using Okome.Caching;
+using Okome.Caching.DependencyInjection;
 using Okome.Caching.Diagnostics;
 using Okome.Caching.Freshness;
 using Okome.Caching.Keys;
-using Okome.Caching.Stores;
 using Okome.Planner.Access;
 using Okome.Planner.Canary;
 using Okome.Planner.DependencyInjection;
 using Okome.Planner.Diagnostics;
 using Okome.Planner.Execution;
-using Okome.Planner.Health;
 using Okome.Planner.HealthChecks;
 using Okome.Planner.Prewarm;
 using Okome.Planner.Sample.Api;
 using Okome.Planner.Sample.Prewarm;
 using Okome.Planner.Sample.Simulator;
 using Okome.Planner.Sample.Upstream;
-using Okome.Planner.Shedding;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
@@ -31,8 +30,8 @@ using OpenTelemetry.Trace;
 namespace Okome.Planner.Sample.Hosting;
 
 /// <summary>
-/// Registers the service: validated options, one Redis connection (or none), the cache, the budget, the health monitor,
-/// the GPU slots, the upstreams, the executor, and the library's hosted health-probe and pre-warm loops. Everything is built from the validated options when first resolved, so a
+/// Registers the service: validated options, one Redis connection (or none), the cache, the budget, the health monitor and
+/// the executor (with its GPU slots) through the packages' own <c>AddOkome…</c> methods and options, the upstreams, and the library's hosted health-probe and pre-warm loops. Everything is built from the validated options when first resolved, so a
 /// test host can change configuration and swap the <see cref="TimeProvider"/> or the <c>okome-upstream</c> HTTP handler.
 /// </summary>
 internal static class ServiceRegistration
@@ -64,12 +63,8 @@ internal static class ServiceRegistration
         services.AddSingleton<StoreHealth>();
         services.AddHealthChecks().AddOkomeHealthChecks();
         services.AddSingleton(static provider => new CacheKeyBuilder(new CacheKeyPolicy()));
-        services.AddSingleton(CreateCache);
-        services.AddSingleton(static provider => CreateBudgetPolicy(Options(provider)));
-        services.AddSingleton(CreateBudget);
-        services.AddSingleton(CreateHealthMonitor);
+        AddOkomeLibraries(services, !string.IsNullOrWhiteSpace(configuration.GetSection(SampleOptions.Section)[nameof(SampleOptions.Redis)]));
         services.AddSingleton(CreateUpstreams);
-        services.AddSingleton(CreateExecutor);
         services.AddSingleton<ChatPlannedRequestBuilder>();
         services.AddSingleton<ChatCompletionsHandler>();
 
@@ -165,10 +160,9 @@ internal static class ServiceRegistration
             : Guid.NewGuid().ToString("N");
     }
 
-    /// <summary>The budget every API key gets: rate (with burst), tokens per UTC day, concurrency; null when all are off.</summary>
-    internal static BudgetPolicyHolder CreateBudgetPolicy(SampleOptions options)
+    /// <summary>The limits every API key gets: rate (with burst), tokens per UTC day, concurrency; empty when all are off.</summary>
+    internal static List<BudgetLimit> BudgetLimits(SampleOptions.BudgetSettings budget)
     {
-        var budget = options.Budget;
         var limits = new List<BudgetLimit>(3);
         if (budget.RequestsPerMinute > 0)
         {
@@ -185,19 +179,35 @@ internal static class ServiceRegistration
             limits.Add(BudgetLimit.Concurrency("concurrent", budget.MaxConcurrent));
         }
 
-        return new BudgetPolicyHolder(limits.Count == 0 ? null : new BudgetPolicy(BudgetPolicyName, limits));
+        return limits;
     }
 
-    private static SampleOptions Options(IServiceProvider provider) => provider.GetRequiredService<IOptions<SampleOptions>>().Value;
-
-    private static ResponseCache CreateCache(IServiceProvider provider)
+    /// <summary>
+    /// The cache, the budget, the health monitor and the executor, each with its package's own <c>AddOkome…</c> method and
+    /// its options set from <c>Okome:</c> (read when first resolved). All three run on the one Redis connection when
+    /// <c>Okome:Redis</c> is set, in memory otherwise.
+    /// </summary>
+    private static void AddOkomeLibraries(IServiceCollection services, bool useRedis)
     {
-        var options = Options(provider);
-        var freshFor = TimeSpan.FromSeconds(options.Cache.FreshSeconds);
-        var stale = TimeSpan.FromSeconds(options.Cache.StaleSeconds);
-        var cacheOptions = new ResponseCacheOptions
+        if (useRedis)
         {
-            Freshness = new FreshnessPolicy
+            // The libraries never dispose it: RedisConnection does, with the host.
+            services.AddSingleton(static provider => provider.GetRequiredService<RedisConnection>().Multiplexer
+                ?? throw new InvalidOperationException("Okome:Redis is not set."));
+        }
+
+        var cache = services.AddOkomeCaching();
+        if (useRedis)
+        {
+            cache.UseRedis();
+        }
+
+        services.AddOptions<ResponseCacheOptions>().Configure<IOptions<SampleOptions>>(static (cacheOptions, sample) =>
+        {
+            var options = sample.Value;
+            var freshFor = TimeSpan.FromSeconds(options.Cache.FreshSeconds);
+            var stale = TimeSpan.FromSeconds(options.Cache.StaleSeconds);
+            cacheOptions.Freshness = new FreshnessPolicy
             {
                 FreshFor = freshFor,
                 MaxFreshFor = freshFor > TimeSpan.FromDays(1) ? freshFor : TimeSpan.FromDays(1),
@@ -205,64 +215,73 @@ internal static class ServiceRegistration
                 StaleIfError = stale,
                 CacheNonDeterministic = options.Cache.CacheNonDeterministic,
                 UpstreamCacheControl = options.Cache.UpstreamCacheControl,
-            },
-        };
-        if (options.StoreTimeoutMs is { } cacheTimeout)
+            };
+            if (options.StoreTimeoutMs is { } timeout)
+            {
+                cacheOptions.StoreTimeout = TimeSpan.FromMilliseconds(timeout);
+            }
+
+            // The in-process copy (L1) in front of Redis: repeated prompts keep hitting while Redis is away.
+            cacheOptions.LocalCacheDuration = TimeSpan.FromSeconds(options.Cache.LocalSeconds);
+        });
+
+        // The budget policy is defined here only; the executor charges it by name (PlannerServiceOptions.BudgetPolicyName).
+        services.AddOkomeBudget();
+        services.AddOptions<BudgetOptions>().Configure<IOptions<SampleOptions>>((budgetOptions, sample) =>
         {
-            cacheOptions.StoreTimeout = TimeSpan.FromMilliseconds(cacheTimeout);
-        }
+            var settings = sample.Value.Budget;
+            budgetOptions.UseRedis = useRedis;
+            budgetOptions.FailureMode = settings.FailureMode;
+            budgetOptions.LocalFallbackShare = settings.LocalFallbackShare;
+            if (sample.Value.StoreTimeoutMs is { } timeout)
+            {
+                budgetOptions.StoreTimeout = TimeSpan.FromMilliseconds(timeout);
+            }
 
-        // The in-process copy (L1) in front of Redis: repeated prompts keep hitting while Redis is away.
-        cacheOptions.LocalCacheDuration = TimeSpan.FromSeconds(options.Cache.LocalSeconds);
+            if (BudgetLimits(settings) is { Count: > 0 } limits)
+            {
+                budgetOptions.Policies.Add(new BudgetPolicy(BudgetPolicyName, limits));
+            }
+        });
 
-        var time = provider.GetRequiredService<TimeProvider>();
-        return provider.GetRequiredService<RedisConnection>().Multiplexer is { } redis
-            ? ResponseCache.CreateRedis(redis, cacheOptions, time, provider.GetRequiredService<ILoggerFactory>(), provider.GetService<IMeterFactory>())
-            : ResponseCache.CreateInMemory(cacheOptions, new MemoryCacheStoreOptions(), time);
+        services.AddOkomeUpstreamHealth(static _ => { });
+        services.AddOptions<UpstreamHealthServiceOptions>().Configure<IOptions<SampleOptions>>((health, sample) =>
+        {
+            var options = sample.Value;
+            health.UseRedis = useRedis;
+            health.Health.Rise = options.Health.Rise;
+            health.Health.Fall = options.Health.Fall;
+            health.Health.ProbeInterval = TimeSpan.FromSeconds(options.Health.IntervalSeconds);
+            health.Health.ProbeTimeout = TimeSpan.FromSeconds(Math.Min(options.Health.TimeoutSeconds, options.Health.IntervalSeconds));
+            health.Health.HasCanary = options.Upstream.CanaryUrls().Count > 0;
+            health.Health.StableHosts = UpstreamRouter.LabelsOf(options.Upstream.StableUrls());
+            health.Health.CanaryHosts = UpstreamRouter.LabelsOf(options.Upstream.CanaryUrls());
+        });
+
+        services.AddOkomePlanner();
+        services.AddOptions<PlannerServiceOptions>().Configure<IOptions<SampleOptions>>(static (planner, sample) =>
+        {
+            var options = sample.Value;
+            planner.GpuCapacity = options.Gpu.MaxConcurrent;
+            planner.BudgetPolicyName = BudgetLimits(options.Budget).Count > 0 ? BudgetPolicyName : null;
+            var executor = planner.Executor;
+            executor.Canary = options.Upstream.CanaryUrls().Count == 0
+                ? null
+                : new CanaryOptions { Percent = options.Canary.Percent, SplitBy = CanarySplitBy.Tenant };
+
+            // The host pools and nginx-style next-upstream retry (Okome:Upstream:BaseUrls, Tries, ConnectTimeoutSeconds, …).
+            executor.StableHosts = UpstreamRouter.LabelsOf(options.Upstream.StableUrls());
+            executor.CanaryHosts = UpstreamRouter.LabelsOf(options.Upstream.CanaryUrls());
+            executor.Tries = options.Upstream.Tries;
+            executor.ConnectTimeout = TimeSpan.FromSeconds(options.Upstream.ConnectTimeoutSeconds);
+            executor.NextUpstreamTimeout = TimeSpan.FromSeconds(options.Upstream.NextUpstreamTimeoutSeconds);
+
+            // The budget is settled with the upstream's usage.total_tokens (forced on by stream_options.include_usage).
+            executor.CostMeter = static () => new OpenAIUsageMeter();
+        });
     }
 
-    private static BudgetService CreateBudget(IServiceProvider provider)
-    {
-        var settings = Options(provider).Budget;
-        var budgetOptions = new BudgetOptions { FailureMode = settings.FailureMode, LocalFallbackShare = settings.LocalFallbackShare };
-        if (Options(provider).StoreTimeoutMs is { } budgetTimeout)
-        {
-            budgetOptions.StoreTimeout = TimeSpan.FromMilliseconds(budgetTimeout);
-        }
-
-        if (provider.GetRequiredService<BudgetPolicyHolder>().Policy is { } policy)
-        {
-            budgetOptions.Policies.Add(policy);
-        }
-
-        return BudgetService.Create(
-            budgetOptions,
-            provider.GetRequiredService<RedisConnection>().Multiplexer,
-            provider.GetRequiredService<TimeProvider>(),
-            provider.GetRequiredService<ILoggerFactory>(),
-            provider.GetService<IMeterFactory>());
-    }
-
-    private static UpstreamHealthMonitor CreateHealthMonitor(IServiceProvider provider)
-    {
-        var options = Options(provider);
-        var healthOptions = new UpstreamHealthOptions
-        {
-            Rise = options.Health.Rise,
-            Fall = options.Health.Fall,
-            ProbeInterval = TimeSpan.FromSeconds(options.Health.IntervalSeconds),
-            ProbeTimeout = TimeSpan.FromSeconds(Math.Min(options.Health.TimeoutSeconds, options.Health.IntervalSeconds)),
-            HasCanary = options.Upstream.CanaryUrls().Count > 0,
-            StableHosts = UpstreamRouter.LabelsOf(options.Upstream.StableUrls()),
-            CanaryHosts = UpstreamRouter.LabelsOf(options.Upstream.CanaryUrls()),
-        };
-        var time = provider.GetRequiredService<TimeProvider>();
-        var loggers = provider.GetRequiredService<ILoggerFactory>();
-        var meters = provider.GetService<IMeterFactory>();
-        return provider.GetRequiredService<RedisConnection>().Multiplexer is { } redis
-            ? UpstreamHealthMonitor.CreateRedis(redis, healthOptions, time, loggers, meters)
-            : UpstreamHealthMonitor.CreateInMemory(healthOptions, time, loggers, meters);
-    }
+    private static SampleOptions Options(IServiceProvider provider) => provider.GetRequiredService<IOptions<SampleOptions>>().Value;
 
     private static UpstreamRouter CreateUpstreams(IServiceProvider provider)
     {
@@ -275,38 +294,5 @@ internal static class ServiceRegistration
             : [.. options.Upstream.StableUrls().Select(url => new HttpChatUpstream(clients, url, options.Upstream.ApiKey, timeout, time))];
         IChatUpstream[] canary = [.. options.Upstream.CanaryUrls().Select(url => new HttpChatUpstream(clients, url, options.Upstream.ApiKey, timeout, time))];
         return new UpstreamRouter(stable, canary);
-    }
-
-    private static PlanExecutor CreateExecutor(IServiceProvider provider)
-    {
-        var options = Options(provider);
-        var time = provider.GetRequiredService<TimeProvider>();
-        var executorOptions = new PlanExecutorOptions
-        {
-            BudgetPolicy = provider.GetRequiredService<BudgetPolicyHolder>().Policy,
-            Canary = options.Upstream.CanaryUrls().Count == 0
-                ? null
-                : new CanaryOptions { Percent = options.Canary.Percent, SplitBy = CanarySplitBy.Tenant },
-
-            // The host pools and nginx-style next-upstream retry (Okome:Upstream:BaseUrls, Tries, ConnectTimeoutSeconds, …).
-            StableHosts = UpstreamRouter.LabelsOf(options.Upstream.StableUrls()),
-            CanaryHosts = UpstreamRouter.LabelsOf(options.Upstream.CanaryUrls()),
-            Tries = options.Upstream.Tries,
-            ConnectTimeout = TimeSpan.FromSeconds(options.Upstream.ConnectTimeoutSeconds),
-            NextUpstreamTimeout = TimeSpan.FromSeconds(options.Upstream.NextUpstreamTimeoutSeconds),
-
-            // The budget is settled with the upstream's usage.total_tokens (forced on by stream_options.include_usage).
-            CostMeter = static () => new OpenAIUsageMeter(),
-        };
-        var slots = options.Gpu.MaxConcurrent > 0 ? new GpuSlots(options.Gpu.MaxConcurrent, time) : null;
-        return new PlanExecutor(
-            provider.GetRequiredService<ResponseCache>(),
-            executorOptions.BudgetPolicy is null ? null : provider.GetRequiredService<BudgetService>(),
-            executorOptions,
-            provider.GetRequiredService<UpstreamHealthMonitor>(),
-            slots,
-            time,
-            provider.GetRequiredService<ILoggerFactory>(),
-            provider.GetService<IMeterFactory>());
     }
 }

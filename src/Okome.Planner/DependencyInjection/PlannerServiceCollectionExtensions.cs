@@ -21,8 +21,9 @@ public static partial class PlannerServiceCollectionExtensions
 
     /// <summary>
     /// Registers the <see cref="PlanExecutor"/> (a singleton), built from the registered <see cref="ResponseCache"/>
-    /// (<c>AddOkomeCaching</c>, required), the <see cref="BudgetService"/> and <see cref="UpstreamHealthMonitor"/> when
-    /// registered, a registered <see cref="GpuSlots"/> or one of <see cref="PlannerServiceOptions.GpuCapacity"/> slots, the
+    /// (<c>AddOkomeCaching</c>, required), the <see cref="BudgetService"/> (<c>AddOkomeBudget</c>; the policy it charges is
+    /// <see cref="PlannerServiceOptions.BudgetPolicyName"/> of its options, or <see cref="PlanExecutorOptions.BudgetPolicy"/>)
+    /// and <see cref="UpstreamHealthMonitor"/> (<c>AddOkomeUpstreamHealth</c>) when registered, a registered <see cref="GpuSlots"/> or one of <see cref="PlannerServiceOptions.GpuCapacity"/> slots, the
     /// registered <see cref="TimeProvider"/> (<see cref="TimeProvider.System"/> is registered if none is), and the
     /// registered <see cref="ILoggerFactory"/> and <see cref="IMeterFactory"/>. The options are validated at start-up
     /// (<c>ValidateOnStart</c>), every error naming its option.
@@ -45,7 +46,7 @@ public static partial class PlannerServiceCollectionExtensions
             return new PlanExecutor(
                 provider.GetRequiredService<ResponseCache>(),
                 provider.GetService<BudgetService>(),
-                options.Executor,
+                WithNamedPolicy(provider, options),
                 provider.GetService<UpstreamHealthMonitor>(),
                 slots,
                 time,
@@ -53,5 +54,21 @@ public static partial class PlannerServiceCollectionExtensions
                 provider.GetService<IMeterFactory>());
         });
         return services;
+    }
+
+    /// <summary>The executor's options with the budget policy <see cref="PlannerServiceOptions.BudgetPolicyName"/> names, taken from the registered budget's options.</summary>
+    private static PlanExecutorOptions WithNamedPolicy(IServiceProvider provider, PlannerServiceOptions options)
+    {
+        if (options.BudgetPolicyName is not { } name)
+        {
+            return options.Executor;
+        }
+
+        var budget = provider.GetService<IOptions<BudgetOptions>>()?.Value;
+        var policy = budget?.Policies.FirstOrDefault(policy => string.Equals(policy.Name, name, StringComparison.Ordinal))
+            ?? throw new InvalidOperationException(
+                $"PlannerServiceOptions.BudgetPolicyName names '{name}', which is not among the registered BudgetOptions.Policies (AddOkomeBudget).");
+        options.Executor.BudgetPolicy = policy;
+        return options.Executor;
     }
 }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Okome.Planner.Execution;
 
 namespace Okome.Planner.DependencyInjection;
 
@@ -17,6 +18,19 @@ internal sealed class PlannerServiceOptionsValidator : IValidateOptions<PlannerS
         if (options.GpuCapacity < 0)
         {
             errors.Add($"{nameof(PlannerServiceOptions.GpuCapacity)} must not be negative.");
+        }
+
+        if (options.BudgetPolicyName is not null)
+        {
+            if (string.IsNullOrWhiteSpace(options.BudgetPolicyName))
+            {
+                errors.Add($"{nameof(PlannerServiceOptions.BudgetPolicyName)} must not be empty.");
+            }
+
+            if (options.Executor.BudgetPolicy is not null)
+            {
+                errors.Add($"{nameof(PlannerServiceOptions.BudgetPolicyName)} and {nameof(PlannerServiceOptions.Executor)}.{nameof(PlanExecutorOptions.BudgetPolicy)} must not both be set.");
+            }
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);

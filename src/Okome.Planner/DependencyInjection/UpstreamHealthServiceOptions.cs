@@ -1,0 +1,17 @@
+using Okome.Planner.Health;
+
+namespace Okome.Planner.DependencyInjection;
+
+/// <summary>The settings of the <see cref="UpstreamHealthMonitor"/> that <c>AddOkomeUpstreamHealth</c> registers; validated at start-up.</summary>
+public sealed class UpstreamHealthServiceOptions
+{
+    /// <summary>The monitor's options (thresholds, probe interval and timeout, host pools, key prefix).</summary>
+    public UpstreamHealthOptions Health { get; } = new();
+
+    /// <summary>
+    /// Whether the health state is shared through the <see cref="StackExchange.Redis.IConnectionMultiplexer"/> registered in
+    /// dependency injection (every node sees one state); otherwise it lives in this process.
+    /// </summary>
+    /// <value>Default false. When true, a multiplexer must be registered.</value>
+    public bool UseRedis { get; set; }
+}

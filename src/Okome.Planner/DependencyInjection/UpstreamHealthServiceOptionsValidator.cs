@@ -1,0 +1,37 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace Okome.Planner.DependencyInjection;
+
+/// <summary>
+/// Validates <see cref="UpstreamHealthServiceOptions"/> at start-up, listing every error at once: the monitor's own rules
+/// (the same as <c>UpstreamHealthMonitor.Create…</c> apply) and Redis chosen without a registered multiplexer.
+/// </summary>
+internal sealed class UpstreamHealthServiceOptionsValidator : IValidateOptions<UpstreamHealthServiceOptions>
+{
+    private readonly IServiceProviderIsService? _isService;
+
+    public UpstreamHealthServiceOptionsValidator(IServiceProvider provider) => _isService = provider.GetService<IServiceProviderIsService>();
+
+    public ValidateOptionsResult Validate(string? name, UpstreamHealthServiceOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var errors = new List<string>();
+        try
+        {
+            _ = options.Health.ValidatedForMonitor();
+        }
+        catch (ArgumentException ex)
+        {
+            errors.Add($"{nameof(UpstreamHealthServiceOptions.Health)}: {ex.Message}");
+        }
+
+        if (options.UseRedis && _isService is not null && !_isService.IsService(typeof(IConnectionMultiplexer)))
+        {
+            errors.Add($"{nameof(UpstreamHealthServiceOptions.UseRedis)} is set but no StackExchange.Redis.IConnectionMultiplexer is registered.");
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}

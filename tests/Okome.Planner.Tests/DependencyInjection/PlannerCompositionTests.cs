@@ -1,0 +1,106 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+using Okome.Budget;
+using Okome.Budget.DependencyInjection;
+using Okome.Caching.DependencyInjection;
+using Okome.Planner.DependencyInjection;
+using Okome.Planner.Execution;
+using Okome.Planner.Health;
+using Okome.Planner.Tests.Execution;
+
+namespace Okome.Planner.Tests.DependencyInjection;
+
+/// <summary>The pieces a service composes the planner from: the budget policy named once, and the registered health monitor.</summary>
+public sealed class PlannerCompositionTests
+{
+    [Fact]
+    public async Task BudgetPolicyName_ChargesThePolicyDefinedInTheBudgetOptions()
+    {
+        var services = new ServiceCollection();
+        services.AddSingleton<TimeProvider>(new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero)));
+        services.AddOkomeCaching();
+        services.AddOkomeBudget(o => o.Policies.Add(ExecutorHarness.DefaultPolicy(requestsPerMinute: 1)));
+        services.AddOkomePlanner(o => o.BudgetPolicyName = "planner-test");
+        await using var provider = services.BuildServiceProvider();
+
+        var executor = provider.GetRequiredService<PlanExecutor>();
+        var upstream = FakeUpstream.Chunks("named");
+        var first = await executor.ExecuteAsync(ExecutorHarness.Request(620), upstream.Delegate, CancellationToken.None);
+        await first.DisposeAsync();
+        var second = await executor.ExecuteAsync(ExecutorHarness.Request(621), upstream.Delegate, CancellationToken.None);
+        await second.DisposeAsync();
+
+        first.StatusCode.Should().Be(200);
+        second.StatusCode.Should().Be(429, "the policy of the budget's options, one request a minute, applies");
+    }
+
+    [Fact]
+    public async Task BudgetPolicyName_NotDefinedByTheBudget_FailsWhenTheExecutorIsBuilt()
+    {
+        var services = new ServiceCollection();
+        services.AddOkomeCaching();
+        services.AddOkomeBudget(o => o.Policies.Add(ExecutorHarness.DefaultPolicy()));
+        services.AddOkomePlanner(o => o.BudgetPolicyName = "other");
+        await using var provider = services.BuildServiceProvider();
+
+        provider.Invoking(p => p.GetRequiredService<PlanExecutor>())
+            .Should().Throw<InvalidOperationException>().WithMessage("*'other'*BudgetOptions.Policies*");
+    }
+
+    [Fact]
+    public async Task BudgetPolicyName_TogetherWithExecutorPolicy_IsAnOptionsError()
+    {
+        var services = new ServiceCollection();
+        services.AddOkomeCaching();
+        services.AddOkomePlanner(o =>
+        {
+            o.BudgetPolicyName = "planner-test";
+            o.Executor.BudgetPolicy = ExecutorHarness.DefaultPolicy();
+        });
+        await using var provider = services.BuildServiceProvider();
+
+        var error = provider.Invoking(p => p.GetRequiredService<IOptions<PlannerServiceOptions>>().Value)
+            .Should().Throw<OptionsValidationException>().Which;
+        error.Failures.Should().ContainSingle(f => f.Contains("BudgetPolicyName", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task AddOkomeUpstreamHealth_InMemory_MonitorHasTheConfiguredHostsAndThresholds()
+    {
+        var services = new ServiceCollection();
+        services.AddOkomeUpstreamHealth(o =>
+        {
+            o.Health.Rise = 1;
+            o.Health.StableHosts = ["10.0.0.1:8000", "10.0.0.2:8000"];
+        });
+        await using var provider = services.BuildServiceProvider();
+
+        var monitor = provider.GetRequiredService<UpstreamHealthMonitor>();
+        var hosts = monitor.HostsOf(UpstreamChoice.Stable);
+        await monitor.RecordProbeAsync(hosts[1], ProbeResult.Success, CancellationToken.None);
+
+        hosts.Select(static h => h.Name).Should().Equal("stable/10.0.0.1:8000", "stable/10.0.0.2:8000");
+        monitor.StatusOf(hosts[1]).Should().Be(UpstreamStatus.Up, "Rise = 1: one good probe is enough");
+        monitor.StatusOf(hosts[0]).Should().Be(UpstreamStatus.Unknown);
+        provider.GetRequiredService<UpstreamHealthMonitor>().Should().BeSameAs(monitor);
+    }
+
+    [Fact]
+    public async Task AddOkomeUpstreamHealth_InvalidOptions_ListsEveryError()
+    {
+        var services = new ServiceCollection();
+        services.AddOkomeUpstreamHealth(o =>
+        {
+            o.Health.Rise = 0;
+            o.UseRedis = true;
+        });
+        await using var provider = services.BuildServiceProvider();
+
+        var error = provider.Invoking(p => p.GetRequiredService<IOptions<UpstreamHealthServiceOptions>>().Value)
+            .Should().Throw<OptionsValidationException>().Which;
+        error.Failures.Should().HaveCount(2);
+        error.Failures.Should().Contain(f => f.Contains("Rise", StringComparison.Ordinal));
+        error.Failures.Should().Contain(f => f.Contains("UseRedis", StringComparison.Ordinal) && f.Contains("IConnectionMultiplexer", StringComparison.Ordinal));
+    }
+}
