@@ -31,8 +31,10 @@ namespace Okome.Planner.Sample.Hosting;
 
 /// <summary>
 /// Registers the service: validated options, one Redis connection (or none), the cache, the budget, the health monitor and
-/// the executor (with its GPU slots) through the packages' own <c>AddOkome…</c> methods and options, the upstreams, and the library's hosted health-probe and pre-warm loops. Everything is built from the validated options when first resolved, so a
-/// test host can change configuration and swap the <see cref="TimeProvider"/> or the <c>okome-upstream</c> HTTP handler.
+/// the executor (with its GPU slots) through the packages' own <c>AddOkome…</c> methods and options, the upstreams, and
+/// the library's hosted health-probe and pre-warm loops. Everything is built from the validated options when first
+/// resolved, so a test host can swap the <see cref="TimeProvider"/> or the <c>okome-upstream</c> HTTP handler; only the
+/// store choice (Redis when <c>Okome:Redis</c> is set) is read while registering, since the packages choose it there.
 /// </summary>
 internal static class ServiceRegistration
 {
