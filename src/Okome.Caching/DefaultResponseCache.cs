@@ -195,6 +195,36 @@ internal sealed class DefaultResponseCache : ResponseCache, IDisposable
         return PeekStoreAsync(request, inFlight, cancellationToken);
     }
 
+    public override ValueTask<CacheResponse> GetCachedAsync(in CacheRequest request, CancellationToken cancellationToken)
+    {
+        if (request.Key.IsEmpty)
+        {
+            throw new ArgumentException("The request has no key; create it with new CacheRequest(key).", nameof(request));
+        }
+
+        var calculator = CalculatorFor(request.Key.Namespace);
+        if ((request.HasDirectives && request.CacheControl.NoStore) || (!request.IsDeterministic && !calculator.CacheNonDeterministic))
+        {
+            // A request that may not use the cache has nothing to be answered with.
+            return Answer(CacheResponse.GatewayTimeout);
+        }
+
+        if (Store is MemoryCacheStore memory)
+        {
+            var now = HitNow();
+            return Answer(Cached(request, memory.Read(request.Key, now), now));
+        }
+
+        if (StoreSkipped)
+        {
+            var now = Time.GetUtcNow();
+            var local = Store is TieredCacheStore tiered ? tiered.Local.Read(request.Key, now) : StoreRead.Miss;
+            return Answer(Cached(request, local, now));
+        }
+
+        return GetCachedFromStoreAsync(request, cancellationToken);
+    }
+
     public override async ValueTask RemoveAsync(CacheKey key, CancellationToken cancellationToken)
     {
         if (key.IsEmpty)
@@ -402,6 +432,45 @@ internal sealed class DefaultResponseCache : ResponseCache, IDisposable
         {
             return Peek(request, StoreRead.Miss, Time.GetUtcNow(), inFlight, storeAvailable: false);
         }
+    }
+
+    private async ValueTask<CacheResponse> GetCachedFromStoreAsync(CacheRequest request, CancellationToken cancellationToken)
+    {
+        StoreRead read;
+        try
+        {
+            read = Checked(request.Key, await StoreCallAsync(Store.GetAsync(request.Key, cancellationToken), "get", cancellationToken).ConfigureAwait(false));
+        }
+        catch (StoreUnavailableException)
+        {
+            read = StoreRead.Miss;
+        }
+
+        return await Answer(Cached(request, read, Time.GetUtcNow())).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// What <see cref="Decide"/> would answer without the upstream: the fresh entry; the stale one where a refresh would
+    /// serve it (<c>stale-while-revalidate</c>, <c>max-stale</c>) or a failed upstream would (<c>stale-if-error</c>, as
+    /// <see cref="Flight"/> falls back); else the 504 of <c>only-if-cached</c>.
+    /// </summary>
+    private static CacheResponse Cached(in CacheRequest request, StoreRead read, DateTimeOffset now)
+    {
+        if (read.Entry is not { } entry)
+        {
+            return CacheResponse.GatewayTimeout;
+        }
+
+        var decision = request.HasDirectives
+            ? FreshnessCalculator.DecideRequestAt(request.CacheControl, Lifetime(entry), now)
+            : FreshnessCalculator.DecideRequestAt(in CacheControl.None, Lifetime(entry), now);
+        return decision.Action switch
+        {
+            CacheAction.UseFresh => new CacheResponse(CacheStatus.Hit, entry, now, collapsed: false),
+            CacheAction.ServeStaleAndRefresh => new CacheResponse(CacheStatus.Stale, entry, now, collapsed: false),
+            CacheAction.Fetch when entry.IsUsableOnError(now) => new CacheResponse(CacheStatus.Stale, entry, now, collapsed: false),
+            _ => CacheResponse.GatewayTimeout,
+        };
     }
 
     private static CachePeek Peek(in CacheRequest request, StoreRead read, DateTimeOffset now, bool inFlight, bool storeAvailable)

@@ -39,6 +39,20 @@ public abstract class ResponseCache
     /// <exception cref="ArgumentException"><paramref name="request"/> has no key.</exception>
     public abstract ValueTask<CachePeek> PeekAsync(in CacheRequest request, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Answers from the cache alone, for a caller that has decided not to call the upstream (it is down, in maintenance,
+    /// or the budget or load forbids the call): a fresh entry as <c>HIT</c>; an entry the freshness rules let be served
+    /// stale (within <c>stale-while-revalidate</c>, <c>stale-if-error</c> or the request's <c>max-stale</c>) as
+    /// <c>STALE</c>; otherwise a <c>504</c> (<see cref="CacheResponse.IsGatewayTimeout"/>), as <c>only-if-cached</c>
+    /// answers. One store read; takes no lease, starts no refresh, calls no upstream and logs nothing. A store failure is
+    /// the <c>504</c>, not an exception.
+    /// </summary>
+    /// <param name="request">The key and the request's cache directives.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The cached response, or the gateway timeout.</returns>
+    /// <exception cref="ArgumentException"><paramref name="request"/> has no key.</exception>
+    public abstract ValueTask<CacheResponse> GetCachedAsync(in CacheRequest request, CancellationToken cancellationToken);
+
     /// <summary>Removes the entry under <paramref name="key"/> on every node.</summary>
     /// <param name="key">The key.</param>
     /// <param name="cancellationToken">Cancels the call.</param>

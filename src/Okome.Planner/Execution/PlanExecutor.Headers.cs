@@ -19,13 +19,6 @@ public sealed partial class PlanExecutor
     {
         var status = response.Status;
         var member = response.ToCacheStatus(_cacheName);
-        if (plan.Kind == PlanKind.ServeStale && status == CacheStatus.Updating)
-        {
-            // The plan skipped the refresh (upstream unusable, budget, load): the entry is served as plain stale.
-            status = CacheStatus.Stale;
-            member = CacheStatusEntry.From(CacheStatus.Stale, _cacheName) with { TimeToLive = response.TimeToLiveSeconds };
-        }
-
         var stored = response.Headers;
         var headers = new List<KeyValuePair<string, string>>(stored.Count + 8);
         headers.AddRange(stored);

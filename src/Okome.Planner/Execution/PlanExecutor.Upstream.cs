@@ -14,12 +14,6 @@ public sealed partial class PlanExecutor
     private async ValueTask<UpstreamResponse> CallAsync(
         PlannedRequest request, PlanInput input, Plan plan, PlannerUpstream upstream, UpstreamCharge owned, UpstreamCall call, CancellationToken cancellationToken)
     {
-        if (plan.Kind == PlanKind.ServeStale)
-        {
-            // The plan forbids the call: fail at once, so the cache serves its stale entry (STALE).
-            throw new UpstreamUnusableException(input.Maintenance ? RefusalReason.Maintenance : input.Load.IsSaturated ? RefusalReason.Shed : RefusalReason.Down);
-        }
-
         // A plan without its own upstream (a joined flight that ended, a fresh entry that vanished) calls the chosen one.
         var target = plan.Upstream ?? input.Upstream;
 

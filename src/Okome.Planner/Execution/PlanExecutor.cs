@@ -182,6 +182,8 @@ public sealed partial class PlanExecutor : IDisposable
                 return Generated(plan, 504, TimeSpan.Zero, CacheStatus.Miss, decision, requestId, owned);
             case PlanKind.ServeFresh when peek.Fresh.StatusCode != 0:
                 return Served(plan, peek.Fresh, decision, requestId, owned);
+            case PlanKind.ServeStale:
+                return await ServeStaleAsync(request, input, plan, decision, requestId, owned, cancellationToken).ConfigureAwait(false);
         }
 
         var factory = Factory(request, input, plan, upstream, owned);
@@ -216,6 +218,25 @@ public sealed partial class PlanExecutor : IDisposable
         }
 
         return Served(plan, response, decision, requestId, owned);
+    }
+
+    /// <summary>
+    /// The plan forbids the upstream call: the cache answers alone (no lease, no factory). The entry may have gone since
+    /// the peek; then the refusal the plan stood in for (maintenance, load, upstream down) is the answer, a 503.
+    /// </summary>
+    private async ValueTask<PlannedResponse> ServeStaleAsync(
+        PlannedRequest request, PlanInput input, Plan plan, BudgetDecision? decision, string requestId, UpstreamCharge owned, CancellationToken cancellationToken)
+    {
+        var cached = await _cache.GetCachedAsync(request.Cache, cancellationToken).ConfigureAwait(false);
+        if (!cached.IsGatewayTimeout)
+        {
+            return Served(plan, cached, decision, requestId, owned);
+        }
+
+        var reason = input.Maintenance ? RefusalReason.Maintenance : input.Load.IsSaturated ? RefusalReason.Shed : RefusalReason.Down;
+        Log.UpstreamUnusable(_logger, request.Cache.Key.HashText, reason);
+        var refused = Decisions.Plan.Unavailable(reason, RetryAfterOf(reason));
+        return Generated(refused, 503, refused.RetryAfter, null, decision, requestId, owned);
     }
 
     /// <summary>The planner's input: the peek mapped to a lookup, the canary choice, health, maintenance and GPU load.</summary>

@@ -328,6 +328,39 @@ public abstract class ResponseCacheContract
     }
 
     [Fact]
+    public async Task GetCachedAsync_NeverCallsTheUpstream_HitThenStaleWhileAllowedThen504()
+    {
+        var cache = await CacheAsync();
+        var upstream = new FakeUpstream();
+        var request = new CacheRequest(TestEntries.NewKey());
+        await BodyAsync(await cache.GetOrCreateAsync(request, FakeUpstream.Fixed("answer", upstream), default));
+
+        var fresh = await cache.GetCachedAsync(request, default);
+        Time.Advance(TimeSpan.FromMinutes(5.5));
+        var revalidatable = await cache.GetCachedAsync(request, default);
+        Time.Advance(TimeSpan.FromMinutes(2));
+        var errorFallback = await cache.GetCachedAsync(request, default);
+        var noCache = await cache.GetCachedAsync(request with { CacheControl = CacheControl.Parse("no-cache") }, default);
+        var onlyIfCached = await cache.GetCachedAsync(request with { CacheControl = CacheControl.Parse("only-if-cached") }, default);
+        Time.Advance(TimeSpan.FromMinutes(10));
+        var tooOld = await cache.GetCachedAsync(request, default);
+        var missing = await cache.GetCachedAsync(new CacheRequest(TestEntries.NewKey()), default);
+
+        fresh.Status.Should().Be(CacheStatus.Hit);
+        (await BodyAsync(fresh)).Should().Be("answer");
+        revalidatable.Status.Should().Be(CacheStatus.Stale, "within stale-while-revalidate, but no refresh is started");
+        (await BodyAsync(revalidatable)).Should().Be("answer");
+        errorFallback.Status.Should().Be(CacheStatus.Stale, "within stale-if-error");
+        noCache.Status.Should().Be(CacheStatus.Stale, "a failed revalidation serves stale-if-error too");
+        onlyIfCached.IsGatewayTimeout.Should().BeTrue("only-if-cached refuses a stale entry outside max-stale");
+        tooOld.IsGatewayTimeout.Should().BeTrue();
+        tooOld.StatusCode.Should().Be(504);
+        missing.IsGatewayTimeout.Should().BeTrue();
+        upstream.Calls.Should().Be(1);
+        (cache as DefaultResponseCache)?.FlightCount.Should().Be(0, "no refresh or fetch was started");
+    }
+
+    [Fact]
     public async Task GetOrCreateAsync_ResponseNoStore_IsServedButNotStored()
     {
         var cache = await CacheAsync();
