@@ -1,16 +1,26 @@
 using Okome.Caching.Freshness;
+using Okome.Caching.Keys;
+using Okome.Caching.Stores;
 
 namespace Okome.Caching;
 
 /// <summary>
-/// What <see cref="ResponseCache.GetOrCreateAsync"/> would do for a request right now, read without calling the upstream,
+/// What <see cref="ResponseCache.GetOrCreateAsync(in CacheRequest, UpstreamFactory, CancellationToken)"/> would do for a request right now, read without calling the upstream,
 /// waiting or taking a lease (see <see cref="ResponseCache.PeekAsync"/>). A planner uses it to decide whether a request
 /// needs the upstream, and so a budget, before it asks the cache for the response.
 /// </summary>
 public readonly struct CachePeek
 {
     internal CachePeek(RequestDecision decision, bool hasEntry, bool inFlight, bool storeAvailable, CacheResponse fresh)
+        : this(decision, hasEntry, inFlight, storeAvailable, fresh, default, default, sharedRead: false)
     {
+    }
+
+    internal CachePeek(RequestDecision decision, bool hasEntry, bool inFlight, bool storeAvailable, CacheResponse fresh, CacheKey key, StoreRead read, bool sharedRead)
+    {
+        Key = key;
+        Read = read;
+        HasSharedRead = sharedRead;
         Action = decision.Action;
         CanServeStaleOnError = decision.CanServeStaleOnError;
         HasEntry = hasEntry;
@@ -42,4 +52,13 @@ public readonly struct CachePeek
     /// read; otherwise the default value.
     /// </summary>
     public CacheResponse Fresh { get; }
+
+    /// <summary>The key the peek read (with <see cref="HasSharedRead"/>).</summary>
+    internal CacheKey Key { get; }
+
+    /// <summary>What the shared store answered for <see cref="Key"/>, for a fetch to decide on without reading again.</summary>
+    internal StoreRead Read { get; }
+
+    /// <summary>Whether <see cref="Read"/> is a read of the shared store (a round trip worth not repeating).</summary>
+    internal bool HasSharedRead { get; }
 }

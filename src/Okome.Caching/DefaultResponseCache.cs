@@ -165,6 +165,25 @@ internal sealed class DefaultResponseCache : ResponseCache, IDisposable
             : ReadThenDecideAsync(request, factory, calculator, read, cancellationToken);
     }
 
+    public override ValueTask<CacheResponse> GetOrCreateAsync(in CacheRequest request, in CachePeek peek, UpstreamFactory factory, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(factory);
+
+        // Only a read of the shared store is worth reusing (the in-memory one costs nothing), and only while it is up.
+        if (!peek.HasSharedRead || peek.Key != request.Key || StoreSkipped)
+        {
+            return GetOrCreateAsync(request, factory, cancellationToken);
+        }
+
+        var calculator = CalculatorFor(request.Key.Namespace);
+        if ((request.HasDirectives && request.CacheControl.NoStore) || (!request.IsDeterministic && !calculator.CacheNonDeterministic))
+        {
+            return JoinAsync(request, factory, calculator, StoreRead.Miss, CacheStatus.Bypass, FlightMode.Bypass, cancellationToken);
+        }
+
+        return Decide(request, factory, calculator, peek.Read, Time.GetUtcNow(), cancellationToken);
+    }
+
     public override ValueTask<CachePeek> PeekAsync(in CacheRequest request, CancellationToken cancellationToken)
     {
         if (request.Key.IsEmpty)
@@ -426,7 +445,7 @@ internal sealed class DefaultResponseCache : ResponseCache, IDisposable
         try
         {
             var read = Checked(request.Key, await StoreCallAsync(Store.GetAsync(request.Key, cancellationToken), "get", cancellationToken).ConfigureAwait(false));
-            return Peek(request, read, Time.GetUtcNow(), inFlight, storeAvailable: true);
+            return Peek(request, read, Time.GetUtcNow(), inFlight, storeAvailable: true, sharedRead: true);
         }
         catch (StoreUnavailableException)
         {
@@ -473,7 +492,7 @@ internal sealed class DefaultResponseCache : ResponseCache, IDisposable
         };
     }
 
-    private static CachePeek Peek(in CacheRequest request, StoreRead read, DateTimeOffset now, bool inFlight, bool storeAvailable)
+    private static CachePeek Peek(in CacheRequest request, StoreRead read, DateTimeOffset now, bool inFlight, bool storeAvailable, bool sharedRead = false)
     {
         var entry = read.Entry;
         var lifetime = entry is null ? (EntryLifetime?)null : Lifetime(entry);
@@ -481,7 +500,7 @@ internal sealed class DefaultResponseCache : ResponseCache, IDisposable
             ? FreshnessCalculator.DecideRequestAt(request.CacheControl, lifetime, now)
             : FreshnessCalculator.DecideRequestAt(in CacheControl.None, lifetime, now);
         var fresh = decision.Action == CacheAction.UseFresh ? new CacheResponse(CacheStatus.Hit, entry!, now, collapsed: false) : default;
-        return new CachePeek(decision, entry is not null, inFlight, storeAvailable, fresh);
+        return new CachePeek(decision, entry is not null, inFlight, storeAvailable, fresh, request.Key, read, sharedRead);
     }
 
     private ValueTask<CacheResponse> Answer(CacheResponse response)

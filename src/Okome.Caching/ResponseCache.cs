@@ -29,9 +29,28 @@ public abstract class ResponseCache
     public abstract ValueTask<CacheResponse> GetOrCreateAsync(in CacheRequest request, UpstreamFactory factory, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Reads what the cache holds for a request and what <see cref="GetOrCreateAsync"/> would do with it, without calling
+    /// <see cref="GetOrCreateAsync(in CacheRequest, UpstreamFactory, CancellationToken)"/> deciding on the entry
+    /// <paramref name="peek"/> read for the same request, rather than reading the store a second time: a caller that
+    /// peeked first (a planner) pays one store read per request. A peek of another key, or one that did not read the
+    /// shared store, is ignored (the store is read as usual). The entry may have changed since the peek; the lease taken
+    /// for an upstream call compares the entry's stamp, so a change is noticed there as on any read.
+    /// </summary>
+    /// <param name="request">The key and the request's cache directives.</param>
+    /// <param name="peek">What <see cref="PeekAsync"/> answered for <paramref name="request"/>.</param>
+    /// <param name="factory">Calls the upstream.</param>
+    /// <param name="cancellationToken">Stops this caller's wait; the shared upstream call goes on while other callers wait for it.</param>
+    /// <returns>The response and the cache status to report.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="factory"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="request"/> has no key.</exception>
+    /// <exception cref="CacheWaitTimeoutException">The wait budget ran out and the policy is <see cref="WaitTimeoutBehavior.Fail"/>.</exception>
+    public virtual ValueTask<CacheResponse> GetOrCreateAsync(in CacheRequest request, in CachePeek peek, UpstreamFactory factory, CancellationToken cancellationToken)
+        => GetOrCreateAsync(request, factory, cancellationToken);
+
+    /// <summary>
+    /// Reads what the cache holds for a request and what <see cref="GetOrCreateAsync(in CacheRequest, UpstreamFactory, CancellationToken)"/> would do with it, without calling
     /// the upstream, joining or waiting. One store read (no lease); a store failure is reported, not thrown. The answer
-    /// can be out of date by the time it is used: <see cref="GetOrCreateAsync"/> decides again on its own read.
+    /// can be out of date by the time it is used: <see cref="GetOrCreateAsync(in CacheRequest, UpstreamFactory, CancellationToken)"/> decides again on its own read,
+    /// unless it is handed the peek (<see cref="GetOrCreateAsync(in CacheRequest, in CachePeek, UpstreamFactory, CancellationToken)"/>).
     /// </summary>
     /// <param name="request">The key and the request's cache directives.</param>
     /// <param name="cancellationToken">Cancels the read.</param>

@@ -190,7 +190,8 @@ public sealed partial class PlanExecutor : IDisposable
         CacheResponse response;
         try
         {
-            response = await _cache.GetOrCreateAsync(request.Cache, factory, cancellationToken).ConfigureAwait(false);
+            // Decides on the peek's read: a miss costs one store read, not two.
+            response = await _cache.GetOrCreateAsync(request.Cache, peek, factory, cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

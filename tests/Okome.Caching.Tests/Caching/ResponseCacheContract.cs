@@ -361,6 +361,40 @@ public abstract class ResponseCacheContract
     }
 
     [Fact]
+    public async Task GetOrCreateAsync_WithAPeekOutOfDate_TakesTheEntryStoredSinceWithoutCallingTheUpstream()
+    {
+        var cache = await CacheAsync();
+        var other = await CacheAsync(1);
+        var upstream = new FakeUpstream();
+        var request = new CacheRequest(TestEntries.NewKey());
+        var peek = await cache.PeekAsync(request, default);
+        await BodyAsync(await other.GetOrCreateAsync(request, FakeUpstream.Fixed("stored", upstream), default));
+
+        // The fetch decides on the peek's read (a miss); the lease it asks for compares the entry and finds it stored.
+        var response = await cache.GetOrCreateAsync(request, peek, FakeUpstream.Fixed("again", upstream), default);
+
+        peek.HasEntry.Should().BeFalse();
+        (await BodyAsync(response)).Should().Be("stored");
+        upstream.Calls.Should().Be(1);
+    }
+
+    [Fact]
+    public async Task GetOrCreateAsync_WithThePeekOfAnotherKey_ReadsItsOwnEntry()
+    {
+        var cache = await CacheAsync();
+        var upstream = new FakeUpstream();
+        var request = new CacheRequest(TestEntries.NewKey());
+        await BodyAsync(await cache.GetOrCreateAsync(request, FakeUpstream.Fixed("stored", upstream), default));
+        var otherPeek = await cache.PeekAsync(new CacheRequest(TestEntries.NewKey()), default);
+
+        var response = await cache.GetOrCreateAsync(request, otherPeek, FakeUpstream.Fixed("again", upstream), default);
+
+        response.Status.Should().Be(CacheStatus.Hit);
+        (await BodyAsync(response)).Should().Be("stored");
+        upstream.Calls.Should().Be(1);
+    }
+
+    [Fact]
     public async Task GetOrCreateAsync_ResponseNoStore_IsServedButNotStored()
     {
         var cache = await CacheAsync();

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
@@ -13,10 +14,11 @@ using StackExchange.Redis;
 namespace Okome.Planner.Tests.Execution;
 
 /// <summary>
-/// A <see cref="PlanKind.ServeStale"/> plan asks the cache for its entry alone: on a private redis-server, whose own
-/// command counts show that no lease script ran, no upstream call and no warning.
+/// What the executor sends to Redis, counted by a private redis-server itself (INFO commandstats): a
+/// <see cref="PlanKind.ServeStale"/> plan asks the cache for its entry alone (no lease script, no upstream call, no
+/// warning); a miss reads the entry once (the fetch decides on the peek's read).
 /// </summary>
-public sealed class PlanExecutorServeStaleTests
+public sealed class PlanExecutorStoreTrafficTests
 {
     [Fact]
     public async Task ExecuteAsync_ServeStaleInMaintenance_NoLeaseNoUpstreamNoWarning_StaleElse503()
@@ -53,6 +55,31 @@ public sealed class PlanExecutorServeStaleTests
         PlanExecutorTests.Value(nothing.Headers, "Retry-After").Should().Be("300");
     }
 
+    [Fact]
+    public async Task ExecuteAsync_MissOnRedis_ReadsTheEntryOnce()
+    {
+        var executable = RedisProcess.FindExecutable() ?? throw new InvalidOperationException("redis-server is not on PATH; this test needs it.");
+        await using var process = await RedisProcess.StartAsync(executable);
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(TestRedisServer.Options(process.Endpoint));
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        using var meters = new OwnMeters();
+        using var reads = new StoreReadCounter(meters);
+        var cache = ResponseCache.CreateRedis(connection, ExecutorHarness.CacheOptions(), time, new LevelCollector(), meters);
+        using var executor = new PlanExecutor(cache, null, new PlanExecutorOptions { BudgetPolicy = ExecutorHarness.DefaultPolicy() }, null, null, time, null, null);
+        var upstream = FakeUpstream.Chunks("answer");
+
+        var miss = await SendAsync(executor, 270, upstream);
+        var readsForMiss = reads.Count;
+        var hit = await SendAsync(executor, 270, upstream);
+
+        PlanExecutorTests.Value(miss.Headers, "X-OKOME-Cache").Should().Be("MISS");
+        readsForMiss.Should().Be(1, "the fetch decides on the peek's read");
+        PlanExecutorTests.Value(hit.Headers, "X-OKOME-Cache").Should().Be("HIT");
+        hit.Body.Should().Be("answer");
+        reads.Count.Should().Be(2, "a hit is the peek's read alone");
+        upstream.Calls.Should().Be(1);
+    }
+
     private static async Task<(int Status, PlanKind Plan, RefusalReason Reason, IReadOnlyList<KeyValuePair<string, string>> Headers, string Body)> SendAsync(PlanExecutor executor, int id, FakeUpstream upstream)
     {
         var response = await executor.ExecuteAsync(ExecutorHarness.Request(id), upstream.Delegate, CancellationToken.None);
@@ -63,20 +90,78 @@ public sealed class PlanExecutorServeStaleTests
         }
     }
 
-    /// <summary>EVAL, EVALSHA and SET calls the server has run (INFO commandstats): a lease is one of them, counted by Redis itself.</summary>
-    private static async Task<long> ScriptAndSetCallsAsync(ConnectionMultiplexer connection, string endpoint)
+    /// <summary>EVAL, EVALSHA and SET calls the server has run: a lease is one of them, counted by Redis itself.</summary>
+    private static Task<long> ScriptAndSetCallsAsync(ConnectionMultiplexer connection, string endpoint)
+        => CallsAsync(connection, endpoint, "cmdstat_evalsha", "cmdstat_eval", "cmdstat_set");
+
+    /// <summary>Calls of the named commands the server has run (INFO commandstats).</summary>
+    private static async Task<long> CallsAsync(ConnectionMultiplexer connection, string endpoint, params string[] commands)
     {
         var info = await connection.GetServer(endpoint).InfoAsync("commandstats");
         long calls = 0;
         foreach (var pair in info.SelectMany(group => group))
         {
-            if (pair.Key is "cmdstat_evalsha" or "cmdstat_eval" or "cmdstat_set")
+            if (commands.Contains(pair.Key))
             {
                 calls += long.Parse(pair.Value.Split(',')[0]["calls=".Length..], CultureInfo.InvariantCulture);
             }
         }
 
         return calls;
+    }
+
+    /// <summary>Meters of one test's cache only (tests in other classes run at the same time with meters of the same name).</summary>
+    private sealed class OwnMeters : IMeterFactory
+    {
+        private readonly ConcurrentQueue<Meter> _meters = new();
+
+        public Meter Create(MeterOptions options)
+        {
+            var meter = new Meter(options.Name, options.Version, options.Tags, scope: this);
+            _meters.Enqueue(meter);
+            return meter;
+        }
+
+        public void Dispose()
+        {
+            foreach (var meter in _meters)
+            {
+                meter.Dispose();
+            }
+        }
+    }
+
+    /// <summary>Counts the cache's reads of entries from the store (<c>okome.cache.store.operations</c> with operation <c>get</c>).</summary>
+    private sealed class StoreReadCounter : IDisposable
+    {
+        private readonly MeterListener _listener = new();
+        private long _count;
+
+        public StoreReadCounter(OwnMeters meters)
+        {
+            _listener.InstrumentPublished = (instrument, listener) =>
+            {
+                if (ReferenceEquals(instrument.Meter.Scope, meters) && instrument.Name == "okome.cache.store.operations")
+                {
+                    listener.EnableMeasurementEvents(instrument);
+                }
+            };
+            _listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+            {
+                foreach (var tag in tags)
+                {
+                    if (tag.Key == "okome.cache.operation" && (string?)tag.Value == "get")
+                    {
+                        Interlocked.Add(ref _count, value);
+                    }
+                }
+            });
+            _listener.Start();
+        }
+
+        public long Count => Interlocked.Read(ref _count);
+
+        public void Dispose() => _listener.Dispose();
     }
 
     /// <summary>Keeps the level of every log line written through it.</summary>
