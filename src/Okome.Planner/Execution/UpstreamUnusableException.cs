@@ -3,8 +3,10 @@ using Okome.Planner.Decisions;
 namespace Okome.Planner.Execution;
 
 /// <summary>
-/// Thrown by the executor's upstream factory when the upstream may not be called (down, maintenance, no GPU slot), so the
-/// cache serves the stale entry where one may be served, and the executor answers 503 otherwise. Never leaves the executor.
+/// Thrown by the executor's upstream factory when the upstream turns out unusable during the call (marked down or in
+/// maintenance after planning, no GPU slot in time), so the cache serves the stale entry where one may be served, and
+/// the executor answers 503 otherwise. A plan that forbids the call never gets here (it asks
+/// <c>ResponseCache.GetCachedAsync</c>). Never leaves the executor.
 /// </summary>
 internal sealed class UpstreamUnusableException : Exception
 {
