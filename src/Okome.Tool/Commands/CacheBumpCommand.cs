@@ -20,10 +20,8 @@ internal sealed class CacheBumpCommand(IAnsiConsole console) : AsyncCommand<Cach
 {
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        var configuration = ServiceConfiguration.Load(settings.Config, out var error);
-        if (configuration is null)
+        if (ServiceConfiguration.LoadOrReport(settings.Config, console) is not { } configuration)
         {
-            console.MarkupLine("[red]✗[/] " + Markup.Escape(error!));
             return ExitCodes.Usage;
         }
 

@@ -23,10 +23,8 @@ internal sealed class MaintenanceCommand(IAnsiConsole console) : AsyncCommand<Ma
 {
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        var configuration = ServiceConfiguration.Load(settings.Config, out var error);
-        if (configuration is null)
+        if (ServiceConfiguration.LoadOrReport(settings.Config, console) is not { } configuration)
         {
-            console.MarkupLine("[red]✗[/] " + Markup.Escape(error!));
             return ExitCodes.Usage;
         }
 

@@ -14,10 +14,8 @@ internal sealed class ValidateCommand(IAnsiConsole console) : AsyncCommand<Confi
 {
     public override async Task<int> ExecuteAsync(CommandContext context, ConfigSettings settings, CancellationToken cancellationToken)
     {
-        var configuration = ServiceConfiguration.Load(settings.Config, out var error);
-        if (configuration is null)
+        if (ServiceConfiguration.LoadOrReport(settings.Config, console) is not { } configuration)
         {
-            console.MarkupLine("[red]✗[/] " + Markup.Escape(error!));
             return ExitCodes.Usage;
         }
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 using Okome.Planner.Sample;
+using Spectre.Console;
 
 namespace Okome.Tool.Configuration;
 
@@ -30,6 +31,18 @@ internal sealed class ServiceConfiguration
 
     /// <summary><c>Okome:AdminKey</c>; null when empty (the admin endpoints are off).</summary>
     public string? AdminKey => NullIfBlank(Root[SampleOptions.Section + ":AdminKey"]);
+
+    /// <summary>Loads as <see cref="Load"/>; when that fails, writes its error as a ✗ line and returns null (the command exits with a usage error).</summary>
+    public static ServiceConfiguration? LoadOrReport(string? path, IAnsiConsole console)
+    {
+        var configuration = Load(path, out var error);
+        if (configuration is null)
+        {
+            console.MarkupLine("[red]✗[/] " + Markup.Escape(error!));
+        }
+
+        return configuration;
+    }
 
     /// <summary>
     /// Loads <paramref name="path"/> (or <see cref="DefaultFile"/> when null) and the environment. Returns null and an error
