@@ -125,7 +125,7 @@ internal sealed class DefaultResponseCache : ResponseCache, IDisposable
         }
 
         var calculator = CalculatorFor(request.Key.Namespace);
-        if ((request.HasDirectives && request.CacheControl.NoStore) || (!request.IsDeterministic && !calculator.CacheNonDeterministic))
+        if (Bypasses(request, calculator))
         {
             return JoinAsync(request, factory, calculator, StoreRead.Miss, CacheStatus.Bypass, FlightMode.Bypass, cancellationToken);
         }
@@ -176,7 +176,7 @@ internal sealed class DefaultResponseCache : ResponseCache, IDisposable
         }
 
         var calculator = CalculatorFor(request.Key.Namespace);
-        if ((request.HasDirectives && request.CacheControl.NoStore) || (!request.IsDeterministic && !calculator.CacheNonDeterministic))
+        if (Bypasses(request, calculator))
         {
             return JoinAsync(request, factory, calculator, StoreRead.Miss, CacheStatus.Bypass, FlightMode.Bypass, cancellationToken);
         }
@@ -193,7 +193,7 @@ internal sealed class DefaultResponseCache : ResponseCache, IDisposable
 
         var calculator = CalculatorFor(request.Key.Namespace);
         var inFlight = _flights.ContainsKey(request.Key);
-        if ((request.HasDirectives && request.CacheControl.NoStore) || (!request.IsDeterministic && !calculator.CacheNonDeterministic))
+        if (Bypasses(request, calculator))
         {
             return ValueTask.FromResult(new CachePeek(new RequestDecision(CacheAction.Bypass, CacheStatus.Bypass, false), false, false, true, default));
         }
@@ -207,7 +207,7 @@ internal sealed class DefaultResponseCache : ResponseCache, IDisposable
         if (StoreSkipped)
         {
             var now = Time.GetUtcNow();
-            var local = Store is TieredCacheStore tiered ? tiered.Local.Read(request.Key, now) : StoreRead.Miss;
+            var local = LocalRead(request.Key, now);
             return ValueTask.FromResult(Peek(request, local, now, inFlight, storeAvailable: false));
         }
 
@@ -222,7 +222,7 @@ internal sealed class DefaultResponseCache : ResponseCache, IDisposable
         }
 
         var calculator = CalculatorFor(request.Key.Namespace);
-        if ((request.HasDirectives && request.CacheControl.NoStore) || (!request.IsDeterministic && !calculator.CacheNonDeterministic))
+        if (Bypasses(request, calculator))
         {
             // A request that may not use the cache has nothing to be answered with.
             return Answer(CacheResponse.GatewayTimeout);
@@ -237,7 +237,7 @@ internal sealed class DefaultResponseCache : ResponseCache, IDisposable
         if (StoreSkipped)
         {
             var now = Time.GetUtcNow();
-            var local = Store is TieredCacheStore tiered ? tiered.Local.Read(request.Key, now) : StoreRead.Miss;
+            var local = LocalRead(request.Key, now);
             return Answer(Cached(request, local, now));
         }
 
@@ -555,6 +555,14 @@ internal sealed class DefaultResponseCache : ResponseCache, IDisposable
 
         return response;
     }
+
+    /// <summary>Whether a request may not use the cache at all: the client said <c>no-store</c>, or it is sampling and its namespace does not cache that.</summary>
+    private static bool Bypasses(in CacheRequest request, FreshnessCalculator calculator)
+        => (request.HasDirectives && request.CacheControl.NoStore) || (!request.IsDeterministic && !calculator.CacheNonDeterministic);
+
+    /// <summary>While the shared store is skipped: this process's own copy (L1) of an entry, if it keeps one.</summary>
+    private StoreRead LocalRead(CacheKey key, DateTimeOffset now)
+        => Store is TieredCacheStore tiered ? tiered.Local.Read(key, now) : StoreRead.Miss;
 
     /// <summary>Why <paramref name="response"/> is a <c>BYPASS</c>: the store first (it overrides everything), then the request's own reasons.</summary>
     private static BypassReason WhyBypassed(in CacheRequest request, FreshnessCalculator calculator, in CacheResponse response)
