@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.Features;
 using Okome.Planner.Access;
+using Okome.Planner.Execution;
 using Okome.Planner.Sample.Api;
 
 namespace Okome.Planner.Sample.Hosting;
@@ -17,7 +18,6 @@ internal sealed class AccessLogMiddleware
     public const int ClientClosedRequest = 499;
 
     private const string RequestIdHeader = "X-Request-ID";
-    private const int MaxRequestIdLength = 128;
 
     private readonly RequestDelegate _next;
     private readonly AccessLog _log;
@@ -37,7 +37,7 @@ internal sealed class AccessLogMiddleware
         var response = context.Response;
 
         // The executor echoes the request's X-Request-ID: setting it here gives every route the same id rules.
-        var requestId = UsableId(request.Headers[RequestIdHeader].ToString()) ?? Guid.NewGuid().ToString("N");
+        var requestId = RequestIds.EchoOrCreate(request.Headers[RequestIdHeader].ToString());
         request.Headers[RequestIdHeader] = requestId;
         var access = new AccessFeature();
         context.Features.Set(access);
@@ -93,24 +93,5 @@ internal sealed class AccessLogMiddleware
                 ClientDisconnected = disconnected,
             });
         }
-    }
-
-    /// <summary>The client's id when it is 1 to 128 visible ASCII characters (the executor's rule); otherwise null.</summary>
-    private static string? UsableId(string value)
-    {
-        if (value.Length is 0 or > MaxRequestIdLength)
-        {
-            return null;
-        }
-
-        foreach (var c in value)
-        {
-            if (c is <= ' ' or >= (char)0x7F)
-            {
-                return null;
-            }
-        }
-
-        return value;
     }
 }
