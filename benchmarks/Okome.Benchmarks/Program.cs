@@ -30,6 +30,8 @@ public static class Program
                 return await ServiceFaultsMode.RunAsync(args[1..]);
             case EntrySizeMode.Command:
                 return await EntrySizeMode.RunAsync(args[1..]);
+            case GatewayOverheadMode.Command:
+                return await GatewayOverheadMode.RunAsync(args[1..]);
             default:
                 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
                 return 0;
