@@ -19,7 +19,7 @@ internal static class AdminEndpoint
 
     private const int MaxBody = 4096;
 
-    public static async Task HandleAsync(HttpContext context, IOptions<SharedOptions> options, UpstreamHealthMonitor monitor, ILogger<UpstreamHealthMonitor> logger)
+    public static async Task HandleAsync(HttpContext context, IOptions<SharedOptions> options, UpstreamHealthMonitor monitor, ILoggerFactory loggers)
     {
         var configured = options.Value.AdminKey;
         if (string.IsNullOrEmpty(configured))
@@ -68,7 +68,7 @@ internal static class AdminEndpoint
             return;
         }
 
-        Log.MaintenanceSwitched(logger, switchTo);
+        Log.MaintenanceSwitched(loggers.CreateLogger("Okome.Gateway.Admin"), switchTo);
         await Results.Json(new { maintenance = switchTo }).ExecuteAsync(context).ConfigureAwait(false);
     }
 

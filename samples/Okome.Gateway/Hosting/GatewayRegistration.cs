@@ -51,8 +51,8 @@ internal static class GatewayRegistration
             .AddTransforms(static builder => GatewayTransforms.Apply(builder, builder.Services.GetRequiredService<TrustedKeys>()));
         services.AddSingleton<IForwarderHttpClientFactory, GatewayHttpClientFactory>();
 
-        // Passive health as nginx's max_fails=1: one failed forward (refused, reset, timed out) takes the instance out for
-        // Gateway:Health:PassiveReactivationSeconds; the active probe brings it back.
+        // Passive health close to nginx's max_fails=1: failed forwards (refused, reset, timed out) above 1 % of an instance's
+        // forwards in 10 s (a single one under light traffic) take it out for Gateway:Health:PassiveReactivationSeconds.
         services.Configure<TransportFailureRateHealthPolicyOptions>(static passive =>
         {
             passive.MinimalTotalCountThreshold = 1;

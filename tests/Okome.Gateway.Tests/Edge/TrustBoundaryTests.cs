@@ -9,18 +9,11 @@ namespace Okome.Gateway.Tests.Edge;
 /// The gateway in front of a <see cref="StubService"/> that records what it is forwarded: the OKOME control headers pass
 /// only with a trusted key, <c>X-Request-ID</c> is forwarded, and a cached route is fetched once.
 /// </summary>
-public sealed class TrustBoundaryTests : IAsyncLifetime
+public sealed class TrustBoundaryTests(OneStubGateway bed) : IClassFixture<OneStubGateway>
 {
-    private StubService _stub = null!;
-    private NodeProcess _gateway = null!;
-    private HttpClient _client = null!;
+    private HttpClient Client => bed.Client;
 
-    public async Task InitializeAsync()
-    {
-        _stub = await StubService.StartAsync();
-        _gateway = await NodeProcess.StartAsync("gateway (stub)", NodeProcess.GatewayDll, GatewayTopology.GatewaySettings(null, _stub.BaseAddress));
-        _client = new HttpClient { BaseAddress = _gateway.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
-    }
+    private StubService Stub => bed.Stubs[0];
 
     [Theory]
     [InlineData(GatewayTopology.TrustedKey, true)]
@@ -38,39 +31,25 @@ public sealed class TrustBoundaryTests : IAsyncLifetime
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
         }
 
-        using var response = await _client.SendAsync(request, Requests.Within(30));
+        using var response = await Client.SendAsync(request, Requests.Within(30));
 
         response.StatusCode.Should().Be(HttpStatusCode.OK);
-        var seen = _stub.ChatHeaders.Single(headers => headers.TryGetValue("x-request-id", out var value) && value == id);
+        var seen = Stub.ChatHeaders.Single(headers => headers.TryGetValue("x-request-id", out var value) && value == id);
         seen.ContainsKey("x-okome-priority").Should().Be(forwarded);
         seen.ContainsKey("x-okome-upstream").Should().Be(forwarded);
         response.Headers.GetValues("X-Request-ID").Should().Equal(id);
-        response.Headers.GetValues("X-Upstream").Should().Equal(_stub.BaseAddress.Authority);
+        response.Headers.GetValues("X-Upstream").Should().Equal(Stub.BaseAddress.Authority);
     }
 
     [Fact]
     public async Task CachedRoute_IsFetchedOnce_ThenServedAsHit()
     {
-        using var first = await _client.SendAsync(Requests.Get("v1/models?trust-test"), Requests.Within(30));
-        using var second = await _client.SendAsync(Requests.Get("v1/models?trust-test"), Requests.Within(30));
+        using var first = await Client.SendAsync(Requests.Get("v1/models?trust-test"), Requests.Within(30));
+        using var second = await Client.SendAsync(Requests.Get("v1/models?trust-test"), Requests.Within(30));
 
         first.Headers.GetValues("X-OKOME-Cache").Should().Equal("MISS");
         second.Headers.GetValues("X-OKOME-Cache").Should().Equal("HIT");
         (await second.Content.ReadAsStringAsync()).Should().Be(StubService.Models);
-        _stub.ModelCalls.Should().Be(1);
-    }
-
-    public async Task DisposeAsync()
-    {
-        _client?.Dispose();
-        if (_gateway is not null)
-        {
-            await _gateway.DisposeAsync();
-        }
-
-        if (_stub is not null)
-        {
-            await _stub.DisposeAsync();
-        }
+        Stub.ModelCalls.Should().Be(1);
     }
 }

@@ -30,6 +30,9 @@ public sealed class StubService : IAsyncDisposable
     /// <summary>The model list every <c>GET /v1/models</c> answers.</summary>
     public const string Models = """{"object":"list","data":[{"id":"stub-model","object":"model"}]}""";
 
+    /// <summary>The status chat requests are answered with (an OpenAI error body when not 200).</summary>
+    public int ChatStatus { get; set; } = StatusCodes.Status200OK;
+
     /// <summary>How many <c>GET /v1/models</c> arrived.</summary>
     public int ModelCalls => Volatile.Read(ref _modelCalls);
 
@@ -52,7 +55,9 @@ public sealed class StubService : IAsyncDisposable
         app.MapPost("/v1/chat/completions", (HttpContext context) =>
         {
             stub._chatHeaders.Enqueue(context.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString()));
-            return Results.Json(new { id = "stub", @object = "chat.completion" });
+            return stub.ChatStatus == StatusCodes.Status200OK
+                ? Results.Json(new { id = "stub", @object = "chat.completion" })
+                : Results.Json(new { error = new { message = "stub failure", type = "server_error", code = "stub_failure" } }, statusCode: stub.ChatStatus);
         });
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
