@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Okome.Budget.Batching;
 using Okome.Budget.Decisions;
 using Okome.Budget.Policies;
+using Okome.Shared;
 using StackExchange.Redis;
 
 namespace Okome.Budget.Stores;
@@ -24,7 +25,6 @@ internal sealed class RedisBudgetStore : IBudgetStore
     private readonly bool? _clusterOverride;
     private readonly ConcurrentDictionary<BudgetPolicy, RedisPolicyShape> _shapes = new(ReferenceEqualityComparer.Instance);
     private int _cluster; // 0 unknown, 1 single node, 2 cluster
-    private int _sentScripts; // bit i: script i of BudgetScripts has run as text once (so it is loaded), see RunAsync
     private long _scriptCalls;
 
     public RedisBudgetStore(IConnectionMultiplexer redis, string keyPrefix)
@@ -277,7 +277,7 @@ internal sealed class RedisBudgetStore : IBudgetStore
         => LeaseEndAsync(BudgetScripts.Release, policy, partition, leaseId, 0, cancellationToken);
 
     /// <summary>A settle or release: one script call (a Task, one state machine) on a single node, each part in turn on a split policy.</summary>
-    private ValueTask<BudgetSettleResult> LeaseEndAsync(string script, BudgetPolicy policy, PartitionId partition, string leaseId, long cost, CancellationToken cancellationToken)
+    private ValueTask<BudgetSettleResult> LeaseEndAsync(RedisScript script, BudgetPolicy policy, PartitionId partition, string leaseId, long cost, CancellationToken cancellationToken)
     {
         if (!policy.HasGlobalLimits || !IsCluster)
         {
@@ -295,7 +295,7 @@ internal sealed class RedisBudgetStore : IBudgetStore
         return EachPartThenCombineAsync(script, policy, partition, leaseId, cost, cancellationToken);
     }
 
-    private async ValueTask<BudgetSettleResult> EachPartThenCombineAsync(string script, BudgetPolicy policy, PartitionId partition, string leaseId, long cost, CancellationToken cancellationToken)
+    private async ValueTask<BudgetSettleResult> EachPartThenCombineAsync(RedisScript script, BudgetPolicy policy, PartitionId partition, string leaseId, long cost, CancellationToken cancellationToken)
         => CombineSettle(await EachPartAsync(script, policy, partition, leaseId, cost, cancellationToken).ConfigureAwait(false));
 
     /// <inheritdoc />
@@ -334,7 +334,7 @@ internal sealed class RedisBudgetStore : IBudgetStore
     }
 
     /// <summary>Runs a lease script on the whole policy (one call), or on each part of a split (cluster) policy in turn.</summary>
-    private async ValueTask<RedisResult[]> EachPartAsync(string script, BudgetPolicy policy, PartitionId partition, string leaseId, long cost, CancellationToken cancellationToken)
+    private async ValueTask<RedisResult[]> EachPartAsync(RedisScript script, BudgetPolicy policy, PartitionId partition, string leaseId, long cost, CancellationToken cancellationToken)
     {
         if (!policy.HasGlobalLimits || !IsCluster)
         {
@@ -435,20 +435,19 @@ internal sealed class RedisBudgetStore : IBudgetStore
     }
 
     /// <summary>
-    /// Sends one script call with the current "now" argument (empty while scripts read <c>TIME</c>), by SHA1 (<c>EVALSHA</c>
-    /// without the client's per-call hashing of the script text), falling back to the text when the server answers
-    /// <c>NOSCRIPT</c>. In Auto server-time mode,
-    /// a server error that a probe confirms is a refused <c>TIME</c> switches to the measured offset and the call is sent
-    /// again: every script reads the time before it writes, so the refused call changed nothing.
+    /// Sends one script call with the current "now" argument (empty while scripts read <c>TIME</c>) through the shared
+    /// <see cref="RedisScript"/> (EVALSHA, reloaded on <c>NOSCRIPT</c>). In Auto server-time mode, a server error that a
+    /// probe confirms is a refused <c>TIME</c> switches to the measured offset and the call is sent again: every script
+    /// reads the time before it writes, so the refused call changed nothing.
     /// </summary>
-    private Task<RedisResult> RunAsync(string script, RedisKey[] keys, RedisValue[] args, int n, CancellationToken cancellationToken)
+    private Task<RedisResult> RunAsync(RedisScript script, RedisKey[] keys, RedisValue[] args, int n, CancellationToken cancellationToken)
         => RunAsync(script, keys, args, n, static (result, _) => result, 0, cancellationToken);
 
     /// <summary>
-    /// <see cref="RunAsync(string, RedisKey[], RedisValue[], int, CancellationToken)"/> with the reply mapped by
+    /// <see cref="RunAsync(RedisScript, RedisKey[], RedisValue[], int, CancellationToken)"/> with the reply mapped by
     /// <paramref name="map"/> in the same state machine (one allocation and one continuation less per call on the hot paths).
     /// </summary>
-    private async Task<TResult> RunAsync<TState, TResult>(string script, RedisKey[] keys, RedisValue[] args, int n, Func<RedisResult, TState, TResult> map, TState state, CancellationToken cancellationToken)
+    private async Task<TResult> RunAsync<TState, TResult>(RedisScript script, RedisKey[] keys, RedisValue[] args, int n, Func<RedisResult, TState, TResult> map, TState state, CancellationToken cancellationToken)
     {
         var nowIndex = 5 + (3 * n);
         args[nowIndex] = await _clock.NowArgumentAsync(cancellationToken).ConfigureAwait(false);
@@ -456,31 +455,7 @@ internal sealed class RedisBudgetStore : IBudgetStore
         Interlocked.Increment(ref _scriptCalls);
         try
         {
-            // By SHA1 once this store has sent the script as text (which loads it); the text the first time, so that a fresh
-            // server costs no refused call.
-            var index = BudgetScripts.IndexOf(script);
-            if (index >= 0 && (Volatile.Read(ref _sentScripts) & (1 << index)) != 0)
-            {
-                try
-                {
-                    var bySha = database.ScriptEvaluateAsync(BudgetScripts.Sha1Of(script)!, keys, args);
-                    return map(await (cancellationToken.CanBeCanceled ? bySha.WaitAsync(cancellationToken) : bySha).ConfigureAwait(false), state);
-                }
-                catch (RedisServerException exception) when (BudgetScripts.IsNoScript(exception))
-                {
-                    // Not loaded on that server (restart, SCRIPT FLUSH, another cluster node): nothing ran. The text path
-                    // loads it (SCRIPT LOAD, not counted as a call, as before) and runs it.
-                }
-            }
-
-            var call = database.ScriptEvaluateAsync(script, keys, args);
-            var result = await (cancellationToken.CanBeCanceled ? call.WaitAsync(cancellationToken) : call).ConfigureAwait(false);
-            if (index >= 0)
-            {
-                Interlocked.Or(ref _sentScripts, 1 << index);
-            }
-
-            return map(result, state);
+            return map(await script.EvaluateAsync(database, keys, args, cancellationToken).ConfigureAwait(false), state);
         }
         catch (RedisServerException exception) when (args[nowIndex].IsNullOrEmpty && !IsOwnError(exception))
         {
@@ -491,8 +466,7 @@ internal sealed class RedisBudgetStore : IBudgetStore
 
             args[nowIndex] = await _clock.NowArgumentAsync(cancellationToken).ConfigureAwait(false);
             Interlocked.Increment(ref _scriptCalls);
-            var again = database.ScriptEvaluateAsync(script, keys, args);
-            return map(await (cancellationToken.CanBeCanceled ? again.WaitAsync(cancellationToken) : again).ConfigureAwait(false), state);
+            return map(await script.EvaluateAsync(database, keys, args, cancellationToken).ConfigureAwait(false), state);
         }
     }
 

@@ -87,30 +87,27 @@ internal sealed class RedisCacheStore : ICacheStore
             return;
         }
 
-        await Database.ScriptEvaluateAsync(
-            RedisScripts.Write,
+        await RedisScripts.Write.EvaluateAsync(
+            Database,
             [_keys.Entry(key)],
-            [CacheEntrySerializer.Serialize(entry), ttl, _channelName, EntryMessage(CacheEventKind.Changed, key.Hash)])
-            .WaitAsync(cancellationToken).ConfigureAwait(false);
+            [CacheEntrySerializer.Serialize(entry), ttl, _channelName, EntryMessage(CacheEventKind.Changed, key.Hash)], cancellationToken).ConfigureAwait(false);
     }
 
     public async ValueTask<bool> RemoveAsync(CacheKey key, CancellationToken cancellationToken)
     {
-        var removed = await Database.ScriptEvaluateAsync(
-            RedisScripts.Write,
+        var removed = await RedisScripts.Write.EvaluateAsync(
+            Database,
             [_keys.Entry(key)],
-            [RedisValue.EmptyString, 0, _channelName, EntryMessage(CacheEventKind.Changed, key.Hash)])
-            .WaitAsync(cancellationToken).ConfigureAwait(false);
+            [RedisValue.EmptyString, 0, _channelName, EntryMessage(CacheEventKind.Changed, key.Hash)], cancellationToken).ConfigureAwait(false);
         return (long)removed == 1;
     }
 
     public async ValueTask<LeaseAttempt> TryAcquireLeaseAsync(CacheKey key, LeaseToken token, TimeSpan duration, EntryStamp observed, CancellationToken cancellationToken)
     {
-        var result = (RedisResult[])(await Database.ScriptEvaluateAsync(
-            RedisScripts.Acquire,
+        var result = (RedisResult[])(await RedisScripts.Acquire.EvaluateAsync(
+            Database,
             [_keys.Entry(key), _keys.Lease(key)],
-            [token.Value, Milliseconds(duration), observed.ToBytes()])
-            .WaitAsync(cancellationToken).ConfigureAwait(false))!;
+            [token.Value, Milliseconds(duration), observed.ToBytes()], cancellationToken).ConfigureAwait(false))!;
         return (long)result[0] switch
         {
             0 => LeaseAttempt.Acquired,
@@ -121,9 +118,9 @@ internal sealed class RedisCacheStore : ICacheStore
 
     public async ValueTask<bool> RenewLeaseAsync(CacheKey key, LeaseToken token, TimeSpan duration, CancellationToken cancellationToken)
     {
-        var renewed = await Database.ScriptEvaluateAsync(
-            RedisScripts.Renew, [_keys.Lease(key)], [token.Value, Milliseconds(duration)])
-            .WaitAsync(cancellationToken).ConfigureAwait(false);
+        var renewed = await RedisScripts.Renew.EvaluateAsync(
+            Database,
+            [_keys.Lease(key)], [token.Value, Milliseconds(duration)], cancellationToken).ConfigureAwait(false);
         return (long)renewed == 1;
     }
 
@@ -131,21 +128,19 @@ internal sealed class RedisCacheStore : ICacheStore
     {
         // An entry already past its store limit is not written, but the lease is still released for the waiters.
         var ttl = Math.Max(1, TimeToLive(entry));
-        var committed = await Database.ScriptEvaluateAsync(
-            RedisScripts.Commit,
+        var committed = await RedisScripts.Commit.EvaluateAsync(
+            Database,
             [_keys.Entry(key), _keys.Lease(key)],
-            [token.Value, CacheEntrySerializer.Serialize(entry), ttl, _channelName, EntryMessage(CacheEventKind.Committed, key.Hash)])
-            .WaitAsync(cancellationToken).ConfigureAwait(false);
+            [token.Value, CacheEntrySerializer.Serialize(entry), ttl, _channelName, EntryMessage(CacheEventKind.Committed, key.Hash)], cancellationToken).ConfigureAwait(false);
         return (long)committed == 1;
     }
 
     public async ValueTask<bool> ReleaseLeaseAsync(CacheKey key, LeaseToken token, CancellationToken cancellationToken)
     {
-        var released = await Database.ScriptEvaluateAsync(
-            RedisScripts.Release,
+        var released = await RedisScripts.Release.EvaluateAsync(
+            Database,
             [_keys.Lease(key)],
-            [token.Value, _channelName, EntryMessage(CacheEventKind.Released, key.Hash)])
-            .WaitAsync(cancellationToken).ConfigureAwait(false);
+            [token.Value, _channelName, EntryMessage(CacheEventKind.Released, key.Hash)], cancellationToken).ConfigureAwait(false);
         return (long)released == 1;
     }
 
@@ -157,11 +152,10 @@ internal sealed class RedisCacheStore : ICacheStore
 
     public async ValueTask<long> BumpNamespaceAsync(string @namespace, CancellationToken cancellationToken)
     {
-        var version = await Database.ScriptEvaluateAsync(
-            RedisScripts.Bump,
+        var version = await RedisScripts.Bump.EvaluateAsync(
+            Database,
             [_keys.NamespaceVersion(@namespace)],
-            [_channelName, NamespaceMessage(@namespace)])
-            .WaitAsync(cancellationToken).ConfigureAwait(false);
+            [_channelName, NamespaceMessage(@namespace)], cancellationToken).ConfigureAwait(false);
         return (long)version;
     }
 

@@ -1,26 +1,20 @@
-using System.Reflection;
+using Okome.Shared;
 
 namespace Okome.Caching.Stores;
 
 /// <summary>
 /// The Lua scripts of the Redis store, embedded next to this type (<c>Scripts/*.lua</c>, each opening with its
-/// KEYS/ARGV contract). StackExchange.Redis sends them by SHA (EVALSHA) once the server has seen them.
+/// KEYS/ARGV contract) and run through the shared <see cref="RedisScript"/> (EVALSHA, reloaded on <c>NOSCRIPT</c>).
 /// </summary>
 internal static class RedisScripts
 {
-    public static readonly string Acquire = Load("acquire");
-    public static readonly string Commit = Load("commit");
-    public static readonly string Release = Load("release");
-    public static readonly string Renew = Load("renew");
-    public static readonly string Write = Load("write");
-    public static readonly string Bump = Load("bump");
+    public static readonly RedisScript Acquire = Load("acquire.lua");
+    public static readonly RedisScript Commit = Load("commit.lua");
+    public static readonly RedisScript Release = Load("release.lua");
+    public static readonly RedisScript Renew = Load("renew.lua");
+    public static readonly RedisScript Write = Load("write.lua");
+    public static readonly RedisScript Bump = Load("bump.lua");
 
-    private static string Load(string name)
-    {
-        var resource = $"Okome.Caching.Stores.Scripts.{name}.lua";
-        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream(resource)
-                           ?? throw new InvalidOperationException($"The embedded script {resource} is missing.");
-        using var reader = new StreamReader(stream);
-        return reader.ReadToEnd();
-    }
+    // The resources are named after their folder: Okome.Caching.Stores.Scripts.<name>.
+    private static RedisScript Load(string fileName) => RedisScript.Embedded(typeof(RedisScripts), "Scripts." + fileName);
 }

@@ -47,34 +47,31 @@ internal sealed class RedisHealthStateStore : IHealthStateStore
             args.Add(counters.Failures);
         }
 
-        var result = await Database.ScriptEvaluateAsync(HealthScripts.Seed, [_state], [.. args])
-            .WaitAsync(cancellationToken).ConfigureAwait(false);
+        var result = await HealthScripts.Seed.EvaluateAsync(Database, [_state], [.. args], cancellationToken).ConfigureAwait(false);
         return Parse(result);
     }
 
     public async ValueTask<HealthSnapshot> RecordAsync(string host, ProbeResult result, int rise, int fall, CancellationToken cancellationToken)
     {
-        var state = await Database.ScriptEvaluateAsync(
-            HealthScripts.Record,
+        var state = await HealthScripts.Record.EvaluateAsync(
+            Database,
             [_state],
-            [host, result == ProbeResult.Success ? 1 : 0, rise, fall, HealthSnapshot.NewEpoch(), UpstreamCounters.MaxCount])
-            .WaitAsync(cancellationToken).ConfigureAwait(false);
+            [host, result == ProbeResult.Success ? 1 : 0, rise, fall, HealthSnapshot.NewEpoch(), UpstreamCounters.MaxCount],
+            cancellationToken).ConfigureAwait(false);
         return Parse(state);
     }
 
     public async ValueTask<HealthSnapshot> SetMaintenanceAsync(bool on, CancellationToken cancellationToken)
     {
-        var state = await Database.ScriptEvaluateAsync(
-            HealthScripts.Maintenance, [_state], [on ? 1 : 0, HealthSnapshot.NewEpoch()])
-            .WaitAsync(cancellationToken).ConfigureAwait(false);
+        var state = await HealthScripts.Maintenance.EvaluateAsync(
+            Database, [_state], [on ? 1 : 0, HealthSnapshot.NewEpoch()], cancellationToken).ConfigureAwait(false);
         return Parse(state);
     }
 
     public async ValueTask<bool> TryClaimProbeRoundAsync(long round, TimeSpan keep, CancellationToken cancellationToken)
     {
-        var won = await Database.ScriptEvaluateAsync(
-            HealthScripts.Claim, [_probe], [round, Math.Max(1, (long)Math.Ceiling(keep.TotalMilliseconds))])
-            .WaitAsync(cancellationToken).ConfigureAwait(false);
+        var won = await HealthScripts.Claim.EvaluateAsync(
+            Database, [_probe], [round, Math.Max(1, (long)Math.Ceiling(keep.TotalMilliseconds))], cancellationToken).ConfigureAwait(false);
         return (long)won == 1;
     }
 

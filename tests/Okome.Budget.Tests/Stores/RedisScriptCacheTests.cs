@@ -8,7 +8,7 @@ namespace Okome.Budget.Tests.Stores;
 
 /// <summary>
 /// Scripts are sent by SHA1 (<c>EVALSHA</c>); a server that does not know them (new, restarted, <c>SCRIPT FLUSH</c>) answers
-/// <c>NOSCRIPT</c> and the store falls back to the script text, which loads it. Runs on its own server, because flushing the
+/// <c>NOSCRIPT</c> and the store's script runner (<c>src/Shared/RedisScript.cs</c>) falls back to the script text, which loads it. Runs on its own server, because flushing the
 /// script cache of the shared one would disturb other tests.
 /// </summary>
 public sealed class RedisScriptCacheTests : IAsyncLifetime
@@ -35,15 +35,6 @@ public sealed class RedisScriptCacheTests : IAsyncLifetime
     }
 
     [Fact]
-    public void Sha1Of_EmbeddedScript_IsRedisScriptId()
-    {
-        var sha1 = BudgetScripts.Sha1Of(BudgetScripts.Acquire);
-
-        sha1.Should().NotBeNull().And.HaveCount(20);
-        BudgetScripts.Sha1Of("return 1").Should().BeNull();
-    }
-
-    [Fact]
     public async Task AcquireAsync_ScriptsNotLoadedOrFlushed_FallsBackToTextAndDecides()
     {
         var store = new RedisBudgetStore(_redis, TestRedis.UniqueNamespace());
@@ -52,7 +43,7 @@ public sealed class RedisScriptCacheTests : IAsyncLifetime
         // The first call of each script sends its text (which loads it); later calls send its SHA1.
         var first = await store.AcquireAsync(Policy, partition, 10, CancellationToken.None);
         (await store.SettleAsync(Policy, partition, first.LeaseId!, 4, CancellationToken.None)).Should().Be(BudgetSettleResult.Settled);
-        var exists = (RedisResult[])(await _redis.GetDatabase().ExecuteAsync("SCRIPT", "EXISTS", Convert.ToHexStringLower(BudgetScripts.Sha1Of(BudgetScripts.Acquire)!)))!;
+        var exists = (RedisResult[])(await _redis.GetDatabase().ExecuteAsync("SCRIPT", "EXISTS", BudgetScripts.Acquire.Sha1Hex))!;
         var loaded = (long)exists[0] == 1;
         await _redis.GetDatabase().ExecuteAsync("SCRIPT", "FLUSH");
         // Now the EVALSHA is refused (NOSCRIPT) and the text is sent again.
