@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Okome.Planner.Diagnostics;
 using Okome.Planner.Execution;
 
 namespace Okome.Planner.Access;

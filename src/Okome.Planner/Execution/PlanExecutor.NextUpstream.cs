@@ -4,6 +4,7 @@ using System.Runtime.ExceptionServices;
 using Okome.Caching;
 using Okome.Caching.Keys;
 using Okome.Planner.Decisions;
+using Okome.Planner.Diagnostics;
 using Okome.Planner.Health;
 
 namespace Okome.Planner.Execution;

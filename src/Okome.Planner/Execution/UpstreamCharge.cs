@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Okome.Budget.Leases;
+using Okome.Planner.Diagnostics;
 
 namespace Okome.Planner.Execution;
 

@@ -327,7 +327,7 @@ public sealed class UpstreamHealthMonitor : IAsyncDisposable
             catch (Exception ex)
 #pragma warning restore CA1031
             {
-                HealthLog.LoopFailed(_logger, ex);
+                Log.ProbeRoundFailed(_logger, ex);
             }
 
             RoundCompleted?.Invoke(round);
@@ -434,7 +434,7 @@ public sealed class UpstreamHealthMonitor : IAsyncDisposable
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            HealthLog.ProbeFailed(_logger, host.Name, ex);
+            Log.ProbeFailed(_logger, host.Name, ex);
             return ProbeResult.Failure;
         }
     }
@@ -466,7 +466,7 @@ public sealed class UpstreamHealthMonitor : IAsyncDisposable
             _storeDown = true;
         }
 
-        HealthLog.StoreUnavailable(_logger, _store.Kind, ex);
+        Log.HealthStoreUnavailable(_logger, _store.Kind, ex);
     }
 
     private void StoreAnswered()
@@ -481,7 +481,7 @@ public sealed class UpstreamHealthMonitor : IAsyncDisposable
             _storeDown = false;
         }
 
-        HealthLog.StoreRecovered(_logger, _store.Kind);
+        Log.HealthStoreRecovered(_logger, _store.Kind);
     }
 
     /// <summary>Takes a read into the view unless it is older than the view; reports each change once.</summary>
@@ -511,7 +511,7 @@ public sealed class UpstreamHealthMonitor : IAsyncDisposable
 
         if (previous.Maintenance != state.Maintenance)
         {
-            HealthLog.Maintenance(_logger, state.Maintenance ? "on" : "off");
+            Log.MaintenanceSwitched(_logger, state.Maintenance ? "on" : "off");
         }
     }
 
@@ -530,11 +530,11 @@ public sealed class UpstreamHealthMonitor : IAsyncDisposable
         var to = PlannerMetrics.StatusName(current);
         if (current == UpstreamStatus.Up)
         {
-            HealthLog.Recovered(_logger, host.Name, from, to);
+            Log.HealthBetter(_logger, host.Name, from, to);
         }
         else
         {
-            HealthLog.Transition(_logger, host.Name, from, to);
+            Log.HealthWorse(_logger, host.Name, from, to);
         }
     }
 

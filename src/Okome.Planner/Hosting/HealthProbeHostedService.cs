@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Okome.Planner.Diagnostics;
 using Okome.Planner.Health;
 
 namespace Okome.Planner.Hosting;
@@ -34,7 +35,7 @@ internal sealed class HealthProbeHostedService : BackgroundService
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            HostingLog.ProbeLoopFailed(_logger, ex);
+            Log.ProbeLoopFailed(_logger, ex);
         }
     }
 }

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Okome.Planner.Diagnostics;
 using Okome.Planner.Execution;
 using Okome.Planner.Prewarm;
 
@@ -43,7 +44,7 @@ internal sealed class PrewarmHostedService : BackgroundService
 
             if (items.Count == 0)
             {
-                HostingLog.PrewarmNothing(_logger);
+                Log.PrewarmNothing(_logger);
                 return;
             }
 
@@ -53,7 +54,7 @@ internal sealed class PrewarmHostedService : BackgroundService
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            HostingLog.PrewarmItemsFailed(_logger, ex);
+            Log.PrewarmItemsFailed(_logger, ex);
             return;
         }
 
@@ -68,7 +69,7 @@ internal sealed class PrewarmHostedService : BackgroundService
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            HostingLog.PrewarmLoopFailed(_logger, ex);
+            Log.PrewarmLoopFailed(_logger, ex);
         }
     }
 }

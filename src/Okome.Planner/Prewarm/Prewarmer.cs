@@ -4,6 +4,7 @@ using Okome.Caching;
 using Okome.Caching.Freshness;
 using Okome.Caching.Status;
 using Okome.Planner.Decisions;
+using Okome.Planner.Diagnostics;
 using Okome.Planner.Execution;
 
 namespace Okome.Planner.Prewarm;

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Time.Testing;
 using Okome.Caching.DependencyInjection;
 using Okome.Caching.Freshness;
 using Okome.Planner.DependencyInjection;
+using Okome.Planner.Diagnostics;
 using Okome.Planner.Execution;
 using Okome.Planner.Health;
 using Okome.Planner.Hosting;
@@ -215,7 +216,7 @@ public sealed class PlannerHostedLoopsTests
         await StopAsync(hosted);
 
         task.IsCompletedSuccessfully.Should().BeTrue("a failure of the pre-warm loop never reaches the host");
-        logs.Count(HostingLog.PrewarmItemsFailedId).Should().Be(1);
+        logs.Count(Log.PrewarmItemsFailedId).Should().Be(1);
         logs.Count(Log.PrewarmRunId).Should().Be(0);
     }
 

@@ -1,3 +1,4 @@
+using Okome.Planner.Diagnostics;
 using Okome.Planner.Health;
 using Okome.Testing;
 using StackExchange.Redis;
@@ -86,7 +87,7 @@ public sealed class RedisUpstreamHealthMonitorTests : UpstreamHealthMonitorContr
         node.StatusOf(UpstreamChoice.Stable).Should().Be(UpstreamStatus.Up, "a store outage never marks an upstream down");
         node.IsInMaintenance.Should().BeTrue();
         Volatile.Read(ref probes).Should().Be(1, "a round without the store is not probed");
-        logs.Count(HealthLog.StoreUnavailableId).Should().Be(1, "one outage, one log line");
+        logs.Count(Log.HealthStoreUnavailableId).Should().Be(1, "one outage, one log line");
         loop.Loop.IsCompleted.Should().BeFalse("the loop survives the outage");
 
         await server.StartAsync();
@@ -101,7 +102,7 @@ public sealed class RedisUpstreamHealthMonitorTests : UpstreamHealthMonitorContr
         }
 
         node.IsStoreAvailable.Should().BeTrue();
-        logs.Count(HealthLog.StoreRecoveredId).Should().Be(1);
+        logs.Count(Log.HealthStoreRecoveredId).Should().Be(1);
         Volatile.Read(ref probes).Should().Be(2, "probing resumed with the store");
         node.StatusOf(UpstreamChoice.Stable).Should().Be(UpstreamStatus.Up);
         node.IsInMaintenance.Should().BeTrue();

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
+using Okome.Planner.Diagnostics;
 using Okome.Planner.Health;
 using Okome.Planner.HealthChecks;
 using Okome.Planner.Tests.Health;
@@ -100,7 +101,7 @@ public sealed class UpstreamHealthCheckTests : IAsyncDisposable
         await monitor.RecordProbeAsync(UpstreamChoice.Stable, ProbeResult.Success, CancellationToken.None);
 
         logs.Entries.Should().Equal(
-            [(HealthLog.RecoveredId, LogLevel.Information), (HealthLog.TransitionId, LogLevel.Warning), (HealthLog.RecoveredId, LogLevel.Information)],
+            [(Log.HealthBetterId, LogLevel.Information), (Log.HealthWorseId, LogLevel.Warning), (Log.HealthBetterId, LogLevel.Information)],
             "unknown → up and down → up are good news, up → down is a warning");
     }
 
