@@ -52,7 +52,7 @@ internal sealed class AccessFeature
             Host = slash < 0 ? null : upstream[(slash + 1)..];
             var called = !string.Equals(Pool, "cache", StringComparison.Ordinal);
             Tries = planned.UpstreamTries;
-            UpstreamStatus = called ? planned.StatusCode : 0;
+            UpstreamStatus = called ? planned.UpstreamStatusCode : 0;
             return;
         }
 

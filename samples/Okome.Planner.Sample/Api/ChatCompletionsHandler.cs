@@ -1,4 +1,3 @@
-using Okome.Planner.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using Okome.Caching.Freshness;
@@ -21,13 +20,11 @@ internal sealed partial class ChatCompletionsHandler
     private readonly ChatPlannedRequestBuilder _builder;
     private readonly SampleOptions _options;
     private readonly ILogger<ChatCompletionsHandler> _logger;
-    private readonly TimeSpan _upstreamErrorRetryAfter;
 
     public ChatCompletionsHandler(
-        PlanExecutor executor, ChatPlannedRequestBuilder builder, IOptions<SampleOptions> options, IOptions<PlannerServiceOptions> planner, ILogger<ChatCompletionsHandler> logger)
+        PlanExecutor executor, ChatPlannedRequestBuilder builder, IOptions<SampleOptions> options, ILogger<ChatCompletionsHandler> logger)
     {
         _executor = executor;
-        _upstreamErrorRetryAfter = planner.Value.Executor.UpstreamErrorRetryAfter;
         _builder = builder;
         _options = options.Value;
         _logger = logger;
@@ -83,7 +80,7 @@ internal sealed partial class ChatCompletionsHandler
             var response = await _executor.ExecuteAsync(planned, upstream, cancellationToken).ConfigureAwait(false);
             await using (response.ConfigureAwait(false))
             {
-                await PlannedResponseWriter.WriteAsync(context, response, chat, _upstreamErrorRetryAfter, _logger, cancellationToken).ConfigureAwait(false);
+                await PlannedResponseWriter.WriteAsync(context, response, chat, _logger, cancellationToken).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

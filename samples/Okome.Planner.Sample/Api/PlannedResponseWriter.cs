@@ -9,7 +9,8 @@ namespace Okome.Planner.Sample.Api;
 /// <summary>
 /// Writes a <see cref="PlannedResponse"/> to the client: every header, then the body — forwarded chunk by chunk (flushed
 /// each time, never buffered) to a <c>"stream": true</c> client, or assembled into one <c>chat.completion</c> JSON for the
-/// others. A response the executor generated (429, 502, 503, 504) gets an OpenAI error body.
+/// others. A response the executor generated (429, 502, 503, 504, also for an upstream's own 5xx: the executor decides
+/// every status) gets an OpenAI error body.
 /// </summary>
 internal static partial class PlannedResponseWriter
 {
@@ -19,12 +20,7 @@ internal static partial class PlannedResponseWriter
         "Content-Type", "Content-Length", "Transfer-Encoding", "Connection", "Keep-Alive", "Content-Encoding",
     };
 
-    /// <param name="upstreamErrorRetryAfter">
-    /// The executor's <see cref="PlanExecutorOptions.UpstreamErrorRetryAfter"/>: the <c>Retry-After</c> of an upstream 5xx
-    /// passed on without one of its own, the same as the executor gives the 502 it generates.
-    /// </param>
-    public static async Task WriteAsync(
-        HttpContext context, PlannedResponse planned, ChatRequest chat, TimeSpan upstreamErrorRetryAfter, ILogger logger, CancellationToken cancellationToken)
+    public static async Task WriteAsync(HttpContext context, PlannedResponse planned, ChatRequest chat, ILogger logger, CancellationToken cancellationToken)
     {
         var response = context.Response;
         var access = context.Features.Get<AccessFeature>();
@@ -44,12 +40,6 @@ internal static partial class PlannedResponseWriter
         if (planned.IsGenerated)
         {
             await WriteGeneratedAsync(context, planned).ConfigureAwait(false);
-            return;
-        }
-
-        if (planned.StatusCode >= 500)
-        {
-            await WriteUpstreamFailureAsync(context, planned, upstreamErrorRetryAfter).ConfigureAwait(false);
             return;
         }
 
@@ -146,22 +136,6 @@ internal static partial class PlannedResponseWriter
         await response.Body.WriteAsync(completion, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>
-    /// The upstream answered 5xx and the cache had nothing it may serve instead: the client gets 502 (or 503 when the
-    /// upstream said 503) with <c>Retry-After</c>, as for any upstream failure; the upstream's own error body is not passed on.
-    /// </summary>
-    private static Task WriteUpstreamFailureAsync(HttpContext context, PlannedResponse planned, TimeSpan retryAfter)
-    {
-        if (!context.Response.Headers.ContainsKey("Retry-After"))
-        {
-            context.Response.Headers.RetryAfter = Math.Ceiling(retryAfter.TotalSeconds).ToString(CultureInfo.InvariantCulture);
-        }
-
-        return planned.StatusCode == StatusCodes.Status503ServiceUnavailable
-            ? OpenAIErrors.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "The upstream is unavailable and no cached answer may be served.", "service_unavailable", null, "service_unavailable")
-            : OpenAIErrors.WriteAsync(context, StatusCodes.Status502BadGateway, "The upstream failed and no cached answer may be served.", "upstream_error", null, "upstream_error");
-    }
-
     private static Task WriteGeneratedAsync(HttpContext context, PlannedResponse planned)
     {
         var plan = planned.Plan;
@@ -176,7 +150,7 @@ internal static partial class PlannedResponseWriter
                 RefusalReason.Maintenance => $"The service is in maintenance and no cached answer may be served.{retry}",
                 RefusalReason.Shed => $"The GPU is saturated; requests of this priority are shed.{retry}",
                 RefusalReason.Down => $"The upstream is down and no cached answer may be served.{retry}",
-                _ => $"The upstream is unavailable.{retry}",
+                _ => $"The upstream is unavailable and no cached answer may be served.{retry}",
             }, "service_unavailable"),
             502 => ($"The upstream failed and no cached answer may be served.{retry}", "upstream_error"),
             504 => ("The answer is not in the cache (only-if-cached) or the upstream did not answer in time.", "gateway_timeout"),

@@ -15,12 +15,16 @@ public sealed partial class PlanExecutor
     /// <summary>The header naming who served the response: the pool and host (<c>stable/gpu-a</c>; <c>stable</c> or <c>canary</c> for a pool's unnamed host) or <c>cache</c>.</summary>
     internal const string UpstreamHeader = "X-Upstream";
 
+    /// <summary>
+    /// What the cache answered, with the OKOME headers. An upstream's own 5xx (the cache had nothing it may serve instead)
+    /// becomes <see cref="UpstreamFailed"/>: the executor decides every status the host writes.
+    /// </summary>
     private PlannedResponse Served(Plan plan, in CacheResponse response, BudgetDecision? decision, string requestId, UpstreamCharge owned)
     {
         var status = response.Status;
         var member = response.ToCacheStatus(_cacheName);
         var stored = response.Headers;
-        var headers = new List<KeyValuePair<string, string>>(stored.Count + 8);
+        var headers = new List<KeyValuePair<string, string>>(stored.Count + 9);
         headers.AddRange(stored);
         headers.Add(new(OkomeCacheHeader.Name, status.ToHeaderValue()));
         headers.Add(new(CacheStatusHeader.Name, CacheStatusHeader.Format(member)));
@@ -35,7 +39,26 @@ public sealed partial class PlanExecutor
             && status is CacheStatus.Miss or CacheStatus.Expired or CacheStatus.Bypass or CacheStatus.Revalidated
             && owned.ReturnedFrom is not null;
         headers.Add(new(UpstreamHeader, ownCall ? owned.ReturnedFrom!.Value.Name : "cache"));
-        return PlannedResponse.Served(plan, response, headers, requestId, owned);
+        return response.StatusCode >= 500
+            ? UpstreamFailed(plan, response, headers, requestId, owned)
+            : PlannedResponse.Served(plan, response, headers, requestId, owned);
+    }
+
+    /// <summary>
+    /// The upstream answered 5xx and the cache had nothing it may serve instead: the client gets 502 (503 when the upstream
+    /// said 503), as for any upstream failure, with <see cref="PlanExecutorOptions.UpstreamErrorRetryAfter"/> (or the
+    /// upstream's own <c>Retry-After</c> where the cache passes it on: <c>ResponseCacheOptions.StoredHeaders</c>). The upstream's error body is not passed on (the host writes
+    /// its own); its status stays in <see cref="PlannedResponse.UpstreamStatusCode"/>.
+    /// </summary>
+    private PlannedResponse UpstreamFailed(Plan plan, in CacheResponse response, List<KeyValuePair<string, string>> headers, string requestId, UpstreamCharge owned)
+    {
+        if (!headers.Exists(static header => string.Equals(header.Key, RateLimitHeaders.RetryAfterFieldName, StringComparison.OrdinalIgnoreCase)))
+        {
+            headers.Add(new(RateLimitHeaders.RetryAfterFieldName, RateLimitHeaders.FormatRetryAfter(_upstreamErrorRetryAfter)));
+        }
+
+        var statusCode = response.StatusCode == 503 ? 503 : 502;
+        return PlannedResponse.UpstreamFailed(plan, statusCode, response, headers, requestId, owned);
     }
 
     private PlannedResponse Generated(Plan plan, int statusCode, TimeSpan retryAfter, CacheStatus? cacheStatus, BudgetDecision? decision, string requestId, UpstreamCharge owned)

@@ -20,6 +20,7 @@ public sealed class PlannedResponse : IAsyncDisposable
     {
         Plan = plan;
         StatusCode = statusCode;
+        UpstreamStatusCode = cacheResponse.StatusCode;
         Headers = headers;
         IsGenerated = isGenerated;
         RequestId = requestId;
@@ -44,9 +45,16 @@ public sealed class PlannedResponse : IAsyncDisposable
 
     /// <summary>
     /// Whether the executor generated this response itself (429 rate limited, 503 down/maintenance/shed, 504 only-if-cached,
-    /// 502 upstream failed): <see cref="Body"/> is empty and the host writes its own error body.
+    /// 502 upstream failed, 502/503 for an upstream's own 5xx): <see cref="Body"/> is empty and the host writes its own error
+    /// body with <see cref="StatusCode"/> and <see cref="Headers"/> as they are.
     /// </summary>
     public bool IsGenerated { get; }
+
+    /// <summary>
+    /// The status of the answer this response carries from the cache or the upstream: <see cref="StatusCode"/> when served,
+    /// the upstream's own 5xx when the executor turned it into a 502/503; 0 when no answer came (refused, failed, timed out).
+    /// </summary>
+    public int UpstreamStatusCode { get; }
 
     /// <summary>Whether the body streams (forward and flush each chunk as it comes).</summary>
     public bool IsStreamed { get; }
@@ -84,6 +92,9 @@ public sealed class PlannedResponse : IAsyncDisposable
 
     internal static PlannedResponse Served(Plan plan, in CacheResponse response, IReadOnlyList<KeyValuePair<string, string>> headers, string requestId, UpstreamCharge? charge)
         => new(plan, response.StatusCode, headers, isGenerated: false, requestId, response, charge);
+
+    internal static PlannedResponse UpstreamFailed(Plan plan, int statusCode, in CacheResponse response, IReadOnlyList<KeyValuePair<string, string>> headers, string requestId, UpstreamCharge? charge)
+        => new(plan, statusCode, headers, isGenerated: true, requestId, response, charge);
 
     internal static PlannedResponse Generated(Plan plan, int statusCode, IReadOnlyList<KeyValuePair<string, string>> headers, string requestId, UpstreamCharge? charge)
         => new(plan, statusCode, headers, isGenerated: true, requestId, default, charge);

@@ -167,7 +167,8 @@ public sealed class Prewarmer
         {
             if (response.IsGenerated)
             {
-                var refused = response.StatusCode is 429 or 503;
+                // Refused by the planner (no upstream answer), not an upstream's own 503 the executor passed on.
+                var refused = response.UpstreamStatusCode == 0 && response.StatusCode is 429 or 503;
                 return new PrewarmItemResult(item.Name, refused ? PrewarmOutcome.Refused : PrewarmOutcome.Failed, response.StatusCode);
             }
 

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Okome.Budget.Headers;
+using Okome.Caching;
 using Okome.Caching.Status;
 using Okome.Caching.Streaming;
 using Okome.Planner.Decisions;
@@ -38,6 +39,45 @@ public sealed class PlanExecutorFailureTests
         }
 
         (await harness.ProbeAsync()).Should().Be(idle);
+    }
+
+    [Fact]
+    public async Task ExecuteAsync_UpstreamAnswers500WithoutStale_Generated502WithRetryAfterAndUpstreamStatus()
+    {
+        using var harness = new ExecutorHarness();
+        var upstream = new FakeUpstream((_, _) => ValueTask.FromResult(
+            UpstreamResponse.FromBody(500, [new("Content-Type", "application/json")], "{\"error\":\"boom\"}"u8.ToArray())));
+
+        var response = await harness.Executor.ExecuteAsync(ExecutorHarness.Request(220), upstream.Delegate, CancellationToken.None);
+        await using (response)
+        {
+            response.StatusCode.Should().Be(502, "the executor, not the host, maps an upstream's own 5xx");
+            response.IsGenerated.Should().BeTrue();
+            response.UpstreamStatusCode.Should().Be(500);
+            (await ExecutorHarness.ReadAsync(response)).Should().BeEmpty("the upstream's error body is not passed on");
+            RateLimitHeaders.TryParseRetryAfter(ExecutorHarness.Header(response, "Retry-After"), out var delay).Should().BeTrue();
+            delay.Should().Be(TimeSpan.FromSeconds(5), "UpstreamErrorRetryAfter, as for the 502 of a failed call");
+            ExecutorHarness.Header(response, "X-Upstream").Should().Be("stable");
+        }
+
+        upstream.Calls.Should().Be(1);
+    }
+
+    [Fact]
+    public async Task ExecuteAsync_UpstreamAnswers503WithoutStale_Generated503WithConfiguredRetryAfter()
+    {
+        using var harness = new ExecutorHarness(options => options.UpstreamErrorRetryAfter = TimeSpan.FromSeconds(7));
+        var upstream = new FakeUpstream((_, _) => ValueTask.FromResult(
+            UpstreamResponse.FromBody(503, [], ReadOnlyMemory<byte>.Empty)));
+
+        var response = await harness.Executor.ExecuteAsync(ExecutorHarness.Request(221), upstream.Delegate, CancellationToken.None);
+        await using (response)
+        {
+            response.StatusCode.Should().Be(503);
+            response.IsGenerated.Should().BeTrue();
+            response.UpstreamStatusCode.Should().Be(503);
+            response.Headers.Where(header => header.Key == "Retry-After").Select(header => header.Value).Should().Equal("7");
+        }
     }
 
     [Fact]
