@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using Okome.Budget.Policies;
 using Okome.Budget.Resilience;
 
@@ -5,7 +6,8 @@ namespace Okome.Budget;
 
 /// <summary>
 /// Settings of a <see cref="BudgetService"/>: the policies, where state lives, and what happens while the store is unreachable.
-/// Validated at start-up (every error listed at once); a service keeps its own copy.
+/// Validated at start-up (every error listed at once; the ranges are the data annotations on each property, checked by a
+/// generated validator); a service keeps its own copy.
 /// </summary>
 public sealed class BudgetOptions
 {
@@ -33,10 +35,12 @@ public sealed class BudgetOptions
 
     /// <summary>The prefix of every Redis key.</summary>
     /// <value><c>okome:b</c>.</value>
+    [Required(ErrorMessage = "{0} must not be empty.")]
     public string KeyPrefix { get; set; } = Stores.BudgetKeys.DefaultPrefix;
 
     /// <summary>What decisions do while the store is unreachable or slower than <see cref="StoreTimeout"/>.</summary>
     /// <value><see cref="BudgetFailureMode.LocalFallback"/>.</value>
+    [EnumDataType(typeof(BudgetFailureMode), ErrorMessage = "{0} is not a known failure mode.")]
     public BudgetFailureMode FailureMode { get; set; } = BudgetFailureMode.LocalFallback;
 
     /// <summary>Per-policy overrides of <see cref="FailureMode"/>, by policy name.</summary>
@@ -45,6 +49,9 @@ public sealed class BudgetOptions
 
     /// <summary>The longest a decision waits for the store before the failure mode applies; from 1 ms to 1 minute.</summary>
     /// <value>250 milliseconds.</value>
+#pragma warning disable IL2026 // Read by the generated BudgetOptionsAnnotations, which checks the range with its own trim-safe copy of the attribute.
+    [Range(typeof(TimeSpan), "00:00:00.001", "00:01:00")]
+#pragma warning restore IL2026
     public TimeSpan StoreTimeout { get; set; } = DefaultStoreTimeout;
 
     /// <summary>
@@ -52,6 +59,9 @@ public sealed class BudgetOptions
     /// (it is also skipped while the connection reports itself down). From zero to 5 minutes.
     /// </summary>
     /// <value>1 second.</value>
+#pragma warning disable IL2026 // Read by the generated BudgetOptionsAnnotations, which checks the range with its own trim-safe copy of the attribute.
+    [Range(typeof(TimeSpan), "00:00:00", "00:05:00")]
+#pragma warning restore IL2026
     public TimeSpan StoreRetryInterval { get; set; } = DefaultStoreRetryInterval;
 
     /// <summary>
@@ -60,6 +70,7 @@ public sealed class BudgetOptions
     /// interval one background PING, not a decision, finds out whether the store answers again.
     /// </summary>
     /// <value>3.</value>
+    [Range(1, 100)]
     public int StoreFailureThreshold { get; set; } = 3;
 
     /// <summary>
@@ -67,6 +78,7 @@ public sealed class BudgetOptions
     /// sharing a limit, <c>1 / N</c> keeps the total near the global limit while the store is down. Rounded down, at least 1.
     /// </summary>
     /// <value>1 (each process may use the whole limit while the store is down).</value>
+    [Range(0.0, 1.0, MinimumIsExclusive = true)]
     public double LocalFallbackShare { get; set; } = 1.0;
 
     /// <summary>
@@ -76,6 +88,7 @@ public sealed class BudgetOptions
     /// continuation off. From 0 to 10 000 000.
     /// </summary>
     /// <value><see cref="DefaultLocalFallbackMemory"/> (10 000).</value>
+    [Range(0, 10_000_000)]
     public int LocalFallbackMemory { get; set; } = DefaultLocalFallbackMemory;
 
     /// <summary>Whether decisions are evaluated and reported (metrics, headers) but never deny.</summary>
@@ -87,10 +100,14 @@ public sealed class BudgetOptions
     /// retry-after, capped by this, so refunds made by other processes are seen within it). Zero turns the cache off. At most 1 hour.
     /// </summary>
     /// <value>5 seconds.</value>
+#pragma warning disable IL2026 // Read by the generated BudgetOptionsAnnotations, which checks the range with its own trim-safe copy of the attribute.
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+#pragma warning restore IL2026
     public TimeSpan DeniedCacheMaxDuration { get; set; } = DefaultDeniedCacheMaxDuration;
 
     /// <summary>Where the Redis store's scripts take the time from: <c>TIME</c> inside the script, or a measured server-clock offset.</summary>
     /// <value><see cref="BudgetServerTime.Auto"/>: <c>TIME</c>, switching to a measured offset if the server refuses it in scripts.</value>
+    [EnumDataType(typeof(BudgetServerTime), ErrorMessage = "{0} is not a known server time source.")]
     public BudgetServerTime ServerTime { get; set; } = BudgetServerTime.Auto;
 
     /// <summary>

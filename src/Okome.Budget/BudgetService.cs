@@ -12,6 +12,7 @@ using Okome.Budget.Policies;
 using Okome.Budget.RateLimiting;
 using Okome.Budget.Resilience;
 using Okome.Budget.Stores;
+using Okome.Shared;
 using StackExchange.Redis;
 
 namespace Okome.Budget;
@@ -108,7 +109,7 @@ public sealed class BudgetService
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(timeProvider);
-        BudgetOptionsValidator.ThrowIfInvalid(options);
+        OptionsValidation.ThrowIfInvalid(new BudgetOptionsValidator(), options);
         var copy = options.Clone();
         if (redis is null)
         {

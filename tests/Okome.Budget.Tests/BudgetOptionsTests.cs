@@ -26,7 +26,7 @@ public sealed class BudgetOptionsTests
         options.PolicyFailureModes.Should().BeEmpty();
         options.ServerTime.Should().Be(BudgetServerTime.Auto);
         options.BatchHotPartitions.Should().BeFalse();
-        BudgetOptionsValidator.Errors(options).Should().BeEmpty();
+        new BudgetOptionsValidator().Validate(null, options).Succeeded.Should().BeTrue();
     }
 
     public static TheoryData<string, Action<BudgetOptions>> InvalidValues => new()
@@ -61,6 +61,22 @@ public sealed class BudgetOptionsTests
         var act = () => BudgetService.CreateInMemory(options, TimeProvider.System);
 
         act.Should().Throw<OptionsValidationException>().Which.Failures.Should().ContainSingle().Which.Should().Contain(property);
+    }
+
+    [Fact]
+    public void Create_SeveralInvalidValues_ListsEachWithItsRule()
+    {
+        var options = new BudgetOptions { StoreTimeout = TimeSpan.Zero, LocalFallbackShare = 0, KeyPrefix = "" };
+        options.Policies.Add(new BudgetPolicy("twice", [BudgetLimit.Rate("rpm", 1, TimeSpan.FromMinutes(1))]));
+        options.Policies.Add(new BudgetPolicy("twice", [BudgetLimit.Rate("rpm", 1, TimeSpan.FromMinutes(1))]));
+
+        var act = () => BudgetService.CreateInMemory(options, TimeProvider.System);
+
+        act.Should().Throw<OptionsValidationException>().Which.Failures.Should().BeEquivalentTo(
+            "KeyPrefix: BudgetOptions.KeyPrefix must not be empty.",
+            "StoreTimeout: The field BudgetOptions.StoreTimeout must be between 00:00:00.0010000 and 00:01:00.",
+            "LocalFallbackShare: The field BudgetOptions.LocalFallbackShare must be between 0 exclusive and 1.",
+            "BudgetOptions.Policies has two policies named 'twice'.");
     }
 
     [Fact]
