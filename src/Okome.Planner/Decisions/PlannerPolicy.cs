@@ -48,33 +48,6 @@ public sealed class PlannerPolicy
     /// <summary>The shortest <c>Retry-After</c> the planner sends: a budget that says "retry now" still gets this, so clients never spin.</summary>
     internal static readonly TimeSpan MinRetryAfter = TimeSpan.FromSeconds(1);
 
-    /// <summary>A validated copy.</summary>
-    internal PlannerPolicy Validated()
-    {
-        var errors = new List<string>();
-        if (!Enum.IsDefined(ShedBelowPriority))
-        {
-            errors.Add($"{nameof(ShedBelowPriority)} must be a defined priority.");
-        }
-
-        if (MaxQueueWait <= TimeSpan.Zero)
-        {
-            errors.Add($"{nameof(MaxQueueWait)} must be positive.");
-        }
-
-        foreach (var (name, value) in new[] { (nameof(ShedRetryAfter), ShedRetryAfter), (nameof(DownRetryAfter), DownRetryAfter), (nameof(MaintenanceRetryAfter), MaintenanceRetryAfter) })
-        {
-            if (value < MinRetryAfter)
-            {
-                errors.Add($"{name} must be at least one second.");
-            }
-        }
-
-        if (errors.Count > 0)
-        {
-            throw new ArgumentException("Invalid planner policy: " + string.Join(" ", errors), "policy");
-        }
-
-        return (PlannerPolicy)MemberwiseClone();
-    }
+    /// <summary>A copy, so later changes to this instance do not reach a running planner (validate first: <see cref="PlannerPolicyValidator"/>).</summary>
+    internal PlannerPolicy Copy() => (PlannerPolicy)MemberwiseClone();
 }

@@ -1,5 +1,6 @@
 using Okome.Budget.Policies;
 using Okome.Caching.Status;
+using Okome.Shared;
 
 namespace Okome.Planner.Decisions;
 
@@ -27,11 +28,12 @@ public sealed class RequestPlanner
 
     /// <summary>Creates a planner.</summary>
     /// <param name="policy">The policy; validated and copied.</param>
-    /// <exception cref="ArgumentException">The policy is invalid; the message lists every error.</exception>
+    /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">The policy is invalid; it lists every error.</exception>
     public RequestPlanner(PlannerPolicy policy)
     {
         ArgumentNullException.ThrowIfNull(policy);
-        _policy = policy.Validated();
+        OptionsValidation.ThrowIfInvalid(PlannerPolicyValidator.Instance, policy);
+        _policy = policy.Copy();
     }
 
     /// <summary>Decides what to do with a request.</summary>

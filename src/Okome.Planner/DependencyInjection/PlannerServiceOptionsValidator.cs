@@ -10,9 +10,9 @@ internal sealed class PlannerServiceOptionsValidator : IValidateOptions<PlannerS
     {
         ArgumentNullException.ThrowIfNull(options);
         var errors = new List<string>();
-        foreach (var error in options.Executor.Validate())
+        if (PlanExecutorOptionsValidator.Instance.Validate(name, options.Executor) is { Failed: true } executor)
         {
-            errors.Add($"{nameof(PlannerServiceOptions.Executor)}.{error}");
+            errors.AddRange(executor.Failures.Select(static error => $"{nameof(PlannerServiceOptions.Executor)}.{error}"));
         }
 
         if (options.GpuCapacity < 0)

@@ -14,6 +14,7 @@ using Okome.Planner.Decisions;
 using Okome.Planner.Diagnostics;
 using Okome.Planner.Health;
 using Okome.Planner.Shedding;
+using Okome.Shared;
 
 namespace Okome.Planner.Execution;
 
@@ -55,19 +56,14 @@ public sealed partial class PlanExecutor : IDisposable
     /// <param name="timeProvider">The clock.</param>
     /// <param name="loggerFactory">Logs; null for none.</param>
     /// <param name="meterFactory">Meters; null for the global meter.</param>
-    /// <exception cref="ArgumentException">The options are invalid (the message lists every error), or <paramref name="health"/>
-    /// knows other hosts than <see cref="PlanExecutorOptions.StableHosts"/> / <see cref="PlanExecutorOptions.CanaryHosts"/>.</exception>
+    /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">The options are invalid (it lists every error).</exception>
+    /// <exception cref="ArgumentException"><paramref name="health"/> knows other hosts than <see cref="PlanExecutorOptions.StableHosts"/> / <see cref="PlanExecutorOptions.CanaryHosts"/>.</exception>
     public PlanExecutor(ResponseCache cache, BudgetService? budget, PlanExecutorOptions options, UpstreamHealthMonitor? health, GpuSlots? slots, TimeProvider timeProvider, ILoggerFactory? loggerFactory, IMeterFactory? meterFactory)
     {
         ArgumentNullException.ThrowIfNull(cache);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(timeProvider);
-        var errors = options.Validate();
-        if (errors.Count > 0)
-        {
-            throw new ArgumentException("Invalid plan executor options: " + string.Join(" ", errors), nameof(options));
-        }
-
+        OptionsValidation.ThrowIfInvalid(PlanExecutorOptionsValidator.Instance, options);
         var stable = UpstreamPools.Build(UpstreamChoice.Stable, options.StableHosts);
         var canary = UpstreamPools.Build(UpstreamChoice.Canary, options.CanaryHosts);
         if (health is not null
@@ -88,7 +84,7 @@ public sealed partial class PlanExecutor : IDisposable
         _policy = budget is null ? null : options.BudgetPolicy;
         _policyHeader = _policy is null ? null : RateLimitHeaders.FormatPolicy(RateLimitHeaders.ForPolicy(_policy));
         _planner = new RequestPlanner(options.Planner);
-        _plannerPolicy = options.Planner.Validated();
+        _plannerPolicy = options.Planner.Copy();
         _canary = options.Canary is null ? null : new CanarySplit(options.Canary);
         _costMeter = options.CostMeter;
         _cacheName = options.CacheName;

@@ -6,7 +6,8 @@ namespace Okome.Planner.Execution;
 
 /// <summary>
 /// The executor's options. <see cref="PlanExecutor"/> validates them in its constructor (every error listed in one
-/// <see cref="ArgumentException"/>) and keeps what it needs, so changing an instance afterwards changes nothing.
+/// <see cref="Microsoft.Extensions.Options.OptionsValidationException"/>, as at start-up) and keeps what it needs, so
+/// changing an instance afterwards changes nothing.
 /// </summary>
 public sealed class PlanExecutorOptions
 {
@@ -63,65 +64,4 @@ public sealed class PlanExecutorOptions
     /// <summary>How long after the first try a next host may still be tried (nginx <c>proxy_next_upstream_timeout</c>).</summary>
     /// <value>Default <see cref="TimeSpan.Zero"/>: no limit besides <see cref="Tries"/>. Not negative.</value>
     public TimeSpan NextUpstreamTimeout { get; set; } = TimeSpan.Zero;
-
-    /// <summary>Every problem with these options, naming the option; empty when they are valid.</summary>
-    /// <returns>The errors.</returns>
-    public IReadOnlyList<string> Validate()
-    {
-        var errors = new List<string>();
-        if (Planner is null)
-        {
-            errors.Add($"{nameof(Planner)} must not be null.");
-        }
-        else
-        {
-            Collect(errors, nameof(Planner), () => _ = new RequestPlanner(Planner));
-        }
-
-        if (Canary is not null)
-        {
-            Collect(errors, nameof(Canary), () => _ = new CanarySplit(Canary));
-        }
-
-        if (string.IsNullOrEmpty(CacheName) || !CacheName.All(static c => c is > ' ' and < (char)0x7F))
-        {
-            errors.Add($"{nameof(CacheName)} must be printable ASCII without spaces.");
-        }
-
-        if (UpstreamErrorRetryAfter < TimeSpan.FromSeconds(1))
-        {
-            errors.Add($"{nameof(UpstreamErrorRetryAfter)} must be at least one second.");
-        }
-
-        UpstreamPools.Validate(errors, nameof(StableHosts), StableHosts);
-        UpstreamPools.Validate(errors, nameof(CanaryHosts), CanaryHosts);
-        if (Tries is < 1 or > HostPool.MaxHosts)
-        {
-            errors.Add($"{nameof(Tries)} must be from 1 to {HostPool.MaxHosts}.");
-        }
-
-        if (ConnectTimeout != Timeout.InfiniteTimeSpan && ConnectTimeout <= TimeSpan.Zero)
-        {
-            errors.Add($"{nameof(ConnectTimeout)} must be positive or Timeout.InfiniteTimeSpan.");
-        }
-
-        if (NextUpstreamTimeout < TimeSpan.Zero)
-        {
-            errors.Add($"{nameof(NextUpstreamTimeout)} must not be negative (zero: no limit).");
-        }
-
-        return errors;
-    }
-
-    private static void Collect(List<string> errors, string name, Action validate)
-    {
-        try
-        {
-            validate();
-        }
-        catch (ArgumentException ex)
-        {
-            errors.Add($"{name}: {ex.Message}");
-        }
-    }
 }

@@ -17,27 +17,4 @@ public sealed class PrewarmOptions
     /// <summary>The budget partition pre-warm requests are charged to.</summary>
     /// <value>Default <see cref="DefaultPartitionKey"/>. Must not be empty.</value>
     public string PartitionKey { get; set; } = DefaultPartitionKey;
-
-    /// <summary>Every problem with these options, naming the option; empty when they are valid.</summary>
-    /// <returns>The errors.</returns>
-    public IReadOnlyList<string> Validate()
-    {
-        var errors = new List<string>();
-        if (Interval <= TimeSpan.Zero)
-        {
-            errors.Add($"{nameof(Interval)} must be positive.");
-        }
-
-        if (RefreshAhead < TimeSpan.Zero)
-        {
-            errors.Add($"{nameof(RefreshAhead)} must not be negative.");
-        }
-
-        if (string.IsNullOrEmpty(PartitionKey))
-        {
-            errors.Add($"{nameof(PartitionKey)} must not be empty.");
-        }
-
-        return errors;
-    }
 }

@@ -6,6 +6,7 @@ using Okome.Caching.Status;
 using Okome.Planner.Decisions;
 using Okome.Planner.Diagnostics;
 using Okome.Planner.Execution;
+using Okome.Shared;
 
 namespace Okome.Planner.Prewarm;
 
@@ -39,18 +40,14 @@ public sealed class Prewarmer
     /// <param name="items">The requests to keep fresh.</param>
     /// <param name="options">The schedule; validated and copied.</param>
     /// <param name="loggerFactory">Logs a summary per round and failures; none when null.</param>
-    /// <exception cref="ArgumentException">The options are invalid (the message lists every error), or an item is null.</exception>
+    /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">The options are invalid (it lists every error).</exception>
+    /// <exception cref="ArgumentException">An item is null.</exception>
     public Prewarmer(PlanExecutor executor, IEnumerable<PrewarmItem> items, PrewarmOptions options, ILoggerFactory? loggerFactory)
     {
         ArgumentNullException.ThrowIfNull(executor);
         ArgumentNullException.ThrowIfNull(items);
         ArgumentNullException.ThrowIfNull(options);
-        var errors = options.Validate();
-        if (errors.Count > 0)
-        {
-            throw new ArgumentException("Invalid pre-warm options: " + string.Join(" ", errors), nameof(options));
-        }
-
+        OptionsValidation.ThrowIfInvalid(PrewarmOptionsValidator.Instance, options);
         _items = items.ToArray();
         if (Array.IndexOf(_items, null) >= 0)
         {

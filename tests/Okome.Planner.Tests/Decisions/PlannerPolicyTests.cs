@@ -1,5 +1,6 @@
 using Okome.Budget.Policies;
 using Okome.Planner.Decisions;
+using Microsoft.Extensions.Options;
 
 namespace Okome.Planner.Tests.Decisions;
 
@@ -41,14 +42,15 @@ public sealed class PlannerPolicyTests
     public void Constructor_InvalidValue_ThrowsNamingIt(PlannerPolicy policy, string member)
     {
         var act = () => new RequestPlanner(policy);
-        act.Should().Throw<ArgumentException>().WithParameterName(nameof(policy)).WithMessage($"*{member}*");
+        act.Should().Throw<OptionsValidationException>().Which.Failures.Should().ContainSingle().Which.Should().StartWith(member);
     }
 
     [Fact]
     public void Constructor_SeveralErrors_ListsEvery()
     {
         var act = () => new RequestPlanner(new PlannerPolicy { MaxQueueWait = TimeSpan.Zero, DownRetryAfter = TimeSpan.Zero });
-        act.Should().Throw<ArgumentException>().WithMessage("*MaxQueueWait*").WithMessage("*DownRetryAfter*");
+        act.Should().Throw<OptionsValidationException>().Which.Failures.Should().Equal(
+            "MaxQueueWait must be positive.", "DownRetryAfter must be at least one second.");
     }
 
     [Fact]

@@ -339,7 +339,7 @@ public sealed class PlanExecutorNextUpstreamTests
             NextUpstreamTimeout = TimeSpan.FromSeconds(-1),
         };
 
-        var errors = options.Validate();
+        var errors = PlanExecutorOptionsValidator.Instance.Validate(null, options).Failures;
 
         errors.Should().HaveCount(5);
         errors.Should().Contain(e => e.StartsWith("StableHosts[1]", StringComparison.Ordinal) && e.Contains("unique", StringComparison.Ordinal));

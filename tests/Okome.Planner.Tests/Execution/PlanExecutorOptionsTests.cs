@@ -4,6 +4,7 @@ using Okome.Caching.Stores;
 using Okome.Planner.Canary;
 using Okome.Planner.Decisions;
 using Okome.Planner.Execution;
+using Microsoft.Extensions.Options;
 
 namespace Okome.Planner.Tests.Execution;
 
@@ -19,7 +20,7 @@ public sealed class PlanExecutorOptionsTests
         options.CostMeter.Should().BeNull();
         options.CacheName.Should().Be("OKOME");
         options.UpstreamErrorRetryAfter.Should().Be(TimeSpan.FromSeconds(5));
-        options.Validate().Should().BeEmpty();
+        PlanExecutorOptionsValidator.Instance.Validate(null, options).Succeeded.Should().BeTrue();
     }
 
     [Fact]
@@ -33,7 +34,7 @@ public sealed class PlanExecutorOptionsTests
             Canary = new CanaryOptions { Percent = 101 },
         };
 
-        var errors = options.Validate();
+        var errors = PlanExecutorOptionsValidator.Instance.Validate(null, options).Failures;
 
         errors.Should().HaveCount(4);
         errors.Should().Contain(e => e.Contains("CacheName", StringComparison.Ordinal));
@@ -50,7 +51,7 @@ public sealed class PlanExecutorOptionsTests
 
         var act = () => new PlanExecutor(cache, null, new PlanExecutorOptions { CacheName = "" }, null, null, time, null, null);
 
-        act.Should().Throw<ArgumentException>().WithParameterName("options").WithMessage("*CacheName*");
+        act.Should().Throw<OptionsValidationException>().Which.Failures.Should().ContainSingle().Which.Should().StartWith("CacheName");
     }
 
     [Fact]

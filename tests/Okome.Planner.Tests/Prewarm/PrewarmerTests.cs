@@ -5,6 +5,7 @@ using Okome.Planner.Execution;
 using Okome.Planner.Prewarm;
 using Okome.Planner.Shedding;
 using Okome.Planner.Tests.Execution;
+using Microsoft.Extensions.Options;
 
 namespace Okome.Planner.Tests.Prewarm;
 
@@ -104,7 +105,8 @@ public sealed class PrewarmerTests
 
         var act = () => new Prewarmer(harness.Executor, [], new PrewarmOptions { Interval = TimeSpan.Zero, RefreshAhead = TimeSpan.FromSeconds(-1), PartitionKey = "" });
 
-        act.Should().Throw<ArgumentException>().WithMessage("*Interval*RefreshAhead*PartitionKey*");
+        act.Should().Throw<OptionsValidationException>().Which.Failures.Should().Equal(
+            "PrewarmOptions.Interval must be positive.", "PrewarmOptions.RefreshAhead must not be negative.", "PrewarmOptions.PartitionKey must not be empty.");
     }
 
     [Fact]
