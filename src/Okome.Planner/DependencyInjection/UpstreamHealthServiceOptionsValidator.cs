@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Okome.Planner.Health;
 using StackExchange.Redis;
 
 namespace Okome.Planner.DependencyInjection;
@@ -18,13 +19,9 @@ internal sealed class UpstreamHealthServiceOptionsValidator : IValidateOptions<U
     {
         ArgumentNullException.ThrowIfNull(options);
         var errors = new List<string>();
-        try
+        if (UpstreamHealthOptionsValidator.Instance.Validate(name, options.Health) is { Failed: true } health)
         {
-            _ = options.Health.ValidatedForMonitor();
-        }
-        catch (ArgumentException ex)
-        {
-            errors.Add($"{nameof(UpstreamHealthServiceOptions.Health)}: {ex.Message}");
+            errors.AddRange(health.Failures.Select(static error => $"{nameof(UpstreamHealthServiceOptions.Health)}.{error}"));
         }
 
         if (options.UseRedis && _isService is not null && !_isService.IsService(typeof(IConnectionMultiplexer)))

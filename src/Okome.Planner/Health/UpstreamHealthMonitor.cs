@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Okome.Planner.Diagnostics;
+using Okome.Shared;
 using StackExchange.Redis;
 
 namespace Okome.Planner.Health;
@@ -86,7 +87,7 @@ public sealed class UpstreamHealthMonitor : IAsyncDisposable
     /// <param name="options">Thresholds and probe settings; validated and copied.</param>
     /// <param name="timeProvider">The clock for the probe loop.</param>
     /// <returns>The monitor.</returns>
-    /// <exception cref="ArgumentException">An option is invalid; the message lists every error.</exception>
+    /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">An option is invalid; it lists every error.</exception>
     public static UpstreamHealthMonitor CreateInMemory(UpstreamHealthOptions options, TimeProvider timeProvider)
         => CreateInMemory(options, timeProvider, null, null);
 
@@ -96,12 +97,13 @@ public sealed class UpstreamHealthMonitor : IAsyncDisposable
     /// <param name="loggerFactory">Logs transitions and failures; none when null.</param>
     /// <param name="meterFactory">Creates the <c>Okome.Planner</c> meter; a private meter when null.</param>
     /// <returns>The monitor.</returns>
-    /// <exception cref="ArgumentException">An option is invalid; the message lists every error.</exception>
+    /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">An option is invalid; it lists every error.</exception>
     public static UpstreamHealthMonitor CreateInMemory(UpstreamHealthOptions options, TimeProvider timeProvider, ILoggerFactory? loggerFactory, IMeterFactory? meterFactory)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(timeProvider);
-        return new UpstreamHealthMonitor(new MemoryHealthStateStore(), options.ValidatedForMonitor(), timeProvider, loggerFactory, meterFactory);
+        OptionsValidation.ThrowIfInvalid(UpstreamHealthOptionsValidator.Instance, options);
+        return new UpstreamHealthMonitor(new MemoryHealthStateStore(), options.Copy(), timeProvider, loggerFactory, meterFactory);
     }
 
     /// <summary>
@@ -114,13 +116,14 @@ public sealed class UpstreamHealthMonitor : IAsyncDisposable
     /// <param name="loggerFactory">Logs transitions and store outages; none when null.</param>
     /// <param name="meterFactory">Creates the <c>Okome.Planner</c> meter; a private meter when null.</param>
     /// <returns>The monitor.</returns>
-    /// <exception cref="ArgumentException">An option is invalid; the message lists every error.</exception>
+    /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">An option is invalid; it lists every error.</exception>
     public static UpstreamHealthMonitor CreateRedis(IConnectionMultiplexer redis, UpstreamHealthOptions options, TimeProvider timeProvider, ILoggerFactory? loggerFactory, IMeterFactory? meterFactory)
     {
         ArgumentNullException.ThrowIfNull(redis);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(timeProvider);
-        var validated = options.ValidatedForMonitor();
+        OptionsValidation.ThrowIfInvalid(UpstreamHealthOptionsValidator.Instance, options);
+        var validated = options.Copy();
         var store = new GuardedHealthStateStore(new RedisHealthStateStore(redis, validated.KeyPrefix), redis, validated.ProbeTimeout, timeProvider);
         return new UpstreamHealthMonitor(store, validated, timeProvider, loggerFactory, meterFactory);
     }

@@ -57,43 +57,9 @@ public sealed class UpstreamHealthOptions
     /// <value>Default <c>okome:health</c>. 1 to 100 printable characters, no spaces or braces.</value>
     public string KeyPrefix { get; set; } = "okome:health";
 
-    /// <summary>A validated copy for the monitor; every error is listed in one exception.</summary>
-    internal UpstreamHealthOptions ValidatedForMonitor()
+    /// <summary>A copy for the monitor, so later changes to this instance do not reach it (validate first: <see cref="UpstreamHealthOptionsValidator"/>).</summary>
+    internal UpstreamHealthOptions Copy()
     {
-        var errors = new List<string>();
-        if (Rise is < 1 or > 1000)
-        {
-            errors.Add($"{nameof(Rise)} must be between 1 and 1000.");
-        }
-
-        if (Fall is < 1 or > 1000)
-        {
-            errors.Add($"{nameof(Fall)} must be between 1 and 1000.");
-        }
-
-        if (ProbeInterval < TimeSpan.FromMilliseconds(100) || ProbeInterval > TimeSpan.FromHours(1))
-        {
-            errors.Add($"{nameof(ProbeInterval)} must be between 100 milliseconds and 1 hour.");
-        }
-
-        if (ProbeTimeout <= TimeSpan.Zero || ProbeTimeout > ProbeInterval)
-        {
-            errors.Add($"{nameof(ProbeTimeout)} must be positive and not longer than {nameof(ProbeInterval)}.");
-        }
-
-        if (string.IsNullOrEmpty(KeyPrefix) || KeyPrefix.Length > 100
-            || KeyPrefix.Any(static c => c is '{' or '}' || char.IsWhiteSpace(c) || char.IsControl(c)))
-        {
-            errors.Add($"{nameof(KeyPrefix)} must be 1 to 100 printable characters without spaces or braces.");
-        }
-
-        UpstreamPools.Validate(errors, nameof(StableHosts), StableHosts);
-        UpstreamPools.Validate(errors, nameof(CanaryHosts), CanaryHosts);
-        if (errors.Count > 0)
-        {
-            throw new ArgumentException("Invalid upstream health options: " + string.Join(" ", errors), "options");
-        }
-
         var copy = (UpstreamHealthOptions)MemberwiseClone();
         copy.StableHosts = [.. StableHosts];
         copy.CanaryHosts = [.. CanaryHosts];

@@ -10,7 +10,7 @@ public sealed class MemoryUpstreamHealthMonitorTests : UpstreamHealthMonitorCont
     private protected override IHealthStateStore Store() => _store;
 
     private protected override Task<UpstreamHealthMonitor> NodeAsync(UpstreamHealthOptions options, TransitionCounter? metrics)
-        => Task.FromResult(Track(new UpstreamHealthMonitor(_store, options.ValidatedForMonitor(), Time, null, metrics)));
+        => Task.FromResult(Track(new UpstreamHealthMonitor(_store, options.Copy(), Time, null, metrics)));
 
     [Fact]
     public async Task CreateInMemory_RecordsAndReads()

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Time.Testing;
 using Okome.Planner.Health;
+using Microsoft.Extensions.Options;
 
 namespace Okome.Planner.Tests.Health;
 
@@ -39,7 +40,7 @@ public sealed class UpstreamHealthOptionsTests
 
         var act = () => UpstreamHealthMonitor.CreateInMemory(options, new FakeTimeProvider());
 
-        act.Should().Throw<ArgumentException>().WithParameterName("options").WithMessage($"*{name}*");
+        act.Should().Throw<OptionsValidationException>().Which.Failures.Should().Contain(failure => failure.StartsWith(name, StringComparison.Ordinal));
     }
 
     [Fact]
@@ -49,7 +50,8 @@ public sealed class UpstreamHealthOptionsTests
 
         var act = () => UpstreamHealthMonitor.CreateInMemory(options, new FakeTimeProvider());
 
-        act.Should().Throw<ArgumentException>().WithMessage("*Rise*").WithMessage("*ProbeTimeout*").WithMessage("*KeyPrefix*");
+        act.Should().Throw<OptionsValidationException>().Which.Failures.Should().SatisfyRespectively(
+            rise => rise.Should().StartWith("Rise"), timeout => timeout.Should().StartWith("ProbeTimeout"), prefix => prefix.Should().StartWith("KeyPrefix"));
     }
 
     [Fact]
