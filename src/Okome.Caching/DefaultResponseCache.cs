@@ -38,7 +38,8 @@ internal sealed class DefaultResponseCache : ResponseCache, IDisposable
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(timeProvider);
         ArgumentNullException.ThrowIfNull(loggerFactory);
-        Options = options.ValidatedCopy();
+        OptionsValidation.ThrowIfInvalid(ResponseCacheOptionsValidator.Instance, options);
+        Options = options.Copy();
         Store = store;
         Time = timeProvider;
         Logger = loggerFactory.CreateLogger("Okome.Caching");

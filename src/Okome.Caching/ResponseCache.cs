@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Okome.Caching.Keys;
 using Okome.Caching.Stores;
+using Okome.Shared;
 using StackExchange.Redis;
 
 namespace Okome.Caching;
@@ -106,10 +107,11 @@ public abstract class ResponseCache
     /// <summary>The Redis store, behind an in-process L1 when <see cref="ResponseCacheOptions.LocalCacheDuration"/> is set.</summary>
     internal static ICacheStore RedisStore(IConnectionMultiplexer redis, ResponseCacheOptions options, TimeProvider timeProvider)
     {
-        // Validated first, so a bad prefix is reported with every other problem of the options.
-        ICacheStore store = new RedisCacheStore(redis, timeProvider, new RedisKeys(options.ValidatedCopy().KeyPrefix));
+        // Validated first, so a bad prefix is reported with every other problem of the options (the L1's bounds too).
+        OptionsValidation.ThrowIfInvalid(ResponseCacheOptionsValidator.Instance, options);
+        ICacheStore store = new RedisCacheStore(redis, timeProvider, new RedisKeys(options.KeyPrefix));
         return options.LocalCacheDuration > TimeSpan.Zero && options.LocalCacheBounds is { } bounds
-            ? new TieredCacheStore(store, bounds.Validated(), options.LocalCacheDuration, timeProvider)
+            ? new TieredCacheStore(store, bounds.Copy(), options.LocalCacheDuration, timeProvider)
             : store;
     }
 

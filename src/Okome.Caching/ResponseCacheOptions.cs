@@ -1,13 +1,15 @@
-using System.Globalization;
 using Okome.Caching.Freshness;
 using Okome.Caching.Keys;
 
 namespace Okome.Caching;
 
-/// <summary>Options of a <see cref="ResponseCache"/>. Validated when the cache is built; every error is listed at once.</summary>
+/// <summary>
+/// Options of a <see cref="ResponseCache"/>. Validated when the cache is built (one
+/// <see cref="Microsoft.Extensions.Options.OptionsValidationException"/> lists every error); the cache keeps a copy.
+/// </summary>
 public sealed class ResponseCacheOptions
 {
-    private static readonly TimeSpan MaxAbandonedStreamDrain = TimeSpan.FromHours(1);
+    internal static readonly TimeSpan MaxAbandonedStreamDrain = TimeSpan.FromHours(1);
 
     /// <summary>The freshness policy of namespaces without one of their own in <see cref="Namespaces"/>.</summary>
     /// <value>Default: a new <see cref="FreshnessPolicy"/> (5 min fresh, 1 min stale-while-revalidate, 10 min stale-if-error).</value>
@@ -109,109 +111,9 @@ public sealed class ResponseCacheOptions
     /// <value>Default <c>okome</c>.</value>
     public string KeyPrefix { get; set; } = RedisKeys.DefaultPrefix;
 
-    /// <summary>Every problem with these options, empty when they are valid.</summary>
-    /// <returns>One message per problem.</returns>
-    public IReadOnlyList<string> Validate()
+    /// <summary>A copy, so later changes to this instance do not reach a running cache (validate first: <see cref="ResponseCacheOptionsValidator"/>).</summary>
+    internal ResponseCacheOptions Copy()
     {
-        var errors = new List<string>();
-        void Positive(TimeSpan value, string name)
-        {
-            if (value <= TimeSpan.Zero)
-            {
-                errors.Add(string.Create(CultureInfo.InvariantCulture, $"{name} must be positive (was {value})."));
-            }
-        }
-
-        Positive(LeaseDuration, nameof(LeaseDuration));
-        Positive(WaitTimeout, nameof(WaitTimeout));
-        Positive(StoreTimeout, nameof(StoreTimeout));
-        Positive(StoreBreakDuration, nameof(StoreBreakDuration));
-        if (StoreFailureThreshold < 1)
-        {
-            errors.Add(string.Create(CultureInfo.InvariantCulture, $"{nameof(StoreFailureThreshold)} must be at least 1 (was {StoreFailureThreshold})."));
-        }
-
-        Positive(RecheckInterval, nameof(RecheckInterval));
-        Positive(NamespaceVersionRefresh, nameof(NamespaceVersionRefresh));
-        if (FactorySoftTimeout < TimeSpan.Zero || FactoryHardTimeout < TimeSpan.Zero)
-        {
-            errors.Add($"{nameof(FactorySoftTimeout)} and {nameof(FactoryHardTimeout)} must not be negative.");
-        }
-
-        if (AbandonedStreamDrain < TimeSpan.Zero || AbandonedStreamDrain > MaxAbandonedStreamDrain)
-        {
-            errors.Add(string.Create(CultureInfo.InvariantCulture, $"{nameof(AbandonedStreamDrain)} must be between zero and {MaxAbandonedStreamDrain} (was {AbandonedStreamDrain})."));
-        }
-
-        if (LocalCacheDuration < TimeSpan.Zero)
-        {
-            errors.Add(string.Create(CultureInfo.InvariantCulture, $"{nameof(LocalCacheDuration)} must not be negative (was {LocalCacheDuration})."));
-        }
-
-        if (LocalCacheBounds is null || LocalCacheBounds.MaxEntries < 1 || LocalCacheBounds.MaxBytes < 1)
-        {
-            errors.Add($"{nameof(LocalCacheBounds)} needs at least one entry and one byte.");
-        }
-        if (!Enum.IsDefined(WaitTimeoutBehavior))
-        {
-            errors.Add($"{nameof(WaitTimeoutBehavior)} is not a defined value.");
-        }
-
-        ValidatePolicy(Freshness, nameof(Freshness), errors);
-
-        foreach (var (name, policy) in Namespaces)
-        {
-            try
-            {
-                CacheKey.ValidateNamespace(name, nameof(Namespaces));
-            }
-            catch (ArgumentException ex)
-            {
-                errors.Add($"Namespace '{name}': {ex.Message}");
-            }
-
-            ValidatePolicy(policy, $"Namespaces['{name}']", errors);
-        }
-
-        try
-        {
-            RedisKeys.ValidatePrefix(KeyPrefix, nameof(KeyPrefix));
-        }
-        catch (ArgumentException ex)
-        {
-            errors.Add($"{nameof(KeyPrefix)}: {ex.Message}");
-        }
-
-        return errors;
-    }
-
-    private static void ValidatePolicy(FreshnessPolicy? policy, string name, List<string> errors)
-    {
-        if (policy is null)
-        {
-            errors.Add($"{name} is required.");
-            return;
-        }
-
-        try
-        {
-            policy.Validate(name);
-        }
-        catch (ArgumentException ex)
-        {
-            errors.Add(ex.Message);
-        }
-    }
-
-    /// <summary>A validated copy, so later changes to this instance do not reach a running cache.</summary>
-    internal ResponseCacheOptions ValidatedCopy()
-    {
-        var errors = Validate();
-        if (errors.Count > 0)
-        {
-            throw new ArgumentException("Invalid ResponseCacheOptions: " + string.Join(" ", errors), "options");
-        }
-
         var copy = new ResponseCacheOptions
         {
             Freshness = Freshness,

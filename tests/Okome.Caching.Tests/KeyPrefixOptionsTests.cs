@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using Okome.Testing;
 
 namespace Okome.Caching.Tests;
@@ -10,7 +11,7 @@ public sealed class KeyPrefixOptionsTests
     public void KeyPrefix_Default_IsOkome()
     {
         new ResponseCacheOptions().KeyPrefix.Should().Be("okome");
-        new ResponseCacheOptions().Validate().Should().BeEmpty();
+        ResponseCacheOptionsTests.Errors(new ResponseCacheOptions()).Should().BeEmpty();
     }
 
     [Theory]
@@ -20,13 +21,13 @@ public sealed class KeyPrefixOptionsTests
     [InlineData("app}")]
     [InlineData("caché")]
     public void Validate_UnsafePrefix_IsReported(string prefix)
-        => new ResponseCacheOptions { KeyPrefix = prefix }.Validate().Should().ContainSingle().Which.Should().StartWith("KeyPrefix");
+        => ResponseCacheOptionsTests.Errors(new ResponseCacheOptions { KeyPrefix = prefix }).Should().ContainSingle().Which.Should().StartWith("KeyPrefix");
 
     [Fact]
     public void Validate_PrefixOverSixtyFourCharacters_IsReported()
     {
-        new ResponseCacheOptions { KeyPrefix = new string('a', 64) }.Validate().Should().BeEmpty();
-        new ResponseCacheOptions { KeyPrefix = new string('a', 65) }.Validate().Should().ContainSingle().Which.Should().StartWith("KeyPrefix");
+        ResponseCacheOptionsTests.Errors(new ResponseCacheOptions { KeyPrefix = new string('a', 64) }).Should().BeEmpty();
+        ResponseCacheOptionsTests.Errors(new ResponseCacheOptions { KeyPrefix = new string('a', 65) }).Should().ContainSingle().Which.Should().StartWith("KeyPrefix");
     }
 
     [Fact]
@@ -37,6 +38,7 @@ public sealed class KeyPrefixOptionsTests
 
         var act = () => ResponseCache.CreateRedis(redis.Multiplexer, options, TimeProvider.System, NullLoggerFactory.Instance, null);
 
-        act.Should().Throw<ArgumentException>().Which.Message.Should().Contain("KeyPrefix").And.Contain("LeaseDuration");
+        act.Should().Throw<OptionsValidationException>().Which.Failures.Should().SatisfyRespectively(
+            lease => lease.Should().StartWith("LeaseDuration"), prefix => prefix.Should().StartWith("KeyPrefix"));
     }
 }

@@ -15,7 +15,7 @@ public sealed class ResponseCacheOptionsTests
     {
         var options = new ResponseCacheOptions { AbandonedStreamDrain = TimeSpan.FromMilliseconds(milliseconds) };
 
-        options.Validate().Should().BeEmpty();
+        Errors(options).Should().BeEmpty();
     }
 
     [Theory]
@@ -25,14 +25,17 @@ public sealed class ResponseCacheOptionsTests
     {
         var options = new ResponseCacheOptions { AbandonedStreamDrain = TimeSpan.FromMilliseconds(milliseconds) };
 
-        options.Validate().Should().ContainSingle().Which.Should().Contain(nameof(ResponseCacheOptions.AbandonedStreamDrain));
+        Errors(options).Should().ContainSingle().Which.Should().Contain(nameof(ResponseCacheOptions.AbandonedStreamDrain));
     }
 
     [Fact]
-    public void ValidatedCopy_KeepsTheAbandonedStreamDrain()
+    public void Copy_KeepsTheAbandonedStreamDrain()
     {
         var options = new ResponseCacheOptions { AbandonedStreamDrain = TimeSpan.FromMilliseconds(750) };
 
-        options.ValidatedCopy().AbandonedStreamDrain.Should().Be(TimeSpan.FromMilliseconds(750));
+        options.Copy().AbandonedStreamDrain.Should().Be(TimeSpan.FromMilliseconds(750));
     }
+
+    internal static IEnumerable<string> Errors(ResponseCacheOptions options)
+        => ResponseCacheOptionsValidator.Instance.Validate(null, options).Failures ?? [];
 }

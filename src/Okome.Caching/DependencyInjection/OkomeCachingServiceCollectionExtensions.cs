@@ -65,7 +65,7 @@ public static class OkomeCachingServiceCollectionExtensions
         services.AddOptions<ResponseCacheOptions>(name).Configure(configure).ValidateOnStart();
         services.AddOptions<CacheStoreRegistration>(name);
         services.AddOptions<Stores.MemoryCacheStoreOptions>(name);
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ResponseCacheOptions>, ResponseCacheOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ResponseCacheOptions>, CacheRegistrationValidator>());
         services.TryAddSingleton(TimeProvider.System);
     }
 }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Okome.Caching.Entries;
 using Okome.Caching.Keys;
+using Okome.Shared;
 
 namespace Okome.Caching.Stores;
 
@@ -26,7 +27,8 @@ internal sealed class MemoryCacheStore : ICacheStore
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(timeProvider);
-        _options = options.Validated();
+        OptionsValidation.ThrowIfInvalid(MemoryCacheStoreOptionsValidator.Instance, options);
+        _options = options.Copy();
         _time = timeProvider;
     }
 

@@ -1,6 +1,7 @@
 using Okome.Caching.Status;
 using Okome.Caching.Stores;
 using Okome.Caching.Tests.Stores;
+using Microsoft.Extensions.Options;
 
 namespace Okome.Caching.Tests.Caching;
 
@@ -132,8 +133,8 @@ public sealed class MemoryResponseCacheTests : ResponseCacheContract
 
         var create = () => ResponseCache.CreateInMemory(options, new MemoryCacheStoreOptions(), Time);
 
-        create.Should().Throw<ArgumentException>()
-            .WithMessage("*LeaseDuration*").And.Message.Should().Contain("StoreTimeout").And.Contain("KeyPrefix");
+        create.Should().Throw<OptionsValidationException>().Which.Failures.Should().SatisfyRespectively(
+            lease => lease.Should().StartWith("LeaseDuration"), timeout => timeout.Should().StartWith("StoreTimeout"), prefix => prefix.Should().StartWith("KeyPrefix"));
     }
 
     [Fact]
@@ -143,8 +144,8 @@ public sealed class MemoryResponseCacheTests : ResponseCacheContract
 
         var create = () => ResponseCache.CreateInMemory(options, new MemoryCacheStoreOptions(), Time);
 
-        create.Should().Throw<ArgumentException>()
-            .WithMessage("*StoreFailureThreshold*").And.Message.Should().Contain("StoreBreakDuration");
+        create.Should().Throw<OptionsValidationException>().Which.Failures.Should().SatisfyRespectively(
+            breaks => breaks.Should().StartWith("StoreBreakDuration"), threshold => threshold.Should().StartWith("StoreFailureThreshold"));
     }
 
     [Fact]

@@ -59,7 +59,8 @@ public sealed class MemoryCacheStoreTests : CacheStoreContract
     {
         var create = () => new MemoryCacheStore(new MemoryCacheStoreOptions { MaxEntries = maxEntries, MaxBytes = maxBytes }, Time);
 
-        create.Should().Throw<ArgumentOutOfRangeException>();
+        create.Should().Throw<Microsoft.Extensions.Options.OptionsValidationException>().Which.Failures.Should().ContainSingle()
+            .Which.Should().StartWith(maxBytes < 1 ? "MaxBytes" : "MaxEntries");
     }
 
     [Fact]

@@ -6,17 +6,18 @@ using StackExchange.Redis;
 namespace Okome.Caching.DependencyInjection;
 
 /// <summary>
-/// Validates the options of every cache registered with <c>AddOkomeCaching</c> at start-up and lists every error at once:
-/// the <see cref="ResponseCacheOptions"/>, the bounds of the in-memory store, and a Redis store without a registered
-/// <see cref="IConnectionMultiplexer"/>.
+/// Validates the options of every cache registered with <c>AddOkomeCaching</c> at start-up and lists every error at once,
+/// each after the cache's name: the <see cref="ResponseCacheOptions"/> (<see cref="ResponseCacheOptionsValidator"/>, as the
+/// cache runs when it is built), the bounds of the in-memory store (<see cref="MemoryCacheStoreOptionsValidator"/>), and a
+/// Redis store without a registered <see cref="IConnectionMultiplexer"/>.
 /// </summary>
-internal sealed class ResponseCacheOptionsValidator : IValidateOptions<ResponseCacheOptions>
+internal sealed class CacheRegistrationValidator : IValidateOptions<ResponseCacheOptions>
 {
     private readonly IOptionsMonitor<CacheStoreRegistration> _registrations;
     private readonly IOptionsMonitor<MemoryCacheStoreOptions> _memoryStores;
     private readonly IServiceProviderIsService? _isService;
 
-    public ResponseCacheOptionsValidator(
+    public CacheRegistrationValidator(
         IOptionsMonitor<CacheStoreRegistration> registrations, IOptionsMonitor<MemoryCacheStoreOptions> memoryStores, IServiceProvider services)
     {
         _registrations = registrations;
@@ -28,7 +29,7 @@ internal sealed class ResponseCacheOptionsValidator : IValidateOptions<ResponseC
     {
         ArgumentNullException.ThrowIfNull(options);
         name ??= Options.DefaultName;
-        var errors = new List<string>(options.Validate());
+        var errors = new List<string>(ResponseCacheOptionsValidator.Instance.Validate(name, options).Failures ?? []);
         if (_registrations.Get(name).UseRedis)
         {
             // Without IServiceProviderIsService (a container that cannot say) the cache reports it when it is built.
@@ -39,16 +40,7 @@ internal sealed class ResponseCacheOptionsValidator : IValidateOptions<ResponseC
         }
         else
         {
-            var store = _memoryStores.Get(name);
-            if (store.MaxEntries < 1)
-            {
-                errors.Add($"{nameof(MemoryCacheStoreOptions)}.{nameof(MemoryCacheStoreOptions.MaxEntries)} must be at least 1 (was {store.MaxEntries}).");
-            }
-
-            if (store.MaxBytes < 1)
-            {
-                errors.Add($"{nameof(MemoryCacheStoreOptions)}.{nameof(MemoryCacheStoreOptions.MaxBytes)} must be at least 1 (was {store.MaxBytes}).");
-            }
+            errors.AddRange(MemoryCacheStoreOptionsValidator.Instance.Validate(name, _memoryStores.Get(name)).Failures ?? []);
         }
 
         if (errors.Count == 0)
