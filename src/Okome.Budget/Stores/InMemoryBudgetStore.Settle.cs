@@ -13,14 +13,9 @@ internal sealed partial class InMemoryBudgetStore
         try
         {
             var now = Now();
-            if (!state.Leases.TryGetValue(leaseId, out var lease) || lease.ExpiresAt <= now || lease.Aborted)
+            if (OpenLease(state, leaseId, now, out var lease) is { } ended)
             {
-                return ValueTask.FromResult(BudgetSettleResult.NotFound);
-            }
-
-            if (lease.Settled)
-            {
-                return ValueTask.FromResult(BudgetSettleResult.AlreadySettled);
+                return ValueTask.FromResult(ended);
             }
 
             var delta = actualCost - lease.Reserved;

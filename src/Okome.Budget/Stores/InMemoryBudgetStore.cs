@@ -37,6 +37,20 @@ internal sealed partial class InMemoryBudgetStore : IBudgetStore
     /// <summary>Records scanned by lease purges since the store was made (heap entries popped); for tests.</summary>
     internal long PurgeVisits => Interlocked.Read(ref _purgeVisits);
 
+    /// <summary>
+    /// As settle.lua and release.lua begin: the open lease <paramref name="leaseId"/>, or null when there is none to end
+    /// (missing, expired or aborted: <see cref="BudgetSettleResult.NotFound"/>; settled: <see cref="BudgetSettleResult.AlreadySettled"/>).
+    /// </summary>
+    private static BudgetSettleResult? OpenLease(PartitionState state, string leaseId, long now, out LeaseRecord lease)
+    {
+        if (!state.Leases.TryGetValue(leaseId, out lease!) || lease.ExpiresAt <= now || lease.Aborted)
+        {
+            return BudgetSettleResult.NotFound;
+        }
+
+        return lease.Settled ? BudgetSettleResult.AlreadySettled : null;
+    }
+
     /// <summary>A refund (<paramref name="delta"/> &lt; 0) goes only into the window the reservation was charged to.</summary>
     private static void Refund(LimitState ls, LeaseRecord lease, int index, bool rolling, long delta)
     {

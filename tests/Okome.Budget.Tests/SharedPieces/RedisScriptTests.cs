@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using Okome.Budget.Tests.Resilience;
 using Okome.Budget.Tests.Stores;
 using Okome.Shared;
 using Okome.Testing;
@@ -14,21 +14,11 @@ namespace Okome.Budget.Tests.SharedPieces;
 /// </summary>
 public sealed class RedisScriptTests : IAsyncLifetime
 {
-    private RedisProcess _server = null!;
-    private ConnectionMultiplexer _redis = null!;
+    private RedisOutage _redis = null!;
 
-    public async Task InitializeAsync()
-    {
-        var executable = RedisProcess.FindExecutable() ?? throw new InvalidOperationException("redis-server is not on PATH. " + TestRedis.NoRedisMessage);
-        _server = await RedisProcess.StartAsync(executable);
-        _redis = await ConnectionMultiplexer.ConnectAsync(TestRedisServer.Options(_server.Endpoint));
-    }
+    public async Task InitializeAsync() => _redis = await RedisOutage.StartAsync();
 
-    public async Task DisposeAsync()
-    {
-        await _redis.DisposeAsync();
-        await _server.DisposeAsync();
-    }
+    public async Task DisposeAsync() => await _redis.DisposeAsync();
 
     [Fact]
     public void Embedded_ResourceBesideType_ReadsTextAndRedisSha1()
@@ -51,13 +41,14 @@ public sealed class RedisScriptTests : IAsyncLifetime
     public async Task EvaluateAsync_AfterScriptFlush_ReloadsAndRunsOncePerCall()
     {
         var script = RedisScript.Embedded(typeof(RedisScriptTests), "count.lua");
-        var database = _redis.GetDatabase();
+        var database = _redis.Connection.GetDatabase();
+        var server = _redis.Connection.GetServer(_redis.Process.Endpoint);
         RedisKey counter = TestRedis.UniqueNamespace() + ":count";
 
         await script.EvaluateAsync(database, [counter], [1], CancellationToken.None);
-        var loadedBefore = await IsLoadedAsync(_redis.GetServer(_server.Endpoint), script);
+        var loadedBefore = await IsLoadedAsync(server, script);
         await database.ExecuteAsync("SCRIPT", "FLUSH");
-        var loadedAfterFlush = await IsLoadedAsync(_redis.GetServer(_server.Endpoint), script);
+        var loadedAfterFlush = await IsLoadedAsync(server, script);
         var afterFlush = await script.EvaluateAsync(database, [counter], [1], CancellationToken.None);
         var next = await script.EvaluateAsync(database, [counter], [1], CancellationToken.None);
 
@@ -65,7 +56,7 @@ public sealed class RedisScriptTests : IAsyncLifetime
         loadedAfterFlush.Should().BeFalse();
         ((long)afterFlush).Should().Be(2, "the refused EVALSHA ran nothing and the reload ran the script once");
         ((long)next).Should().Be(3);
-        (await IsLoadedAsync(_redis.GetServer(_server.Endpoint), script)).Should().BeTrue();
+        (await IsLoadedAsync(server, script)).Should().BeTrue();
     }
 
     [Fact]
@@ -73,14 +64,14 @@ public sealed class RedisScriptTests : IAsyncLifetime
     {
         var script = RedisScript.Embedded(typeof(RedisScriptTests), "count.lua");
         RedisKey counter = TestRedis.UniqueNamespace() + ":count";
-        await script.EvaluateAsync(_redis.GetDatabase(), [counter], [5], CancellationToken.None);
+        await script.EvaluateAsync(_redis.Connection.GetDatabase(), [counter], [5], CancellationToken.None);
 
-        _server.Kill();
-        await _server.StartAsync();
-        var afterRestart = await WithReconnectAsync(() => script.EvaluateAsync(_redis.GetDatabase(), [counter], [1], CancellationToken.None));
+        await _redis.KillAsync();
+        await _redis.RestartAsync();
+        var afterRestart = await script.EvaluateAsync(_redis.Connection.GetDatabase(), [counter], [1], CancellationToken.None);
 
         ((long)afterRestart).Should().Be(1, "the restarted server is empty: its counter starts again, and the script ran once");
-        (await IsLoadedAsync(_redis.GetServer(_server.Endpoint), script)).Should().BeTrue();
+        (await IsLoadedAsync(_redis.Connection.GetServer(_redis.Process.Endpoint), script)).Should().BeTrue();
     }
 
     [Fact]
@@ -90,7 +81,7 @@ public sealed class RedisScriptTests : IAsyncLifetime
         using var cancelled = new CancellationTokenSource();
         await cancelled.CancelAsync();
 
-        var call = () => script.EvaluateAsync(_redis.GetDatabase(), [(RedisKey)(TestRedis.UniqueNamespace() + ":c")], [1], cancelled.Token);
+        var call = () => script.EvaluateAsync(_redis.Connection.GetDatabase(), [(RedisKey)(TestRedis.UniqueNamespace() + ":c")], [1], cancelled.Token);
 
         await call.Should().ThrowAsync<OperationCanceledException>();
     }
@@ -99,23 +90,6 @@ public sealed class RedisScriptTests : IAsyncLifetime
     {
         var exists = (RedisResult[])(await server.ExecuteAsync("SCRIPT", "EXISTS", script.Sha1Hex))!;
         return (long)exists[0] == 1;
-    }
-
-    // The multiplexer notices the restart on its own schedule: retry the call while it is still reconnecting (bounded).
-    private static async Task<RedisResult> WithReconnectAsync(Func<Task<RedisResult>> call)
-    {
-        var waited = Stopwatch.StartNew();
-        while (true)
-        {
-            try
-            {
-                return await call();
-            }
-            catch (Exception exception) when (exception is RedisConnectionException or RedisTimeoutException && waited.Elapsed < TimeSpan.FromSeconds(20))
-            {
-                await Task.Delay(50);
-            }
-        }
     }
 }
 
