@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Hashing;
 using System.Text;
+using Okome.Shared;
 
 namespace Okome.Planner.Canary;
 
@@ -24,41 +25,11 @@ public sealed class CanarySplit
 
     /// <summary>Creates a split.</summary>
     /// <param name="options">The settings; validated and copied.</param>
-    /// <exception cref="ArgumentException">The settings are invalid; the message lists every error.</exception>
+    /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">The settings are invalid; it lists every error.</exception>
     public CanarySplit(CanaryOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var errors = new List<string>();
-        if (double.IsNaN(options.Percent) || options.Percent < 0 || options.Percent > 100)
-        {
-            errors.Add($"{nameof(CanaryOptions.Percent)} must be between 0 and 100.");
-        }
-
-        if (!Enum.IsDefined(options.SplitBy))
-        {
-            errors.Add($"{nameof(CanaryOptions.SplitBy)} must be a defined attribute.");
-        }
-
-        if (string.IsNullOrWhiteSpace(options.OverrideHeaderName))
-        {
-            errors.Add($"{nameof(CanaryOptions.OverrideHeaderName)} must not be empty.");
-        }
-
-        if (options.AllowList.Any(string.IsNullOrEmpty) || options.DenyList.Any(string.IsNullOrEmpty))
-        {
-            errors.Add("The allow-list and deny-list must not contain empty values.");
-        }
-
-        if (options.AllowList.Overlaps(options.DenyList))
-        {
-            errors.Add("The allow-list and deny-list must not share values.");
-        }
-
-        if (errors.Count > 0)
-        {
-            throw new ArgumentException("Invalid canary options: " + string.Join(" ", errors), nameof(options));
-        }
-
+        OptionsValidation.ThrowIfInvalid(CanaryOptionsValidator.Instance, options);
         Percent = options.Percent;
         OverrideHeaderName = options.OverrideHeaderName;
         _attribute = options.SplitBy;

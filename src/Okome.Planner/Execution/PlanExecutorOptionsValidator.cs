@@ -29,16 +29,9 @@ internal sealed class PlanExecutorOptionsValidator : IValidateOptions<PlanExecut
             errors.AddRange(planner.Failures.Select(static failure => $"{nameof(PlanExecutorOptions.Planner)}.{failure}"));
         }
 
-        if (options.Canary is not null)
+        if (options.Canary is not null && CanaryOptionsValidator.Instance.Validate(name, options.Canary) is { Failed: true } canary)
         {
-            try
-            {
-                _ = new CanarySplit(options.Canary);
-            }
-            catch (ArgumentException ex)
-            {
-                errors.Add($"{nameof(PlanExecutorOptions.Canary)}: {ex.Message}");
-            }
+            errors.AddRange(canary.Failures.Select(static failure => $"{nameof(PlanExecutorOptions.Canary)}.{failure}"));
         }
 
         if (string.IsNullOrEmpty(options.CacheName) || !options.CacheName.All(static c => c is > ' ' and < (char)0x7F))

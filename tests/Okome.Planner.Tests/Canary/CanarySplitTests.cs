@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using Okome.Planner.Canary;
 
 namespace Okome.Planner.Tests.Canary;
@@ -29,7 +30,7 @@ public sealed class CanarySplitTests
     public void Constructor_PercentOutOfRange_Throws(double percent)
     {
         var act = () => Split(percent);
-        act.Should().Throw<ArgumentException>().WithParameterName("options").WithMessage("*Percent*");
+        act.Should().Throw<OptionsValidationException>().Which.Failures.Should().ContainSingle().Which.Should().StartWith("Percent");
     }
 
     [Fact]
@@ -41,8 +42,11 @@ public sealed class CanarySplitTests
 
         var act = () => new CanarySplit(options);
 
-        act.Should().Throw<ArgumentException>().WithParameterName("options")
-            .WithMessage("*Percent*").WithMessage("*OverrideHeaderName*").WithMessage("*SplitBy*").WithMessage("*share*");
+        act.Should().Throw<OptionsValidationException>().Which.Failures.Should().SatisfyRespectively(
+            percent => percent.Should().StartWith("Percent"),
+            split => split.Should().StartWith("SplitBy"),
+            header => header.Should().StartWith("OverrideHeaderName"),
+            lists => lists.Should().Contain("share"));
     }
 
     [Fact]
