@@ -7,7 +7,7 @@ namespace Okome.Benchmarks;
 /// Entry point. BenchmarkDotNet scenarios run through <see cref="BenchmarkSwitcher"/>
 /// (<c>-- --filter '*Hit*'</c>); multi-process modes are named by their first argument
 /// (<c>-- budget-exactness --processes 4 --callers 250 --permits 100</c>,
-/// <c>-- stampede --processes 4 --callers 50 --factory-ms 50</c>, <c>-- service-faults --seconds 10</c>).
+/// <c>-- stampede --processes 4 --callers 50 --factory-ms 50</c>, <c>-- service-faults --seconds 10</c>, <c>-- hit-path --seconds 5</c>).
 /// </summary>
 public static class Program
 {
@@ -32,6 +32,8 @@ public static class Program
                 return await EntrySizeMode.RunAsync(args[1..]);
             case GatewayOverheadMode.Command:
                 return await GatewayOverheadMode.RunAsync(args[1..]);
+            case HitPathMode.Command:
+                return await HitPathMode.RunAsync(args[1..]);
             default:
                 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
                 return 0;
