@@ -11,7 +11,10 @@ namespace Okome.Benchmarks.Modes;
 /// caches it in memory, then on a private redis-server. Each target gets one warming request, a check that the next is a
 /// HIT with the whole body, then <c>wrk -t THREADS -c CONNECTIONS -d SECONDS</c> with that same POST body. Prints a Markdown
 /// table: requests/s, the ratio to nginx, latency percentiles; and the goals of issue 12 (≥ 0.6× nginx in memory, ≥ 0.4× on
-/// Redis). Needs <c>apt-get install -y nginx wrk</c> and redis-server on PATH; installs nothing.
+/// Redis). The <c>kestrel</c> target is the floor: the same bytes from a bare ASP.NET Core endpoint. Each row also has the
+/// server's CPU time per request, the figure to compare builds by on a shared machine (<c>--compare</c> runs a second
+/// build of the sample as the <c>memory-compare</c> target; <c>--rounds</c> interleaves the targets and reports medians).
+/// Needs <c>apt-get install -y nginx wrk</c> and redis-server on PATH; installs nothing.
 /// Exit code: 0 every request a 2xx HIT and no upstream call after the warm-up, 1 otherwise, 2 error, 64 bad arguments.
 /// </summary>
 internal static class HitPathMode
@@ -20,8 +23,8 @@ internal static class HitPathMode
     public const string Command = "hit-path";
 
     private const string Usage =
-        "usage: hit-path [--seconds 5] [--threads 2] [--connections 32] [--tokens 49] [--warmup-seconds 2] [--access-log on|off] [--targets nginx,memory,redis] "
-        + "[--sample PATH/Okome.Planner.Sample.dll (another build, to compare)]";
+        "usage: hit-path [--seconds 5] [--threads 2] [--connections 32] [--tokens 49] [--warmup-seconds 2] [--access-log on|off] [--targets nginx,kestrel,memory,redis,memory-compare] "
+        + "[--rounds 1] [--sample PATH/Okome.Planner.Sample.dll (another build)] [--compare PATH/Okome.Planner.Sample.dll (the memory-compare target's build)]";
 
     private const string Route = "v1/chat/completions";
 
@@ -31,14 +34,19 @@ internal static class HitPathMode
         + "{\"role\":\"user\",\"content\":\"Explain in a few paragraphs why a response cache in front of a GPU server saves money.\"}],"
         + "\"stream\":true,\"temperature\":0,\"max_tokens\":64}";
 
+    private const string MemoryTarget = "OKOME in memory";
+    private const string RedisTarget = "OKOME on Redis";
+    private const string CompareTarget = "OKOME in memory, --compare build";
+
     private const double MemoryGoal = 0.6;
     private const double RedisGoal = 0.4;
 
-    private static readonly string[] Options = ["seconds", "warmup-seconds", "threads", "connections", "tokens", "access-log", "targets", "sample"];
+    private static readonly string[] Options = ["seconds", "warmup-seconds", "threads", "connections", "tokens", "access-log", "targets", "sample", "rounds", "compare"];
 
     public static async Task<int> RunAsync(IReadOnlyList<string> args)
     {
-        int seconds, warmupSeconds, threads, connections, tokens;
+        int seconds, warmupSeconds, threads, connections, tokens, rounds;
+        string? comparePath;
         bool accessLog;
         string[] targets;
         string samplePath;
@@ -59,10 +67,17 @@ internal static class HitPathMode
                 "off" => false,
                 var other => throw new ModeUsageException($"--access-log is on or off; got '{other}'."),
             };
-            targets = (options.GetString("targets") ?? "nginx,memory,redis").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            if (targets.Length == 0 || targets.Any(t => t is not ("nginx" or "memory" or "redis")))
+            targets = (options.GetString("targets") ?? "nginx,kestrel,memory,redis").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            if (targets.Length == 0 || targets.Any(t => t is not ("nginx" or "memory" or "redis" or "kestrel" or "memory-compare")))
             {
-                throw new ModeUsageException("--targets is a comma-separated list of nginx, memory, redis.");
+                throw new ModeUsageException("--targets is a comma-separated list of nginx, memory, redis, kestrel, memory-compare.");
+            }
+
+            rounds = options.GetInt32("rounds", 1, 1);
+            comparePath = options.GetString("compare") is { } compare ? Path.GetFullPath(compare) : null;
+            if (targets.Contains("memory-compare") != (comparePath is not null))
+            {
+                throw new ModeUsageException("--compare PATH and the memory-compare target go together.");
             }
 
             samplePath = Path.GetFullPath(options.GetString("sample") ?? ServiceProcess.BuiltSamplePath);
@@ -87,34 +102,41 @@ internal static class HitPathMode
 
             await using var upstream = await HitPathUpstream.StartAsync(tokens);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"hit-path: fake upstream {upstream.BaseUrl} streams {upstream.Bytes} B of SSE ({tokens} token events); wrk -t{threads} -c{connections} -d{seconds}s; "
+                $"hit-path: fake upstream {upstream.BaseUrl} streams {upstream.Bytes} B of SSE ({tokens} token events); wrk -t{threads} -c{connections} -d{seconds}s after {warmupSeconds} s of warm-up, {rounds} round(s); "
                 + $"access log {(accessLog ? "on" : "off")}; {Environment.ProcessorCount} cores; sample {samplePath}; logs in {logDirectory}"));
 
             var load = new Load(threads, connections, seconds, warmupSeconds);
             var runs = new List<WrkRun>();
             var failures = new List<string>();
-            foreach (var target in targets)
+            // Rounds interleave the targets, so a burst of other work on a shared machine falls on all of them alike.
+            for (var round = 0; round < rounds; round++)
             {
-                var run = target switch
+                foreach (var target in targets)
                 {
-                    "nginx" => await RunNginxAsync(nginx!, upstream, accessLog, wrk, load, logDirectory),
-                    "memory" => await RunServiceAsync("OKOME in memory", null, samplePath, 0, upstream, accessLog, wrk, load, logDirectory),
-                    _ => await RunOnRedisAsync(redisServer!, samplePath, upstream, accessLog, wrk, load, logDirectory),
-                };
-                runs.Add(run);
-                if (run.Non2xx > 0 || run.SocketErrors > 0)
-                {
-                    failures.Add(string.Create(CultureInfo.InvariantCulture, $"{run.Target}: {run.Non2xx} non-2xx, {run.SocketErrors} socket errors"));
+                    var run = target switch
+                    {
+                        "nginx" => await RunNginxAsync(nginx!, upstream, accessLog, wrk, load, logDirectory),
+                        "kestrel" => await RunKestrelAsync(upstream, wrk, load, logDirectory),
+                        "memory" => await RunServiceAsync(MemoryTarget, null, samplePath, 0, upstream, accessLog, wrk, load, logDirectory),
+                        "memory-compare" => await RunServiceAsync(CompareTarget, null, comparePath!, 2, upstream, accessLog, wrk, load, logDirectory),
+                        _ => await RunOnRedisAsync(redisServer!, samplePath, upstream, accessLog, wrk, load, logDirectory),
+                    };
+                    runs.Add(run);
+                    if (run.Non2xx > 0 || run.SocketErrors > 0)
+                    {
+                        failures.Add(string.Create(CultureInfo.InvariantCulture, $"{run.Target}: {run.Non2xx} non-2xx, {run.SocketErrors} socket errors"));
+                    }
                 }
             }
 
-            // One upstream call per target (its warming request); any more is a request that was not a HIT.
-            if (upstream.Completions != targets.Length)
+            // One upstream call per caching target and round (its warming request); any more is a request that was not a HIT.
+            var caching = targets.Count(t => t != "kestrel") * rounds;
+            if (upstream.Completions != caching)
             {
-                failures.Add(string.Create(CultureInfo.InvariantCulture, $"the upstream streamed {upstream.Completions} completions for {targets.Length} targets: some requests missed"));
+                failures.Add(string.Create(CultureInfo.InvariantCulture, $"the upstream streamed {upstream.Completions} completions for {caching} caching targets: some requests missed"));
             }
 
-            Report(runs, upstream.Bytes);
+            Report([.. runs.GroupBy(r => r.Target).Select(Median)], upstream.Bytes, rounds);
             foreach (var failure in failures)
             {
                 Console.WriteLine("FAIL: " + failure);
@@ -136,14 +158,18 @@ internal static class HitPathMode
     {
         using var nginx = await NginxProcess.StartAsync(executable, upstream.Port, accessLog);
         await WarmAsync("nginx", nginx.BaseAddress, "X-Cache-Status", upstream.Bytes);
-        return await LoadAsync(wrk, "nginx proxy_cache", new Uri(nginx.BaseAddress, Route), load, logDirectory);
+        return await LoadAsync(wrk, "nginx proxy_cache", new Uri(nginx.BaseAddress, Route), nginx.ProcessId, load, logDirectory);
     }
+
+    /// <summary>The floor: the same bytes answered by a bare ASP.NET Core endpoint from memory (the fake upstream's <c>/replay</c>).</summary>
+    private static Task<WrkRun> RunKestrelAsync(HitPathUpstream upstream, string wrk, Load load, string logDirectory)
+        => LoadAsync(wrk, "bare Kestrel, bytes from memory", upstream.ReplayUrl, Environment.ProcessId, load, logDirectory);
 
     private static async Task<WrkRun> RunOnRedisAsync(
         string redisServer, string samplePath, HitPathUpstream upstream, bool accessLog, string wrk, Load load, string logDirectory)
     {
         await using var redis = await RedisProcess.StartAsync(redisServer);
-        return await RunServiceAsync("OKOME on Redis", redis.Endpoint, samplePath, 1, upstream, accessLog, wrk, load, logDirectory);
+        return await RunServiceAsync(RedisTarget, redis.Endpoint, samplePath, 1, upstream, accessLog, wrk, load, logDirectory);
     }
 
     private static async Task<WrkRun> RunServiceAsync(
@@ -164,21 +190,28 @@ internal static class HitPathMode
         using var starting = new CancellationTokenSource(TimeSpan.FromSeconds(120));
         using var service = await ServiceProcess.StartAsync(samplePath, index, settings, logDirectory, starting.Token);
         await WarmAsync(target, service.BaseAddress, "X-OKOME-Cache", upstream.Bytes);
-        return await LoadAsync(wrk, target, new Uri(service.BaseAddress, Route), load, logDirectory);
+        return await LoadAsync(wrk, target, new Uri(service.BaseAddress, Route), service.ProcessId, load, logDirectory);
     }
 
     /// <summary>
     /// The measured run, after a warm-up run under the same load whose figures are dropped: a service just started runs
     /// its first seconds on unoptimised (tier-0) code, and nginx fills its page cache.
     /// </summary>
-    private static async Task<WrkRun> LoadAsync(string wrk, string target, Uri url, Load load, string logDirectory)
+    private static async Task<WrkRun> LoadAsync(string wrk, string target, Uri url, int serverPid, Load load, string logDirectory)
     {
         if (load.WarmupSeconds > 0)
         {
             _ = await WrkRun.RunAsync(wrk, target, url, Body, load.Threads, load.Connections, load.WarmupSeconds, logDirectory);
         }
 
-        return await WrkRun.RunAsync(wrk, target, url, Body, load.Threads, load.Connections, load.Seconds, logDirectory);
+        // nginx's workers are its master's children; this process's children (wrk, a service) are not part of the floor.
+        var children = serverPid != Environment.ProcessId;
+        var before = ProcessCpu.Read(serverPid, children);
+        var run = await WrkRun.RunAsync(wrk, target, url, Body, load.Threads, load.Connections, load.Seconds, logDirectory);
+        var after = ProcessCpu.Read(serverPid, children);
+        return before is { } start && after is { } end && run.Requests > 0
+            ? run with { CpuPerRequestUs = (end - start).TotalMicroseconds / run.Requests }
+            : run;
     }
 
     /// <summary>Sends the request until it is a HIT (the first one stores it) and checks the HIT's body is the whole completion.</summary>
@@ -217,19 +250,45 @@ internal static class HitPathMode
     /// <summary>wrk's load: threads, connections, seconds measured, seconds of warm-up before.</summary>
     private readonly record struct Load(int Threads, int Connections, int Seconds, int WarmupSeconds);
 
-    private static void Report(IReadOnlyList<WrkRun> runs, int bytes)
+    /// <summary>One row per target: the median of each figure over the rounds; errors summed.</summary>
+    private static WrkRun Median(IGrouping<string, WrkRun> runs)
+    {
+        static double Of(IEnumerable<double> values)
+        {
+            var sorted = values.Order().ToArray();
+            return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
+        }
+
+        return new WrkRun(
+            runs.Key,
+            Of(runs.Select(r => r.RequestsPerSecond)),
+            runs.Sum(r => r.Requests),
+            Of(runs.Select(r => r.TransferPerSecondMiB)),
+            Of(runs.Select(r => r.P50Ms)),
+            Of(runs.Select(r => r.P75Ms)),
+            Of(runs.Select(r => r.P90Ms)),
+            Of(runs.Select(r => r.P99Ms)),
+            runs.Sum(r => r.Non2xx),
+            runs.Sum(r => r.SocketErrors))
+        {
+            CpuPerRequestUs = Of(runs.Select(r => r.CpuPerRequestUs)),
+        };
+    }
+
+    private static void Report(IReadOnlyList<WrkRun> runs, int bytes, int rounds)
     {
         var nginx = runs.FirstOrDefault(r => r.Target.StartsWith("nginx", StringComparison.Ordinal));
         Console.WriteLine();
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Cached streamed completion ({bytes} B SSE), HIT requests/s:"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"Cached streamed completion ({bytes} B SSE), HIT requests/s{(rounds > 1 ? $" (median of {rounds} rounds per figure)" : string.Empty)}:"));
         Console.WriteLine();
-        Console.WriteLine("| target | requests/s | ratio to nginx | p50 | p75 | p90 | p99 | MiB/s | non-2xx | socket errors |");
-        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        Console.WriteLine("| target | requests/s | ratio to nginx | p50 | p75 | p90 | p99 | server CPU/request | MiB/s | non-2xx | socket errors |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var run in runs)
         {
             var ratio = nginx is null ? "—" : (run.RequestsPerSecond / nginx.RequestsPerSecond).ToString("0.00", CultureInfo.InvariantCulture) + "×";
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {run.Target} | {run.RequestsPerSecond:N0} | {ratio} | {run.P50Ms:0.00} ms | {run.P75Ms:0.00} ms | {run.P90Ms:0.00} ms | {run.P99Ms:0.00} ms | {run.TransferPerSecondMiB:0.0} | {run.Non2xx} | {run.SocketErrors} |"));
+                $"| {run.Target} | {run.RequestsPerSecond:N0} | {ratio} | {run.P50Ms:0.00} ms | {run.P75Ms:0.00} ms | {run.P90Ms:0.00} ms | {run.P99Ms:0.00} ms | {run.CpuPerRequestUs:0} µs | {run.TransferPerSecondMiB:0.0} | {run.Non2xx} | {run.SocketErrors} |"));
         }
 
         if (nginx is null)
@@ -238,7 +297,7 @@ internal static class HitPathMode
         }
 
         Console.WriteLine();
-        foreach (var (name, goal) in new[] { ("OKOME in memory", MemoryGoal), ("OKOME on Redis", RedisGoal) })
+        foreach (var (name, goal) in new[] { (MemoryTarget, MemoryGoal), (RedisTarget, RedisGoal) })
         {
             if (runs.FirstOrDefault(r => r.Target == name) is { } run)
             {

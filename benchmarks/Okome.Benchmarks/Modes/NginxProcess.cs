@@ -24,6 +24,9 @@ internal sealed class NginxProcess : IDisposable
     /// <summary>The loopback port nginx listens on.</summary>
     public int Port { get; }
 
+    /// <summary>The master's process id (its workers are its children).</summary>
+    public int ProcessId => _process.Id;
+
     /// <summary>nginx's prefix folder (nginx.conf, the cache, error.log, access.log).</summary>
     public string Prefix { get; }
 

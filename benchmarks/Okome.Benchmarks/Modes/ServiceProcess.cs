@@ -25,6 +25,9 @@ internal sealed class ServiceProcess : IDisposable
     /// <summary>The service's loopback port.</summary>
     public int Port { get; }
 
+    /// <summary>The service's process id.</summary>
+    public int ProcessId => _process.Id;
+
     /// <summary>Where the service's output goes.</summary>
     public string LogPath { get; }
 

@@ -11,6 +11,9 @@ namespace Okome.Benchmarks.Modes;
 internal sealed partial record WrkRun(
     string Target, double RequestsPerSecond, long Requests, double TransferPerSecondMiB, double P50Ms, double P75Ms, double P90Ms, double P99Ms, long Non2xx, long SocketErrors)
 {
+    /// <summary>CPU time the server used per request during the run (all its processes), in µs; NaN when not measured.</summary>
+    public double CpuPerRequestUs { get; init; } = double.NaN;
+
     /// <summary>The wrk executable on PATH, or null.</summary>
     public static string? FindExecutable() => Executables.Find("wrk");
 
