@@ -12,6 +12,9 @@ internal sealed class AccessFeature
     /// <summary>The cache key's hash.</summary>
     public string? KeyHash { get; set; }
 
+    /// <summary>The request's budget partition (<see cref="ApiKeys.Partition"/>), when the handler computed it already.</summary>
+    public string? ApiKeyHash { get; set; }
+
     /// <summary>The upstream pool, or <c>cache</c>.</summary>
     public string? Pool { get; set; }
 

@@ -73,6 +73,9 @@ internal sealed partial class ChatCompletionsHandler
         if (context.Features.Get<AccessFeature>() is { } access)
         {
             access.KeyHash = planned.Cache.Key.HashText;
+
+            // Hashed once per request: the access line reuses the partition instead of hashing the key again.
+            access.ApiKeyHash = partition;
         }
 
         try
@@ -92,9 +95,10 @@ internal sealed partial class ChatCompletionsHandler
 
     /// <summary>Whether the Content-Type is <c>application/json</c> (parameters such as charset allowed) or a <c>+json</c> type.</summary>
     internal static bool IsJson(string? contentType)
-        => MediaTypeHeaderValue.TryParse(contentType, out var mediaType)
-           && (mediaType.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
-               || mediaType.MediaType.EndsWith("+json", StringComparison.OrdinalIgnoreCase));
+        => string.Equals(contentType, "application/json", StringComparison.OrdinalIgnoreCase) // what clients send: no parse, no allocation
+           || (MediaTypeHeaderValue.TryParse(contentType, out var mediaType)
+               && (mediaType.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
+                   || mediaType.MediaType.EndsWith("+json", StringComparison.OrdinalIgnoreCase)));
 
     private static string? FirstValue(Microsoft.Extensions.Primitives.StringValues values)
         => values.Count > 0 && !string.IsNullOrWhiteSpace(values[0]) ? values[0] : null;

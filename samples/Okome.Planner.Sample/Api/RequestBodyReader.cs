@@ -34,6 +34,12 @@ internal static class RequestBodyReader
             {
                 if (length == buffer.Length)
                 {
+                    if (length == request.ContentLength)
+                    {
+                        // The whole declared body is in (the server reads no further): no bigger copy, then a smaller one.
+                        break;
+                    }
+
                     if (length > limit)
                     {
                         return (null, TooLarge(limit));

@@ -80,7 +80,7 @@ internal sealed class AccessLogMiddleware
                 Status = status,
                 CacheStatus = response.Headers[Caching.Status.OkomeCacheHeader.Name].ToString() is { Length: > 0 } cache ? cache : null,
                 KeyHash = access.KeyHash,
-                ApiKeyHash = ApiKeys.Partition(request.Headers.Authorization.ToString()).Partition,
+                ApiKeyHash = access.ApiKeyHash ?? ApiKeys.Partition(request.Headers.Authorization.ToString()).Partition,
                 Pool = access.Pool,
                 Host = access.Host,
                 UpstreamStatus = access.UpstreamStatus,

@@ -45,9 +45,23 @@ internal sealed class CountingStream : Stream
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
         => WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
-    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        await _inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
-        Written += buffer.Length;
+        // The server's writes mostly complete at once: count them without an async state machine; await only the others.
+        var write = _inner.WriteAsync(buffer, cancellationToken);
+        if (write.IsCompletedSuccessfully)
+        {
+            write.GetAwaiter().GetResult(); // consumes a pooled IValueTaskSource, as an await would
+            Written += buffer.Length;
+            return ValueTask.CompletedTask;
+        }
+
+        return CountWhenWrittenAsync(write, buffer.Length);
+    }
+
+    private async ValueTask CountWhenWrittenAsync(ValueTask write, int length)
+    {
+        await write.ConfigureAwait(false);
+        Written += length;
     }
 }

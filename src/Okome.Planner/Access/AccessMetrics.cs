@@ -10,6 +10,10 @@ namespace Okome.Planner.Access;
 /// </summary>
 internal sealed class AccessMetrics : IDisposable
 {
+    private const int FirstStatus = 100;
+
+    private static readonly object[] s_statuses = [.. Enumerable.Range(FirstStatus, 500).Select(static status => (object)status)];
+
     private readonly Meter _meter;
     private readonly bool _ownsMeter;
     private readonly Counter<long> _responses;
@@ -35,7 +39,7 @@ internal sealed class AccessMetrics : IDisposable
         var tags = new TagList
         {
             { "okome.cache.status", cacheStatus },
-            { "http.response.status_code", status },
+            { "http.response.status_code", BoxedStatus(status) },
         };
         if (route is not null)
         {
@@ -50,6 +54,10 @@ internal sealed class AccessMetrics : IDisposable
 
         _duration.Record(duration.TotalSeconds, tags);
     }
+
+    /// <summary>The status code as a tag value: a status of 100 to 599 from a table, so counting a response boxes nothing.</summary>
+    private static object BoxedStatus(int status)
+        => (uint)(status - FirstStatus) < (uint)s_statuses.Length ? s_statuses[status - FirstStatus] : status;
 
     public void Dispose()
     {
