@@ -1,4 +1,6 @@
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry.Trace;
 using Okome.Planner.Sample.Tests.Fakes;
 using Okome.Planner.Sample.Tests.Hosting;
 
@@ -29,6 +31,30 @@ public sealed class TelemetryExportTests
         {
             await Task.Delay(20, ct);
         }
+    }
+
+    [Fact]
+    public async Task OtlpEndpointNotSet_NoTracerIsRegistered_AndMetricsAreStillScraped()
+    {
+        // Traces without a collector would go nowhere, yet cost every request its activities: none are made.
+        await using var bed = await ServiceTestbed.StartAsync(withRedis: false);
+        var instance = bed.StartInstance(); // the testbed disposes it
+        using var client = instance.CreateClient();
+
+        instance.Services.GetService<TracerProvider>().Should().BeNull();
+        var scrape = await MetricsScrape.GetAsync(client, Chat.Within(30));
+        scrape.Text.Should().Contain("target_info");
+    }
+
+    [Fact]
+    public async Task OtlpEndpointSet_TheTracerIsRegistered()
+    {
+        await using var collector = await OtlpReceiver.StartAsync();
+        await using var bed = await ServiceTestbed.StartAsync(withRedis: false);
+        bed.With("OTEL_EXPORTER_OTLP_ENDPOINT", collector.Endpoint.ToString().TrimEnd('/'));
+        var instance = bed.StartInstance(); // the testbed disposes it
+
+        instance.Services.GetService<TracerProvider>().Should().NotBeNull();
     }
 
     [Fact]
