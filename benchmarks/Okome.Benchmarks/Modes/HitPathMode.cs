@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using System.Text.RegularExpressions;
 using Okome.Testing;
 
 namespace Okome.Benchmarks.Modes;
@@ -17,7 +18,7 @@ namespace Okome.Benchmarks.Modes;
 /// Needs <c>apt-get install -y nginx wrk</c> and redis-server on PATH; installs nothing.
 /// Exit code: 0 every request a 2xx HIT and no upstream call after the warm-up, 1 otherwise, 2 error, 64 bad arguments.
 /// </summary>
-internal static class HitPathMode
+internal static partial class HitPathMode
 {
     /// <summary>The first argument that selects this mode.</summary>
     public const string Command = "hit-path";
@@ -190,14 +191,14 @@ internal static class HitPathMode
         using var starting = new CancellationTokenSource(TimeSpan.FromSeconds(120));
         using var service = await ServiceProcess.StartAsync(samplePath, index, settings, logDirectory, starting.Token);
         await WarmAsync(target, service.BaseAddress, "X-OKOME-Cache", upstream.Bytes);
-        return await LoadAsync(wrk, target, new Uri(service.BaseAddress, Route), service.ProcessId, load, logDirectory);
+        return await LoadAsync(wrk, target, new Uri(service.BaseAddress, Route), service.ProcessId, load, logDirectory, new Uri(service.BaseAddress, "metrics"));
     }
 
     /// <summary>
     /// The measured run, after a warm-up run under the same load whose figures are dropped: a service just started runs
     /// its first seconds on unoptimised (tier-0) code, and nginx fills its page cache.
     /// </summary>
-    private static async Task<WrkRun> LoadAsync(string wrk, string target, Uri url, int serverPid, Load load, string logDirectory)
+    private static async Task<WrkRun> LoadAsync(string wrk, string target, Uri url, int serverPid, Load load, string logDirectory, Uri? metrics = null)
     {
         if (load.WarmupSeconds > 0)
         {
@@ -206,13 +207,40 @@ internal static class HitPathMode
 
         // nginx's workers are its master's children; this process's children (wrk, a service) are not part of the floor.
         var children = serverPid != Environment.ProcessId;
+        var allocatedBefore = metrics is null ? null : await AllocatedBytesAsync(metrics);
         var before = ProcessCpu.Read(serverPid, children);
         var run = await WrkRun.RunAsync(wrk, target, url, Body, load.Threads, load.Connections, load.Seconds, logDirectory);
         var after = ProcessCpu.Read(serverPid, children);
-        return before is { } start && after is { } end && run.Requests > 0
-            ? run with { CpuPerRequestUs = (end - start).TotalMicroseconds / run.Requests }
-            : run;
+        var allocatedAfter = metrics is null ? null : await AllocatedBytesAsync(metrics);
+        if (run.Requests > 0 && before is { } start && after is { } end)
+        {
+            run = run with { CpuPerRequestUs = (end - start).TotalMicroseconds / run.Requests };
+        }
+
+        if (run.Requests > 0 && allocatedBefore is { } first && allocatedAfter is { } last)
+        {
+            run = run with { AllocatedPerRequestBytes = (last - first) / run.Requests };
+        }
+
+        return run;
     }
+
+    /// <summary>
+    /// The service's managed allocations so far (the runtime's <c>dotnet.gc.heap.total_allocated</c> on its <c>/metrics</c>).
+    /// Bytes per request hardly move with other work on the machine, unlike time: the figure to compare builds by.
+    /// </summary>
+    private static async Task<double?> AllocatedBytesAsync(Uri metrics)
+    {
+        // The exporter may answer a scrape from a cache of a few hundred milliseconds: let the run's last requests in.
+        await Task.Delay(500);
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        var text = await client.GetStringAsync(metrics);
+        var match = AllocatedPattern().Match(text);
+        return match.Success ? double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture) : null;
+    }
+
+    [GeneratedRegex(@"^dotnet_gc_heap_total_allocated_bytes_total(?:\{[^}]*\})? ([\d.e+]+)", RegexOptions.Multiline | RegexOptions.CultureInvariant)]
+    private static partial Regex AllocatedPattern();
 
     /// <summary>Sends the request until it is a HIT (the first one stores it) and checks the HIT's body is the whole completion.</summary>
     private static async Task WarmAsync(string target, Uri baseAddress, string statusHeader, int bytes)
@@ -272,6 +300,7 @@ internal static class HitPathMode
             runs.Sum(r => r.SocketErrors))
         {
             CpuPerRequestUs = Of(runs.Select(r => r.CpuPerRequestUs)),
+            AllocatedPerRequestBytes = Of(runs.Select(r => r.AllocatedPerRequestBytes)),
         };
     }
 
@@ -282,13 +311,13 @@ internal static class HitPathMode
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"Cached streamed completion ({bytes} B SSE), HIT requests/s{(rounds > 1 ? $" (median of {rounds} rounds per figure)" : string.Empty)}:"));
         Console.WriteLine();
-        Console.WriteLine("| target | requests/s | ratio to nginx | p50 | p75 | p90 | p99 | server CPU/request | MiB/s | non-2xx | socket errors |");
-        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        Console.WriteLine("| target | requests/s | ratio to nginx | p50 | p75 | p90 | p99 | server CPU/request | allocated/request | MiB/s | non-2xx | socket errors |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var run in runs)
         {
             var ratio = nginx is null ? "—" : (run.RequestsPerSecond / nginx.RequestsPerSecond).ToString("0.00", CultureInfo.InvariantCulture) + "×";
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {run.Target} | {run.RequestsPerSecond:N0} | {ratio} | {run.P50Ms:0.00} ms | {run.P75Ms:0.00} ms | {run.P90Ms:0.00} ms | {run.P99Ms:0.00} ms | {run.CpuPerRequestUs:0} µs | {run.TransferPerSecondMiB:0.0} | {run.Non2xx} | {run.SocketErrors} |"));
+                $"| {run.Target} | {run.RequestsPerSecond:N0} | {ratio} | {run.P50Ms:0.00} ms | {run.P75Ms:0.00} ms | {run.P90Ms:0.00} ms | {run.P99Ms:0.00} ms | {run.CpuPerRequestUs:0} µs | {(double.IsNaN(run.AllocatedPerRequestBytes) ? "—" : run.AllocatedPerRequestBytes.ToString("N0", CultureInfo.InvariantCulture) + " B")} | {run.TransferPerSecondMiB:0.0} | {run.Non2xx} | {run.SocketErrors} |"));
         }
 
         if (nginx is null)

@@ -14,6 +14,9 @@ internal sealed partial record WrkRun(
     /// <summary>CPU time the server used per request during the run (all its processes), in µs; NaN when not measured.</summary>
     public double CpuPerRequestUs { get; init; } = double.NaN;
 
+    /// <summary>Managed bytes the server allocated per request during the run (an OKOME service's own metric); NaN when not measured.</summary>
+    public double AllocatedPerRequestBytes { get; init; } = double.NaN;
+
     /// <summary>The wrk executable on PATH, or null.</summary>
     public static string? FindExecutable() => Executables.Find("wrk");
 
