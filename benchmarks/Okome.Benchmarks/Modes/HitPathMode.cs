@@ -191,14 +191,15 @@ internal static partial class HitPathMode
         using var starting = new CancellationTokenSource(TimeSpan.FromSeconds(120));
         using var service = await ServiceProcess.StartAsync(samplePath, index, settings, logDirectory, starting.Token);
         await WarmAsync(target, service.BaseAddress, "X-OKOME-Cache", upstream.Bytes);
-        return await LoadAsync(wrk, target, new Uri(service.BaseAddress, Route), service.ProcessId, load, logDirectory, new Uri(service.BaseAddress, "metrics"));
+        return await LoadAsync(wrk, target, new Uri(service.BaseAddress, Route), service.ProcessId, load, logDirectory, new Uri(service.BaseAddress, "metrics"), redis);
     }
 
     /// <summary>
     /// The measured run, after a warm-up run under the same load whose figures are dropped: a service just started runs
     /// its first seconds on unoptimised (tier-0) code, and nginx fills its page cache.
     /// </summary>
-    private static async Task<WrkRun> LoadAsync(string wrk, string target, Uri url, int serverPid, Load load, string logDirectory, Uri? metrics = null)
+    private static async Task<WrkRun> LoadAsync(
+        string wrk, string target, Uri url, int serverPid, Load load, string logDirectory, Uri? metrics = null, string? redis = null)
     {
         if (load.WarmupSeconds > 0)
         {
@@ -208,10 +209,15 @@ internal static partial class HitPathMode
         // nginx's workers are its master's children; this process's children (wrk, a service) are not part of the floor.
         var children = serverPid != Environment.ProcessId;
         var allocatedBefore = metrics is null ? null : await AllocatedBytesAsync(metrics);
+        var commandsBefore = redis is null ? null : await RedisCommandStats.ReadAsync(redis);
         var before = ProcessCpu.Read(serverPid, children);
         var run = await WrkRun.RunAsync(wrk, target, url, Body, load.Threads, load.Connections, load.Seconds, logDirectory);
         var after = ProcessCpu.Read(serverPid, children);
         var allocatedAfter = metrics is null ? null : await AllocatedBytesAsync(metrics);
+        if (redis is not null && run.Requests > 0)
+        {
+            run = run with { RedisCommandsPerRequest = RedisCommandStats.PerRequest(commandsBefore!, await RedisCommandStats.ReadAsync(redis), run.Requests) };
+        }
         if (run.Requests > 0 && before is { } start && after is { } end)
         {
             run = run with { CpuPerRequestUs = (end - start).TotalMicroseconds / run.Requests };
@@ -301,6 +307,7 @@ internal static partial class HitPathMode
         {
             CpuPerRequestUs = Of(runs.Select(r => r.CpuPerRequestUs)),
             AllocatedPerRequestBytes = Of(runs.Select(r => r.AllocatedPerRequestBytes)),
+            RedisCommandsPerRequest = runs.Last().RedisCommandsPerRequest, // counts, the same every round
         };
     }
 
@@ -318,6 +325,12 @@ internal static partial class HitPathMode
             var ratio = nginx is null ? "—" : (run.RequestsPerSecond / nginx.RequestsPerSecond).ToString("0.00", CultureInfo.InvariantCulture) + "×";
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"| {run.Target} | {run.RequestsPerSecond:N0} | {ratio} | {run.P50Ms:0.00} ms | {run.P75Ms:0.00} ms | {run.P90Ms:0.00} ms | {run.P99Ms:0.00} ms | {run.CpuPerRequestUs:0} µs | {(double.IsNaN(run.AllocatedPerRequestBytes) ? "—" : run.AllocatedPerRequestBytes.ToString("N0", CultureInfo.InvariantCulture) + " B")} | {run.TransferPerSecondMiB:0.0} | {run.Non2xx} | {run.SocketErrors} |"));
+        }
+
+        foreach (var run in runs.Where(r => r.RedisCommandsPerRequest is not null))
+        {
+            Console.WriteLine();
+            Console.WriteLine($"{run.Target}: Redis commands per HIT: {run.RedisCommandsPerRequest}");
         }
 
         if (nginx is null)

@@ -17,6 +17,9 @@ internal sealed partial record WrkRun(
     /// <summary>Managed bytes the server allocated per request during the run (an OKOME service's own metric); NaN when not measured.</summary>
     public double AllocatedPerRequestBytes { get; init; } = double.NaN;
 
+    /// <summary>Redis commands per request during the run, by command (an OKOME service on Redis); null when not measured.</summary>
+    public string? RedisCommandsPerRequest { get; init; }
+
     /// <summary>The wrk executable on PATH, or null.</summary>
     public static string? FindExecutable() => Executables.Find("wrk");
 
