@@ -13,8 +13,9 @@ namespace Okome.Benchmarks.Modes;
 /// HIT with the whole body, then <c>wrk -t THREADS -c CONNECTIONS -d SECONDS</c> with that same POST body. Prints a Markdown
 /// table: requests/s, the ratio to nginx, latency percentiles; and the goals of issue 12 (≥ 0.6× nginx in memory, ≥ 0.4× on
 /// Redis). The <c>kestrel</c> target is the floor: the same bytes from a bare ASP.NET Core endpoint. Each row also has the
-/// server's CPU time per request, the figure to compare builds by on a shared machine (<c>--compare</c> runs a second
-/// build of the sample as the <c>memory-compare</c> target; <c>--rounds</c> interleaves the targets and reports medians).
+/// server's CPU time per request and, for the service, its managed bytes allocated per request (the figure that holds
+/// still on a shared machine) and, on Redis, its Redis commands per request. <c>--compare</c> runs a second build of the
+/// sample as the <c>memory-compare</c> target; <c>--rounds</c> interleaves the targets and reports medians.
 /// Needs <c>apt-get install -y nginx wrk</c> and redis-server on PATH; installs nothing.
 /// Exit code: 0 every request a 2xx HIT and no upstream call after the warm-up, 1 otherwise, 2 error, 64 bad arguments.
 /// </summary>
@@ -57,7 +58,6 @@ internal static partial class HitPathMode
             seconds = options.GetInt32("seconds", 5, 1);
             threads = options.GetInt32("threads", 2, 1);
             connections = options.GetInt32("connections", 32, 1);
-
             warmupSeconds = options.GetInt32("warmup-seconds", 2, 0);
 
             // 49 token events: 13.7 KB of SSE, the completion of the issue's figures.
@@ -109,6 +109,7 @@ internal static partial class HitPathMode
             var load = new Load(threads, connections, seconds, warmupSeconds);
             var runs = new List<WrkRun>();
             var failures = new List<string>();
+
             // Rounds interleave the targets, so a burst of other work on a shared machine falls on all of them alike.
             for (var round = 0; round < rounds; round++)
             {
