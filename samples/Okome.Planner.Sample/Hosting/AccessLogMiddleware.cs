@@ -43,8 +43,7 @@ internal sealed class AccessLogMiddleware
         context.Features.Set(access);
 
         var body = context.Features.GetRequiredFeature<IHttpResponseBodyFeature>();
-        var counting = new CountingStream(body.Stream);
-        var countingBody = new StreamResponseBodyFeature(counting, body);
+        var countingBody = new CountingResponseBodyFeature(body);
         context.Features.Set<IHttpResponseBodyFeature>(countingBody);
 
         long firstByte = 0;
@@ -85,7 +84,7 @@ internal sealed class AccessLogMiddleware
                 Host = access.Host,
                 UpstreamStatus = access.UpstreamStatus,
                 Tries = access.Tries,
-                Bytes = counting.Written,
+                Bytes = countingBody.Written,
                 PromptTokens = access.Usage.PromptTokens,
                 CompletionTokens = access.Usage.CompletionTokens,
                 TimeToFirstByte = firstByte == 0 ? null : _time.GetElapsedTime(start, firstByte),

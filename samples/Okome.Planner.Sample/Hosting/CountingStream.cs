@@ -4,11 +4,13 @@ namespace Okome.Planner.Sample.Hosting;
 internal sealed class CountingStream : Stream
 {
     private readonly Stream _inner;
+    private readonly CountingResponseBodyFeature _counter;
 
-    public CountingStream(Stream inner) => _inner = inner;
-
-    /// <summary>The bytes written so far.</summary>
-    public long Written { get; private set; }
+    public CountingStream(Stream inner, CountingResponseBodyFeature counter)
+    {
+        _inner = inner;
+        _counter = counter;
+    }
 
     public override bool CanRead => false;
 
@@ -39,7 +41,7 @@ internal sealed class CountingStream : Stream
     public override void Write(ReadOnlySpan<byte> buffer)
     {
         _inner.Write(buffer);
-        Written += buffer.Length;
+        _counter.Add(buffer.Length);
     }
 
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
@@ -52,7 +54,7 @@ internal sealed class CountingStream : Stream
         if (write.IsCompletedSuccessfully)
         {
             write.GetAwaiter().GetResult(); // consumes a pooled IValueTaskSource, as an await would
-            Written += buffer.Length;
+            _counter.Add(buffer.Length);
             return ValueTask.CompletedTask;
         }
 
@@ -62,6 +64,6 @@ internal sealed class CountingStream : Stream
     private async ValueTask CountWhenWrittenAsync(ValueTask write, int length)
     {
         await write.ConfigureAwait(false);
-        Written += length;
+        _counter.Add(length);
     }
 }
