@@ -13,6 +13,10 @@ namespace Okome.Caching.Diagnostics;
 internal sealed class CachingMetrics : IDisposable
 {
     private readonly Meter _meter;
+
+    // A meter from an IMeterFactory belongs to the factory (it may hand the same meter to every cache); only a meter
+    // created here is disposed here.
+    private readonly bool _ownsMeter;
     private readonly Counter<long> _requests;
     private readonly Counter<long> _storeErrors;
     private readonly Counter<long> _corruptEntries;
@@ -25,6 +29,7 @@ internal sealed class CachingMetrics : IDisposable
 
     public CachingMetrics(IMeterFactory? meterFactory)
     {
+        _ownsMeter = meterFactory is null;
         _meter = meterFactory?.Create(CachingDiagnostics.MeterName) ?? new Meter(CachingDiagnostics.MeterName);
         _requests = _meter.CreateCounter<long>("okome.cache.requests", "{request}", "Requests answered by the cache, by X-OKOME-Cache status; a BYPASS also by reason (no-store, non-deterministic, store-unavailable).");
         _storeOperations = _meter.CreateCounter<long>("okome.cache.store.operations", "{operation}", "Round trips to the store, by store kind and operation.");
@@ -119,6 +124,9 @@ internal sealed class CachingMetrics : IDisposable
     public void Dispose()
     {
         Tracing.Dispose();
-        _meter.Dispose();
+        if (_ownsMeter)
+        {
+            _meter.Dispose();
+        }
     }
 }

@@ -90,7 +90,7 @@ public sealed class UpstreamCacheControlTests : IDisposable
         statuses.Should().OnlyContain(s => s.Detail == detail && s.Forward == CacheForwardReason.Miss && !s.Stored);
         CacheStatusHeader.Format(statuses[0]).Should().Contain("detail=" + detail);
         var line = _logs.Lines.Should().ContainSingle("one line a minute, not one per request").Subject;
-        line.EventId.Should().Be(Log.NotStoredForUpstreamCacheControlEventId);
+        line.EventId.Should().Be(Log.NotStoredForUpstreamCacheControlId);
         line.Message.Should().Contain(detail).And.Contain(request.Key.HashText).And.Contain("UpstreamCacheControl");
 
         _time.Advance(TimeSpan.FromMinutes(1));

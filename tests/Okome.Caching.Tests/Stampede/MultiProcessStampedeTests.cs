@@ -55,16 +55,16 @@ public sealed class MultiProcessStampedeTests
         using var holder = StampedeWorkers.Start(redis.Endpoint, key.Hash, counter, 1, [.. shortLease, "--hang"]);
         using var survivor = StampedeWorkers.Start(redis.Endpoint, key.Hash, counter, 10, [.. shortLease, "--factory-ms", "10"]);
         await Task.WhenAll(holder.Ready, survivor.Ready).WaitAsync(timeout.Token);
+        using var commands = await RedisCommandWatch.StartAsync(redis.Endpoint, timeout.Token);
 
         holder.Go();
-        while ((long)await database.StringGetAsync(counter) < 1)
-        {
-            await Task.Delay(10, timeout.Token);
-        }
+        await commands.WaitForAsync("INCR", counter, timeout.Token);
 
         (await database.KeyExistsAsync(RedisKeys.Default.Lease(key))).Should().BeTrue("the hanging holder has the lease");
         survivor.Go();
-        await Task.Delay(200, timeout.Token);
+
+        // A caller that found the lease held looks for a live stream to follow before it waits: the survivor is waiting.
+        await commands.WaitForAsync("XRANGE", (string)RedisKeys.Default.Stream(key)!, timeout.Token);
         holder.Kill();
         var report = await StampedeWorkers.ReportAsync(survivor, timeout.Token);
 
