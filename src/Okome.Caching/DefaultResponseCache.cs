@@ -28,8 +28,8 @@ internal sealed class DefaultResponseCache : ResponseCache, IDisposable
     // Null for the in-memory store, which cannot fail. Shared by entries and namespace versions: one store, one connection.
     private readonly StoreBreaker? _breaker;
 
-    // The in-memory hit path's clock: a cached reading when the time is the system's (Freshness/CoarseClock.cs gives
-    // its bound), null otherwise so that every other TimeProvider is read directly.
+    // The clock of reads answered in this process (the in-memory store, an L1 copy): a cached reading when the time is the
+    // system's (Freshness/CoarseClock.cs gives its bound), null otherwise so that every other TimeProvider is read directly.
     private readonly CoarseClock? _hitClock;
 
     public DefaultResponseCache(ICacheStore store, ResponseCacheOptions options, TimeProvider timeProvider, ILoggerFactory loggerFactory, IMeterFactory? meterFactory)
@@ -51,7 +51,7 @@ internal sealed class DefaultResponseCache : ResponseCache, IDisposable
             _calculators[name] = new FreshnessCalculator(policy, timeProvider);
         }
 
-        if (store is not MemoryCacheStore)
+        if (store.IsShared)
         {
             var logger = Logger;
             var breakDuration = Options.StoreBreakDuration;
@@ -65,11 +65,11 @@ internal sealed class DefaultResponseCache : ResponseCache, IDisposable
                 (breaker, error) =>
                 {
                     Log.StoreBreakerOpened(logger, breaker.Name, breakDuration, error?.GetType().Name ?? "disconnected");
-                    (store as TieredCacheStore)?.Hold();
+                    store.HoldLocalCopies();
                 },
                 breaker =>
                 {
-                    (store as TieredCacheStore)?.Release();
+                    store.ReleaseLocalCopies();
                     Log.StoreBreakerClosed(logger, breaker.Name);
                 });
             Metrics.ObserveBreaker(_breaker);
@@ -86,7 +86,7 @@ internal sealed class DefaultResponseCache : ResponseCache, IDisposable
         }
 
         _versions = new NamespaceVersions(this, Options.NamespaceVersionRefresh);
-        _hitClock = store is MemoryCacheStore && ReferenceEquals(timeProvider, TimeProvider.System) ? CoarseClock.System : null;
+        _hitClock = store.HasLocalCopies && ReferenceEquals(timeProvider, TimeProvider.System) ? CoarseClock.System : null;
     }
 
     internal ResponseCacheOptions Options { get; }
@@ -102,7 +102,7 @@ internal sealed class DefaultResponseCache : ResponseCache, IDisposable
     /// <summary>Limits the "not stored for the upstream's Cache-Control" line, which would otherwise repeat on every call.</summary>
     internal LogLimiter UpstreamRefusalLog { get; }
 
-    /// <summary>Whether in-memory lookups read the coarse clock (only on <see cref="TimeProvider.System"/>; for tests).</summary>
+    /// <summary>Whether lookups answered in this process read the coarse clock (only on <see cref="TimeProvider.System"/>; for tests).</summary>
     internal bool UsesCoarseClock => _hitClock is not null;
 
     /// <summary>The breaker over the shared store; null for the in-memory store.</summary>
@@ -131,39 +131,42 @@ internal sealed class DefaultResponseCache : ResponseCache, IDisposable
             return JoinAsync(request, factory, calculator, StoreRead.Miss, CacheStatus.Bypass, FlightMode.Bypass, cancellationToken);
         }
 
-        // The in-memory store answers synchronously and on one clock reading: decide without a state machine, so a hit
-        // allocates nothing.
-        if (Store is MemoryCacheStore memory)
-        {
-            var now = HitNow();
-            var found = memory.Read(request.Key, now);
-
-            // A fresh entry and no directives is a HIT whatever the rest of the decision says (DecideRequestAt with no
-            // directives answers UseFresh exactly when now < FreshUntil): skip building the lifetime and the decision.
-            if (!request.HasDirectives && found.Entry is { } entry && now < entry.FreshUntil && !calculator.EarlyRefreshEnabled)
-            {
-                Metrics.Request(CacheStatus.Hit);
-                return ValueTask.FromResult(new CacheResponse(CacheStatus.Hit, entry, now, collapsed: false));
-            }
-
-            return Decide(request, factory, calculator, found, now, cancellationToken);
-        }
-
         if (StoreSkipped)
         {
             return WithoutStore(request, factory, calculator, cancellationToken);
         }
 
-        // Redis without an L1: one state machine around the client's task (it only allocates if the GET is still pending).
-        if (Store is RedisCacheStore redis)
+        // One read path for every store. An answer in this process (the in-memory store, a fresh L1 copy) comes on one
+        // clock reading and is decided without a state machine, so a hit allocates nothing; a round trip is awaited by
+        // one state machine around the client's own task.
+        var now = HitNow();
+        bool inProcess;
+        StoreRead found;
+        Task<RedisValue>? reply;
+        try
         {
-            return ReadRedisThenDecideAsync(request, factory, calculator, redis, cancellationToken);
+            inProcess = Store.BeginRead(request.Key, now, out found, out reply);
+        }
+        catch (Exception ex) when (IsStoreFailure(ex, cancellationToken))
+        {
+            StoreFailed("get", ex);
+            return JoinAsync(request, factory, calculator, StoreRead.Miss, CacheStatus.Bypass, FlightMode.StoreDown, cancellationToken);
         }
 
-        var read = Store.GetAsync(request.Key, cancellationToken);
-        return read.IsCompletedSuccessfully
-            ? Decide(request, factory, calculator, Checked(request.Key, read.Result), Time.GetUtcNow(), cancellationToken)
-            : ReadThenDecideAsync(request, factory, calculator, read, cancellationToken);
+        if (!inProcess)
+        {
+            return ReadThenDecideAsync(request, factory, calculator, reply!, cancellationToken);
+        }
+
+        // A fresh entry and no directives is a HIT whatever the rest of the decision says (DecideRequestAt with no
+        // directives answers UseFresh exactly when now < FreshUntil): skip building the lifetime and the decision.
+        if (!request.HasDirectives && found.Entry is { } entry && now < entry.FreshUntil && !calculator.EarlyRefreshEnabled)
+        {
+            Metrics.Request(CacheStatus.Hit);
+            return ValueTask.FromResult(new CacheResponse(CacheStatus.Hit, entry, now, collapsed: false));
+        }
+
+        return Decide(request, factory, calculator, found, now, cancellationToken);
     }
 
     public override ValueTask<CacheResponse> GetOrCreateAsync(in CacheRequest request, in CachePeek peek, UpstreamFactory factory, CancellationToken cancellationToken)
@@ -199,20 +202,17 @@ internal sealed class DefaultResponseCache : ResponseCache, IDisposable
             return ValueTask.FromResult(new CachePeek(new RequestDecision(CacheAction.Bypass, CacheStatus.Bypass, false), false, false, true, default));
         }
 
-        if (Store is MemoryCacheStore memory)
-        {
-            var now = HitNow();
-            return ValueTask.FromResult(Peek(request, memory.Read(request.Key, now), now, inFlight, storeAvailable: true));
-        }
-
         if (StoreSkipped)
         {
             var now = Time.GetUtcNow();
-            var local = LocalRead(request.Key, now);
-            return ValueTask.FromResult(Peek(request, local, now, inFlight, storeAvailable: false));
+            return ValueTask.FromResult(Peek(request, Store.ReadLocal(request.Key, now), now, inFlight, storeAvailable: false));
         }
 
-        return PeekStoreAsync(request, inFlight, cancellationToken);
+        var readAt = HitNow();
+        var read = ReadAsync(request.Key, readAt, cancellationToken);
+        return read.IsCompletedSuccessfully
+            ? ValueTask.FromResult(Peek(request, read.Result, readAt, inFlight, storeAvailable: true))
+            : PeekStoreAsync(request, read, inFlight);
     }
 
     public override ValueTask<CacheResponse> GetCachedAsync(in CacheRequest request, CancellationToken cancellationToken)
@@ -229,20 +229,17 @@ internal sealed class DefaultResponseCache : ResponseCache, IDisposable
             return Answer(CacheResponse.GatewayTimeout);
         }
 
-        if (Store is MemoryCacheStore memory)
-        {
-            var now = HitNow();
-            return Answer(Cached(request, memory.Read(request.Key, now), now));
-        }
-
         if (StoreSkipped)
         {
             var now = Time.GetUtcNow();
-            var local = LocalRead(request.Key, now);
-            return Answer(Cached(request, local, now));
+            return Answer(Cached(request, Store.ReadLocal(request.Key, now), now));
         }
 
-        return GetCachedFromStoreAsync(request, cancellationToken);
+        var readAt = HitNow();
+        var read = ReadAsync(request.Key, readAt, cancellationToken);
+        return read.IsCompletedSuccessfully
+            ? Answer(Cached(request, read.Result, readAt))
+            : GetCachedFromStoreAsync(request, read);
     }
 
     public override async ValueTask RemoveAsync(CacheKey key, CancellationToken cancellationToken)
@@ -330,10 +327,10 @@ internal sealed class DefaultResponseCache : ResponseCache, IDisposable
     /// </summary>
     private ValueTask<CacheResponse> WithoutStore(in CacheRequest request, UpstreamFactory factory, FreshnessCalculator calculator, CancellationToken cancellationToken)
     {
-        if (Store is TieredCacheStore tiered && !request.HasDirectives)
+        if (!request.HasDirectives)
         {
             var now = Time.GetUtcNow();
-            if (tiered.Local.Read(request.Key, now).Entry is { } entry && entry.IsFresh(now))
+            if (Store.ReadLocal(request.Key, now).Entry is { } entry && entry.IsFresh(now))
             {
                 return Answer(new CacheResponse(CacheStatus.Hit, entry, now, collapsed: false));
             }
@@ -366,39 +363,48 @@ internal sealed class DefaultResponseCache : ResponseCache, IDisposable
 
     internal void Forget(in CacheKey key, Flight flight) => _flights.TryRemove(new KeyValuePair<CacheKey, Flight>(key, flight));
 
-    private async ValueTask<CacheResponse> ReadThenDecideAsync(
-        CacheRequest request, UpstreamFactory factory, FreshnessCalculator calculator, ValueTask<StoreRead> pending, CancellationToken cancellationToken)
+    /// <summary>
+    /// The cache's one read of the store, under its guard: an answer in this process comes back completed; a round trip
+    /// within the store timeout. A failure is logged, counted and ends as <see cref="StoreUnavailableException"/> (in the
+    /// returned task, never thrown from here).
+    /// </summary>
+    internal ValueTask<StoreRead> ReadAsync(in CacheKey key, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        StoreRead read;
+        Task<RedisValue>? reply;
         try
         {
-            read = Checked(request.Key, await StoreCallAsync(pending, "get", cancellationToken).ConfigureAwait(false));
+            if (Store.BeginRead(key, now, out var read, out reply))
+            {
+                return ValueTask.FromResult(Checked(key, read));
+            }
         }
-        catch (StoreUnavailableException)
+        catch (Exception ex) when (IsStoreFailure(ex, cancellationToken))
         {
-            // Without the store nothing can be shared or stored: callers in this process still share one upstream call.
-            return await JoinAsync(request, factory, calculator, StoreRead.Miss, CacheStatus.Bypass, FlightMode.StoreDown, cancellationToken).ConfigureAwait(false);
+            StoreFailed("get", ex);
+            return ValueTask.FromException<StoreRead>(new StoreUnavailableException(ex));
         }
 
-        return await Decide(request, factory, calculator, read, Time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        return EndReadAsync(key, reply!, cancellationToken);
     }
 
+    private async ValueTask<StoreRead> EndReadAsync(CacheKey key, Task<RedisValue> reply, CancellationToken cancellationToken)
+        => Checked(key, Store.EndRead(key, await StoreCallAsync(new ValueTask<RedisValue>(reply), "get", cancellationToken).ConfigureAwait(false)));
+
     /// <summary>
-    /// <see cref="ReadThenDecideAsync"/> for <see cref="RedisCacheStore"/>, with <see cref="StoreCallAsync{T}"/> folded
-    /// in: the store timeout and the caller's token are one <c>WaitAsync</c> on StackExchange.Redis's task, rather than
-    /// the store's async method, a task wrapper around it and a second async method that waits on the wrapper. The
-    /// outcomes are the same: a failure or a timeout is logged, counted and answered as a bypass without the store.
+    /// The request path's round trip: <see cref="StoreCallAsync{T}"/> and <see cref="EndReadAsync"/> folded into the
+    /// decision's state machine, so the store timeout and the caller's token are one <c>WaitAsync</c> on the client's own
+    /// task. The outcomes are the same: a failure or a timeout is logged, counted and answered as a bypass without the store.
     /// </summary>
-    private async ValueTask<CacheResponse> ReadRedisThenDecideAsync(
-        CacheRequest request, UpstreamFactory factory, FreshnessCalculator calculator, RedisCacheStore redis, CancellationToken cancellationToken)
+    private async ValueTask<CacheResponse> ReadThenDecideAsync(
+        CacheRequest request, UpstreamFactory factory, FreshnessCalculator calculator, Task<RedisValue> reply, CancellationToken cancellationToken)
     {
         StoreRead read;
         try
         {
-            Metrics.StoreOperation(redis.Kind, "get");
-            var value = await redis.StartGet(request.Key).WaitAsync(Options.StoreTimeout, Time, cancellationToken).ConfigureAwait(false);
+            Metrics.StoreOperation(Store.Kind, "get");
+            var value = await reply.WaitAsync(Options.StoreTimeout, Time, cancellationToken).ConfigureAwait(false);
             _breaker?.RecordSuccess();
-            read = Checked(request.Key, RedisCacheStore.Decode(request.Key, value));
+            read = Checked(request.Key, Store.EndRead(request.Key, value));
         }
         catch (Exception ex) when (IsStoreFailure(ex, cancellationToken))
         {
@@ -441,11 +447,11 @@ internal sealed class DefaultResponseCache : ResponseCache, IDisposable
         }
     }
 
-    private async ValueTask<CachePeek> PeekStoreAsync(CacheRequest request, bool inFlight, CancellationToken cancellationToken)
+    private async ValueTask<CachePeek> PeekStoreAsync(CacheRequest request, ValueTask<StoreRead> pending, bool inFlight)
     {
         try
         {
-            var read = Checked(request.Key, await StoreCallAsync(Store.GetAsync(request.Key, cancellationToken), "get", cancellationToken).ConfigureAwait(false));
+            var read = await pending.ConfigureAwait(false);
             return Peek(request, read, Time.GetUtcNow(), inFlight, storeAvailable: true, sharedRead: true);
         }
         catch (StoreUnavailableException)
@@ -454,12 +460,12 @@ internal sealed class DefaultResponseCache : ResponseCache, IDisposable
         }
     }
 
-    private async ValueTask<CacheResponse> GetCachedFromStoreAsync(CacheRequest request, CancellationToken cancellationToken)
+    private async ValueTask<CacheResponse> GetCachedFromStoreAsync(CacheRequest request, ValueTask<StoreRead> pending)
     {
         StoreRead read;
         try
         {
-            read = Checked(request.Key, await StoreCallAsync(Store.GetAsync(request.Key, cancellationToken), "get", cancellationToken).ConfigureAwait(false));
+            read = await pending.ConfigureAwait(false);
         }
         catch (StoreUnavailableException)
         {
@@ -560,10 +566,6 @@ internal sealed class DefaultResponseCache : ResponseCache, IDisposable
     /// <summary>Whether a request may not use the cache at all: the client said <c>no-store</c>, or it is sampling and its namespace does not cache that.</summary>
     private static bool Bypasses(in CacheRequest request, FreshnessCalculator calculator)
         => (request.HasDirectives && request.CacheControl.NoStore) || (!request.IsDeterministic && !calculator.CacheNonDeterministic);
-
-    /// <summary>While the shared store is skipped: this process's own copy (L1) of an entry, if it keeps one.</summary>
-    private StoreRead LocalRead(CacheKey key, DateTimeOffset now)
-        => Store is TieredCacheStore tiered ? tiered.Local.Read(key, now) : StoreRead.Miss;
 
     /// <summary>Why <paramref name="response"/> is a <c>BYPASS</c>: the store first (it overrides everything), then the request's own reasons.</summary>
     private static BypassReason WhyBypassed(in CacheRequest request, FreshnessCalculator calculator, in CacheResponse response)

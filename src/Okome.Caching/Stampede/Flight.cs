@@ -261,7 +261,7 @@ internal sealed class Flight
                 throw new StoreUnavailableException(null);
             }
 
-            read = _cache.Checked(_request.Key, await _cache.StoreCallAsync(Store.GetAsync(_request.Key, _cancel.Token), "get", _cancel.Token).ConfigureAwait(false));
+            read = await _cache.ReadAsync(_request.Key, Time.GetUtcNow(), _cancel.Token).ConfigureAwait(false);
         }
         catch (StoreUnavailableException)
         {
@@ -445,14 +445,14 @@ internal sealed class Flight
 
         // Without the shared store, an answer it would have stored is kept in this node's L1 (when there is one), so the
         // next identical requests here hit it instead of calling the upstream again until the store is back.
-        var local = storeDown && upstream.StatusCode is >= 200 and < 300 ? Store as TieredCacheStore : null;
-        var facts = local is null ? default : Facts(upstream);
+        var keepLocal = storeDown && upstream.StatusCode is >= 200 and < 300 && Store.HasLocalCopies;
+        var facts = keepLocal ? Facts(upstream) : default;
         Deliver(Outcome.Live(capture, status, stored: false, collapsedForOrigin: false) with { StoreDown = storeDown });
         if (await PumpAsync(capture, upstream, mirror: null).ConfigureAwait(false))
         {
-            if (local is not null && TryCreateEntry(capture, facts, upstream.IsStreamed) is { } entry)
+            if (keepLocal && TryCreateEntry(capture, facts, upstream.IsStreamed) is { } entry)
             {
-                local.KeepLocal(_request.Key, entry);
+                Store.KeepLocal(_request.Key, entry);
             }
 
             _cache.Forget(_request.Key, this);

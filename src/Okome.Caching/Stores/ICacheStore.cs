@@ -1,12 +1,15 @@
 using Okome.Caching.Entries;
 using Okome.Caching.Keys;
+using StackExchange.Redis;
 
 namespace Okome.Caching.Stores;
 
 /// <summary>
 /// Where entries, leases and namespace versions live. Two implementations with one contract
 /// (<c>CacheStoreContract</c> in the tests): <see cref="MemoryCacheStore"/> for one process and
-/// <see cref="RedisCacheStore"/> shared by many. Every method is one round trip to the store.
+/// <see cref="RedisCacheStore"/> shared by many, and <see cref="TieredCacheStore"/> (an in-process L1 in front of
+/// Redis). Every async method is one round trip to the store. The cache reads through <see cref="BeginRead"/> and
+/// <see cref="EndRead"/> only, so it has one read path whatever the store, and never asks which store it has.
 /// </summary>
 internal interface ICacheStore
 {
@@ -19,6 +22,15 @@ internal interface ICacheStore
     /// <summary>Completes once this node hears other nodes' events; waiters await it before they wait.</summary>
     Task Listening { get; }
 
+    /// <summary>
+    /// Whether other processes share the store: its calls can fail (the cache guards them with its timeout and breaker)
+    /// and its namespace versions can change elsewhere. False for the in-memory store.
+    /// </summary>
+    bool IsShared { get; }
+
+    /// <summary>Whether the store keeps entries in this process (the in-memory store, the tiered store's L1): some reads need no round trip.</summary>
+    bool HasLocalCopies { get; }
+
     /// <summary>False while the store's connection reports itself down (always true in one process).</summary>
     bool IsConnected { get; }
 
@@ -30,6 +42,36 @@ internal interface ICacheStore
 
     /// <summary>Reads an entry. Foreign or corrupt bytes come back as a miss with a reason.</summary>
     ValueTask<StoreRead> GetAsync(CacheKey key, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Begins the cache's read of an entry at <paramref name="now"/>. True when the store answers in this process (the
+    /// in-memory store always, the tiered store from a fresh L1 copy): <paramref name="read"/> is the answer, with no
+    /// round trip and no allocation. False when the answer needs the one round trip this sent: <paramref name="reply"/>
+    /// completes with the raw reply, which <see cref="EndRead"/> turns into the read. The caller awaits the reply itself,
+    /// under its own timeout, so a read costs one state machine whatever the store.
+    /// </summary>
+    bool BeginRead(in CacheKey key, DateTimeOffset now, out StoreRead read, out Task<RedisValue>? reply);
+
+    /// <summary>The read of a reply from <see cref="BeginRead"/> (the tiered store also keeps its L1 copy of it).</summary>
+    StoreRead EndRead(in CacheKey key, RedisValue reply);
+
+    /// <summary>
+    /// This process's own copy of an entry, with no round trip: what still answers while the shared store is skipped.
+    /// A miss for a store that keeps no copies.
+    /// </summary>
+    StoreRead ReadLocal(in CacheKey key, DateTimeOffset now);
+
+    /// <summary>Keeps an entry in this process only, telling nobody: the answer to a request made while the shared store was away. Nothing for a store that keeps no copies.</summary>
+    void KeepLocal(in CacheKey key, CacheEntry entry);
+
+    /// <summary>
+    /// The shared store is skipped (the cache's breaker opened): local copies are kept until their entries' own store
+    /// limit, so fresh copies keep answering through the outage. Nothing for a store that keeps no copies.
+    /// </summary>
+    void HoldLocalCopies();
+
+    /// <summary>The shared store answers again: local copies go back to their usual, shorter lifetime.</summary>
+    void ReleaseLocalCopies();
 
     /// <summary>Stores an entry unconditionally until its <see cref="CacheEntry.StoreUntil"/>.</summary>
     ValueTask SetAsync(CacheKey key, CacheEntry entry, CancellationToken cancellationToken);

@@ -1,7 +1,9 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Okome.Caching.Entries;
 using Okome.Caching.Keys;
 using Okome.Shared;
+using StackExchange.Redis;
 
 namespace Okome.Caching.Stores;
 
@@ -43,6 +45,12 @@ internal sealed class MemoryCacheStore : ICacheStore
 
     public bool IsConnected => true;
 
+    /// <summary>One process: nothing else changes it, and it cannot fail.</summary>
+    public bool IsShared => false;
+
+    /// <summary>Every entry is here: every read answers in this process.</summary>
+    public bool HasLocalCopies => true;
+
     public Task PingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     /// <summary>Entries held now.</summary>
@@ -53,6 +61,29 @@ internal sealed class MemoryCacheStore : ICacheStore
 
     public ValueTask<StoreRead> GetAsync(CacheKey key, CancellationToken cancellationToken)
         => ValueTask.FromResult(Read(key));
+
+    public bool BeginRead(in CacheKey key, DateTimeOffset now, out StoreRead read, out Task<RedisValue>? reply)
+    {
+        read = Read(key, now);
+        reply = null;
+        return true;
+    }
+
+    public StoreRead EndRead(in CacheKey key, RedisValue reply) => throw new UnreachableException("The in-memory store answers every read in BeginRead.");
+
+    public StoreRead ReadLocal(in CacheKey key, DateTimeOffset now) => Read(key, now);
+
+    public void KeepLocal(in CacheKey key, CacheEntry entry) => Write(key, entry);
+
+    /// <summary>Nothing to hold: this store is never skipped.</summary>
+    public void HoldLocalCopies()
+    {
+    }
+
+    /// <summary>Nothing to release: this store is never skipped.</summary>
+    public void ReleaseLocalCopies()
+    {
+    }
 
     /// <summary>The synchronous read behind <see cref="GetAsync"/>: the in-process hit path, allocation-free.</summary>
     public StoreRead Read(in CacheKey key) => Read(key, _time.GetUtcNow());

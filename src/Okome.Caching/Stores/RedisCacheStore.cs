@@ -56,14 +56,47 @@ internal sealed class RedisCacheStore : ICacheStore
 
     private IDatabase Database => _redis.GetDatabase();
 
+    /// <summary>Shared by every node on the Redis.</summary>
+    public bool IsShared => true;
+
+    /// <summary>Every read is a round trip.</summary>
+    public bool HasLocalCopies => false;
+
     public async ValueTask<StoreRead> GetAsync(CacheKey key, CancellationToken cancellationToken)
         => Decode(key, await StartGet(key).WaitAsync(cancellationToken).ConfigureAwait(false));
 
     /// <summary>
-    /// Sends the GET of an entry and returns the client's own task. The cache's hit path awaits it directly (under its
-    /// store timeout) and decodes it with <see cref="Decode"/>, so a hit does not pay for a second state machine and a
-    /// task wrapper around this one.
+    /// Sends the GET and hands back the client's own task: the cache awaits it directly (under its store timeout) and
+    /// decodes it with <see cref="EndRead"/>, so a read does not pay for a second state machine and a task wrapper.
     /// </summary>
+    public bool BeginRead(in CacheKey key, DateTimeOffset now, out StoreRead read, out Task<RedisValue>? reply)
+    {
+        read = default;
+        reply = StartGet(key);
+        return false;
+    }
+
+    public StoreRead EndRead(in CacheKey key, RedisValue reply) => Decode(key, reply);
+
+    /// <summary>No copies here: a miss.</summary>
+    public StoreRead ReadLocal(in CacheKey key, DateTimeOffset now) => StoreRead.Miss;
+
+    /// <summary>No copies here: nothing to keep.</summary>
+    public void KeepLocal(in CacheKey key, CacheEntry entry)
+    {
+    }
+
+    /// <summary>No copies here: nothing to hold.</summary>
+    public void HoldLocalCopies()
+    {
+    }
+
+    /// <summary>No copies here: nothing to release.</summary>
+    public void ReleaseLocalCopies()
+    {
+    }
+
+    /// <summary>Sends the GET of an entry and returns the client's own task.</summary>
     internal Task<RedisValue> StartGet(in CacheKey key) => Database.StringGetAsync(_keys.Entry(key));
 
     /// <summary>What a GET answered, as a read: the entry's chunks are slices of the array the client returned (nobody else holds it), never a copy.</summary>

@@ -1,5 +1,6 @@
 using Okome.Caching.Entries;
 using Okome.Caching.Keys;
+using StackExchange.Redis;
 
 namespace Okome.Caching.Stores;
 
@@ -36,23 +37,29 @@ internal sealed class TieredCacheStore : ICacheStore
 
     public bool IsConnected => _shared.IsConnected;
 
+    public bool IsShared => _shared.IsShared;
+
+    /// <summary>The L1.</summary>
+    public bool HasLocalCopies => true;
+
     public Task PingAsync(CancellationToken cancellationToken) => _shared.PingAsync(cancellationToken);
 
-    /// <summary>The L1 (for tests, and for fresh hits while the shared store is skipped).</summary>
+    /// <summary>The L1 (for tests).</summary>
     internal MemoryCacheStore Local => _local;
 
     /// <summary>
-    /// The shared store is skipped (its breaker opened): keep every copy until its entry's own store limit, so fresh copies
-    /// keep answering through the outage instead of running out after the local duration. Nobody can change the entries in
-    /// a store nobody reaches; <see cref="Release"/> cuts the copies back once it answers again.
+    /// Keeps every copy until its entry's own store limit, so fresh copies keep answering through the outage instead of
+    /// running out after the local duration. Nobody can change the entries in a store nobody reaches;
+    /// <see cref="ReleaseLocalCopies"/> cuts the copies back once it answers again.
     /// </summary>
-    internal void Hold() => _local.Rekeep(null);
+    public void HoldLocalCopies() => _local.Rekeep(null);
 
-    /// <summary>Keeps an entry in the L1 only: the answer to a request made while the shared store was away.</summary>
-    internal void KeepLocal(in CacheKey key, CacheEntry entry) => Keep(key, entry);
+    public void KeepLocal(in CacheKey key, CacheEntry entry) => Keep(key, entry);
 
-    /// <summary>The shared store answers again: no copy outlives the local duration from now.</summary>
-    internal void Release() => _local.Rekeep(_time.GetUtcNow() + _localDuration);
+    /// <summary>No copy outlives the local duration from now.</summary>
+    public void ReleaseLocalCopies() => _local.Rekeep(_time.GetUtcNow() + _localDuration);
+
+    public StoreRead ReadLocal(in CacheKey key, DateTimeOffset now) => _local.Read(key, now);
 
     public ValueTask<StoreRead> GetAsync(CacheKey key, CancellationToken cancellationToken)
     {
@@ -64,6 +71,21 @@ internal sealed class TieredCacheStore : ICacheStore
 
         return ReadSharedAsync(key, cancellationToken);
     }
+
+    /// <summary>A fresh L1 copy answers here; anything else is the shared store's round trip, kept as a copy by <see cref="EndRead"/>.</summary>
+    public bool BeginRead(in CacheKey key, DateTimeOffset now, out StoreRead read, out Task<RedisValue>? reply)
+    {
+        read = _local.Read(key, now);
+        if (read.Entry is { } entry && entry.IsFresh(now))
+        {
+            reply = null;
+            return true;
+        }
+
+        return _shared.BeginRead(key, now, out read, out reply);
+    }
+
+    public StoreRead EndRead(in CacheKey key, RedisValue reply) => Kept(key, _shared.EndRead(key, reply));
 
     public async ValueTask SetAsync(CacheKey key, CacheEntry entry, CancellationToken cancellationToken)
     {
@@ -110,6 +132,12 @@ internal sealed class TieredCacheStore : ICacheStore
     private async ValueTask<StoreRead> ReadSharedAsync(CacheKey key, CancellationToken cancellationToken)
     {
         var read = await _shared.GetAsync(key, cancellationToken).ConfigureAwait(false);
+        return Kept(key, read);
+    }
+
+    /// <summary>The shared store's answer refreshes the copy: kept when there is an entry, dropped when there is none.</summary>
+    private StoreRead Kept(in CacheKey key, StoreRead read)
+    {
         if (read.Entry is { } entry)
         {
             Keep(key, entry);

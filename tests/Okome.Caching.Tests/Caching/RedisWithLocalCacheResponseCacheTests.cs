@@ -38,6 +38,28 @@ public sealed class RedisWithLocalCacheResponseCacheTests : ResponseCacheContrac
     }
 
     [Fact]
+    public async Task GetOrCreateAsync_FreshLocalCopy_TakesTheInProcessHitPathAndAllocatesNothing()
+    {
+        var cache = await CacheAsync();
+        var request = new CacheRequest(TestEntries.NewKey());
+        var factory = FakeUpstream.Fixed("local", new FakeUpstream());
+        await (await cache.GetOrCreateAsync(request, factory, default)).ReadBodyAsync(default);
+        await cache.GetOrCreateAsync(request, factory, default);
+
+        var hits = 0;
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 1000; i++)
+        {
+            var hit = await cache.GetOrCreateAsync(request, factory, default);
+            hits += hit.Status == CacheStatus.Hit ? 1 : 0;
+        }
+
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        hits.Should().Be(1000);
+        allocated.Should().Be(0, "an L1 hit is read and decided as the in-memory store's is");
+    }
+
+    [Fact]
     public async Task RemoveAsync_OnAnotherNode_DropsThisNodesLocalCopy()
     {
         var reader = await CacheAsync(0);

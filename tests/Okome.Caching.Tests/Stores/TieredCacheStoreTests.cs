@@ -17,7 +17,7 @@ public sealed class TieredCacheStoreTests
         var key = TestEntries.NewKey();
         await store.SetAsync(key, TestEntries.Entry(key, _time.GetUtcNow(), fresh: TimeSpan.FromMinutes(5)), default);
 
-        store.Hold();
+        store.HoldLocalCopies();
         _time.Advance(LocalDuration * 2);
 
         store.Local.Read(key).Entry.Should().NotBeNull("the shared store is away: the copy is held");
@@ -31,10 +31,10 @@ public sealed class TieredCacheStoreTests
         var store = Create();
         var key = TestEntries.NewKey();
         await store.SetAsync(key, TestEntries.Entry(key, _time.GetUtcNow(), fresh: TimeSpan.FromMinutes(5)), default);
-        store.Hold();
+        store.HoldLocalCopies();
         _time.Advance(LocalDuration * 2);
 
-        store.Release();
+        store.ReleaseLocalCopies();
 
         _time.Advance(LocalDuration - TimeSpan.FromSeconds(1));
         store.Local.Read(key).Entry.Should().NotBeNull();
@@ -50,7 +50,7 @@ public sealed class TieredCacheStoreTests
         await store.SetAsync(key, TestEntries.Entry(key, _time.GetUtcNow()), default);
         _time.Advance(LocalDuration - TimeSpan.FromSeconds(1));
 
-        store.Release();
+        store.ReleaseLocalCopies();
 
         _time.Advance(TimeSpan.FromSeconds(1));
         store.Local.Read(key).Entry.Should().BeNull();
