@@ -24,7 +24,10 @@ public readonly struct CacheRequest
     }
 
     /// <summary>The key.</summary>
-    public CacheKey Key { get; }
+    public CacheKey Key { get; private init; }
+
+    /// <summary>This request under <paramref name="key"/>: the cache's resolution of the key to its namespace's current version.</summary>
+    internal CacheRequest WithKey(in CacheKey key) => this with { Key = key };
 
     /// <summary>The request's <c>Cache-Control</c> directives (<c>no-cache</c>, <c>no-store</c>, <c>only-if-cached</c>, <c>max-stale</c>, ...).</summary>
     public CacheControl CacheControl

@@ -114,8 +114,12 @@ internal sealed class DefaultResponseCache : ResponseCache, IDisposable
     /// <summary>Upstream calls in flight in this process (for tests).</summary>
     internal int FlightCount => _flights.Count;
 
-    /// <summary>Callers waiting on the flight for <paramref name="key"/> (for tests).</summary>
-    internal int CallersOf(CacheKey key) => _flights.TryGetValue(key, out var flight) ? flight.Callers : 0;
+    /// <summary>Callers waiting on the flight for <paramref name="key"/>, under its namespace's version as last known (for tests).</summary>
+    internal int CallersOf(CacheKey key)
+    {
+        _versions.TryGetCurrent(key.Namespace, Time.GetUtcNow(), out var version);
+        return _flights.TryGetValue(key.Versioned(version), out var flight) ? flight.Callers : 0;
+    }
 
     public override ValueTask<CacheResponse> GetOrCreateAsync(in CacheRequest request, UpstreamFactory factory, CancellationToken cancellationToken)
     {
@@ -131,15 +135,29 @@ internal sealed class DefaultResponseCache : ResponseCache, IDisposable
             return JoinAsync(request, factory, calculator, StoreRead.Miss, CacheStatus.Bypass, FlightMode.Bypass, cancellationToken);
         }
 
+        // The key as stored: under its namespace's current version, known here without a round trip almost always.
+        var now = HitNow();
+        if (!_versions.TryGetCurrent(request.Key.Namespace, now, out var version))
+        {
+            return ResolveThenLookupAsync(request, factory, calculator, version, cancellationToken);
+        }
+
+        return version == 0
+            ? Lookup(request, factory, calculator, now, cancellationToken)
+            : Lookup(request.WithKey(request.Key.Versioned(version)), factory, calculator, now, cancellationToken);
+    }
+
+    /// <summary>The lookup of a request whose key is resolved: the one read path for every store, then the decision.</summary>
+    private ValueTask<CacheResponse> Lookup(in CacheRequest request, UpstreamFactory factory, FreshnessCalculator calculator, DateTimeOffset now, CancellationToken cancellationToken)
+    {
         if (StoreSkipped)
         {
             return WithoutStore(request, factory, calculator, cancellationToken);
         }
 
-        // One read path for every store. An answer in this process (the in-memory store, a fresh L1 copy) comes on one
-        // clock reading and is decided without a state machine, so a hit allocates nothing; a round trip is awaited by
-        // one state machine around the client's own task.
-        var now = HitNow();
+        // An answer in this process (the in-memory store, a fresh L1 copy) comes on one clock reading and is decided
+        // without a state machine, so a hit allocates nothing; a round trip is awaited by one state machine around the
+        // client's own task.
         bool inProcess;
         StoreRead found;
         Task<RedisValue>? reply;
@@ -173,8 +191,11 @@ internal sealed class DefaultResponseCache : ResponseCache, IDisposable
     {
         ArgumentNullException.ThrowIfNull(factory);
 
-        // Only a read of the shared store is worth reusing (the in-memory one costs nothing), and only while it is up.
-        if (!peek.HasSharedRead || peek.Key != request.Key || StoreSkipped)
+        // Only a read of the shared store is worth reusing (the in-memory one costs nothing), only while it is up, and only
+        // under the key as resolved now (a bump since the peek gives the request a new key).
+        if (!peek.HasSharedRead || request.Key.IsEmpty || StoreSkipped
+            || !_versions.TryGetCurrent(request.Key.Namespace, Time.GetUtcNow(), out var version)
+            || peek.Key != request.Key.Versioned(version))
         {
             return GetOrCreateAsync(request, factory, cancellationToken);
         }
@@ -185,7 +206,7 @@ internal sealed class DefaultResponseCache : ResponseCache, IDisposable
             return JoinAsync(request, factory, calculator, StoreRead.Miss, CacheStatus.Bypass, FlightMode.Bypass, cancellationToken);
         }
 
-        return Decide(request, factory, calculator, peek.Read, Time.GetUtcNow(), cancellationToken);
+        return Decide(request.WithKey(peek.Key), factory, calculator, peek.Read, Time.GetUtcNow(), cancellationToken);
     }
 
     public override ValueTask<CachePeek> PeekAsync(in CacheRequest request, CancellationToken cancellationToken)
@@ -196,12 +217,22 @@ internal sealed class DefaultResponseCache : ResponseCache, IDisposable
         }
 
         var calculator = CalculatorFor(request.Key.Namespace);
-        var inFlight = _flights.ContainsKey(request.Key);
         if (Bypasses(request, calculator))
         {
             return ValueTask.FromResult(new CachePeek(new RequestDecision(CacheAction.Bypass, CacheStatus.Bypass, false), false, false, true, default));
         }
 
+        if (!_versions.TryGetCurrent(request.Key.Namespace, HitNow(), out var version))
+        {
+            return ResolveThenPeekAsync(request, version, cancellationToken);
+        }
+
+        return PeekResolved(version == 0 ? request : request.WithKey(request.Key.Versioned(version)), cancellationToken);
+    }
+
+    private ValueTask<CachePeek> PeekResolved(in CacheRequest request, CancellationToken cancellationToken)
+    {
+        var inFlight = _flights.ContainsKey(request.Key);
         if (StoreSkipped)
         {
             var now = Time.GetUtcNow();
@@ -229,6 +260,16 @@ internal sealed class DefaultResponseCache : ResponseCache, IDisposable
             return Answer(CacheResponse.GatewayTimeout);
         }
 
+        if (!_versions.TryGetCurrent(request.Key.Namespace, HitNow(), out var version))
+        {
+            return ResolveThenGetCachedAsync(request, version, cancellationToken);
+        }
+
+        return GetCachedResolved(version == 0 ? request : request.WithKey(request.Key.Versioned(version)), cancellationToken);
+    }
+
+    private ValueTask<CacheResponse> GetCachedResolved(in CacheRequest request, CancellationToken cancellationToken)
+    {
         if (StoreSkipped)
         {
             var now = Time.GetUtcNow();
@@ -249,7 +290,8 @@ internal sealed class DefaultResponseCache : ResponseCache, IDisposable
             throw new ArgumentException("The cache key is the default value.", nameof(key));
         }
 
-        await Store.RemoveAsync(key, cancellationToken).ConfigureAwait(false);
+        var version = await _versions.GetAsync(key.Namespace, cancellationToken).ConfigureAwait(false);
+        await Store.RemoveAsync(key.Versioned(version), cancellationToken).ConfigureAwait(false);
     }
 
     public override ValueTask<long> GetNamespaceVersionAsync(string cacheNamespace, CancellationToken cancellationToken)
@@ -362,6 +404,64 @@ internal sealed class DefaultResponseCache : ResponseCache, IDisposable
     }
 
     internal void Forget(in CacheKey key, Flight flight) => _flights.TryRemove(new KeyValuePair<CacheKey, Flight>(key, flight));
+
+    /// <summary>
+    /// The lookup once the namespace's version is read (the first request of a namespace on this node, after a bump, or
+    /// once a refresh interval). If the store fails on it, the request goes on without the store, under the last version
+    /// known, exactly as when the entry's own read fails.
+    /// </summary>
+    private async ValueTask<CacheResponse> ResolveThenLookupAsync(
+        CacheRequest request, UpstreamFactory factory, FreshnessCalculator calculator, long lastKnown, CancellationToken cancellationToken)
+    {
+        long version;
+        try
+        {
+            version = await _versions.ReadAsync(request.Key.Namespace, cancellationToken).ConfigureAwait(false);
+        }
+        catch (StoreUnavailableException)
+        {
+            var unresolved = request.WithKey(request.Key.Versioned(lastKnown));
+            return await JoinAsync(unresolved, factory, calculator, StoreRead.Miss, CacheStatus.Bypass, FlightMode.StoreDown, cancellationToken).ConfigureAwait(false);
+        }
+
+        return await Lookup(request.WithKey(request.Key.Versioned(version)), factory, calculator, HitNow(), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary><see cref="PeekAsync"/> once the namespace's version is read; a failed store makes the peek a miss without it.</summary>
+    private async ValueTask<CachePeek> ResolveThenPeekAsync(CacheRequest request, long lastKnown, CancellationToken cancellationToken)
+    {
+        long version;
+        try
+        {
+            version = await _versions.ReadAsync(request.Key.Namespace, cancellationToken).ConfigureAwait(false);
+        }
+        catch (StoreUnavailableException)
+        {
+            var unresolved = request.WithKey(request.Key.Versioned(lastKnown));
+            var now = Time.GetUtcNow();
+            return Peek(unresolved, Store.ReadLocal(unresolved.Key, now), now, _flights.ContainsKey(unresolved.Key), storeAvailable: false);
+        }
+
+        return await PeekResolved(request.WithKey(request.Key.Versioned(version)), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary><see cref="GetCachedAsync"/> once the namespace's version is read; a failed store leaves this process's own copy.</summary>
+    private async ValueTask<CacheResponse> ResolveThenGetCachedAsync(CacheRequest request, long lastKnown, CancellationToken cancellationToken)
+    {
+        long version;
+        try
+        {
+            version = await _versions.ReadAsync(request.Key.Namespace, cancellationToken).ConfigureAwait(false);
+        }
+        catch (StoreUnavailableException)
+        {
+            var unresolved = request.WithKey(request.Key.Versioned(lastKnown));
+            var now = Time.GetUtcNow();
+            return await Answer(Cached(unresolved, Store.ReadLocal(unresolved.Key, now), now)).ConfigureAwait(false);
+        }
+
+        return await GetCachedResolved(request.WithKey(request.Key.Versioned(version)), cancellationToken).ConfigureAwait(false);
+    }
 
     /// <summary>
     /// The cache's one read of the store, under its guard: an answer in this process comes back completed; a round trip

@@ -73,19 +73,27 @@ public abstract class ResponseCache
     /// <exception cref="ArgumentException"><paramref name="request"/> has no key.</exception>
     public abstract ValueTask<CacheResponse> GetCachedAsync(in CacheRequest request, CancellationToken cancellationToken);
 
-    /// <summary>Removes the entry under <paramref name="key"/> on every node.</summary>
+    /// <summary>Removes the entry under <paramref name="key"/> (in its namespace's current version) on every node.</summary>
     /// <param name="key">The key.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>A task that completes when the entry is gone.</returns>
     public abstract ValueTask RemoveAsync(CacheKey key, CancellationToken cancellationToken);
 
-    /// <summary>The current version of a namespace, to build keys with (see <see cref="CacheKeyRequest"/>).</summary>
+    /// <summary>
+    /// The current version of a namespace. The cache applies it to every key itself when it resolves a request (held on
+    /// each node, dropped by the bump's notification), so callers need not read it to build keys; it is here for tools
+    /// and reports.
+    /// </summary>
     /// <param name="cacheNamespace">The namespace.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>The version (0 until the namespace is first invalidated).</returns>
     public abstract ValueTask<long> GetNamespaceVersionAsync(string cacheNamespace, CancellationToken cancellationToken);
 
-    /// <summary>Invalidates every entry of a namespace at once, on every node, by bumping its version.</summary>
+    /// <summary>
+    /// Invalidates every entry of a namespace at once, on every node, by bumping its version: from then on every request
+    /// of the namespace resolves to a new key (on other nodes as soon as the bump's notification arrives, and at the latest
+    /// after <see cref="ResponseCacheOptions.NamespaceVersionRefresh"/>).
+    /// </summary>
     /// <param name="cacheNamespace">The namespace.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>The new version.</returns>

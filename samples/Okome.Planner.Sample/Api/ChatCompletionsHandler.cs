@@ -55,7 +55,6 @@ internal sealed partial class ChatCompletionsHandler
         }
 
         var (partition, hasAuthorization) = ApiKeys.Partition(request.Headers.Authorization.ToString());
-        var version = await _builder.NamespaceVersionAsync(cancellationToken).ConfigureAwait(false);
         var requestId = FirstValue(request.Headers["X-Request-ID"]);
         var client = new ChatClientFacts(
             partition,
@@ -64,7 +63,7 @@ internal sealed partial class ChatCompletionsHandler
             PriorityHeader.Parse(request.Headers[PriorityHeader.Name].ToString()),
             requestId,
             FirstValue(request.Headers[CanaryOptions.DefaultOverrideHeaderName]));
-        if (!_builder.TryBuild(body, chat, version, client, out var planned, out var upstream))
+        if (!_builder.TryBuild(body, chat, client, out var planned, out var upstream))
         {
             await OpenAIErrors.WriteAsync(context, RequestError.Invalid("We could not parse the JSON body of your request.", null)).ConfigureAwait(false);
             return;

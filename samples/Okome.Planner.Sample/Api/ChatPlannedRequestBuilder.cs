@@ -11,21 +11,21 @@ namespace Okome.Planner.Sample.Api;
 /// Turns a valid chat completion body into what the <see cref="PlanExecutor"/> carries out: its <see cref="PlannedRequest"/>
 /// (cache key in the <see cref="CacheNamespace"/> namespace, directives, budget partition, cost estimate, priority, canary
 /// attributes) and the <see cref="PlannerUpstream"/> that sends the rewritten body. The chat handler and the pre-warm list
-/// both build through it, so a pre-warmed entry is exactly the one a client's identical request reads.
+/// both build through it, so a pre-warmed entry is exactly the one a client's identical request reads. The namespace's
+/// version is not part of what it builds: the cache applies it when it resolves the key, so a bump reaches pre-warmed and
+/// client requests alike.
 /// </summary>
 internal sealed class ChatPlannedRequestBuilder
 {
     /// <summary>The cache namespace of chat completions.</summary>
     public const string CacheNamespace = "chat";
 
-    private readonly ResponseCache _cache;
     private readonly CacheKeyBuilder _keys;
     private readonly UpstreamRouter _upstreams;
     private readonly SampleOptions _options;
 
-    public ChatPlannedRequestBuilder(ResponseCache cache, CacheKeyBuilder keys, UpstreamRouter upstreams, IOptions<SampleOptions> options)
+    public ChatPlannedRequestBuilder(CacheKeyBuilder keys, UpstreamRouter upstreams, IOptions<SampleOptions> options)
     {
-        _cache = cache;
         _keys = keys;
         _upstreams = upstreams;
         _options = options.Value;
@@ -37,15 +37,14 @@ internal sealed class ChatPlannedRequestBuilder
     /// </summary>
     /// <param name="body">The body as the client sent it (already accepted by <see cref="ChatRequestParser"/>).</param>
     /// <param name="chat">What the parser read from it.</param>
-    /// <param name="namespaceVersion">The version of <see cref="CacheNamespace"/> (<see cref="NamespaceVersionAsync"/>).</param>
     /// <param name="client">The client's facts.</param>
     /// <param name="planned">The request's facts.</param>
     /// <param name="upstream">Calls the chosen upstream with the body forced to stream with usage.</param>
-    public bool TryBuild(byte[] body, ChatRequest chat, long namespaceVersion, in ChatClientFacts client, out PlannedRequest planned, out PlannerUpstream upstream)
+    public bool TryBuild(byte[] body, ChatRequest chat, in ChatClientFacts client, out PlannedRequest planned, out PlannerUpstream upstream)
     {
         planned = null!;
         upstream = null!;
-        var keyRequest = new CacheKeyRequest(CacheNamespace, namespaceVersion, HttpMethods.Post, ChatCompletionsHandler.Route, body)
+        var keyRequest = new CacheKeyRequest(CacheNamespace, 0, HttpMethods.Post, ChatCompletionsHandler.Route, body)
         {
             Model = chat.Model,
             Tenant = client.Partition,
@@ -78,11 +77,4 @@ internal sealed class ChatPlannedRequestBuilder
         upstream = _upstreams.For(UpstreamBody.ForceStreaming(body));
         return true;
     }
-
-    /// <summary>
-    /// The namespace version. The cache reads it under its store timeout and breaker and never throws for the store: while
-    /// Redis is away it answers the last known version (0 when none is known).
-    /// </summary>
-    public ValueTask<long> NamespaceVersionAsync(CancellationToken cancellationToken)
-        => _cache.GetNamespaceVersionAsync(CacheNamespace, cancellationToken);
 }

@@ -28,16 +28,15 @@ internal static class PrewarmRequests
         var builder = services.GetRequiredService<ChatPlannedRequestBuilder>();
         var (partition, hasAuthorization) = ApiKeys.Partition(string.IsNullOrWhiteSpace(options.Prewarm.ApiKey) ? null : "Bearer " + options.Prewarm.ApiKey);
 
-        // Read once, when the list is built (bounded: 0 if the store cannot say in time). A later bump of the namespace version
-        // leaves the list warming the old keys until the service restarts (see the README).
-        var version = builder.NamespaceVersionAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult();
+        // No namespace version here: the cache applies the current one whenever an item runs, so after a bump the list
+        // warms the new keys.
         var client = new ChatClientFacts(partition, hasAuthorization, CacheControl.Parse(string.Empty), RequestPriority.Background, null, null);
         var items = new List<PrewarmItem>(requests.Count);
         for (var i = 0; i < requests.Count; i++)
         {
             var body = Encoding.UTF8.GetBytes(requests[i]);
             if (!ChatRequestParser.TryParse(body, out var chat, out _)
-                || !builder.TryBuild(body, chat, version, client, out var planned, out var upstream))
+                || !builder.TryBuild(body, chat, client, out var planned, out var upstream))
             {
                 throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture, $"Okome:Prewarm:Requests:{i} is not a valid chat completion request."));
             }

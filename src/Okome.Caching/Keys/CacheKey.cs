@@ -1,4 +1,6 @@
+using System.Buffers.Binary;
 using System.Globalization;
+using System.IO.Hashing;
 
 namespace Okome.Caching.Keys;
 
@@ -23,6 +25,13 @@ public readonly struct CacheKey : IEquatable<CacheKey>
         Hash = hash;
     }
 
+    // For keys derived from a valid one: the namespace was checked when that key was made.
+    private CacheKey(UInt128 hash, string @namespace)
+    {
+        Namespace = @namespace;
+        Hash = hash;
+    }
+
     /// <summary>The namespace the entry belongs to.</summary>
     public string Namespace { get; }
 
@@ -31,6 +40,24 @@ public readonly struct CacheKey : IEquatable<CacheKey>
 
     /// <summary>Whether this is the default value (no namespace).</summary>
     public bool IsEmpty => Namespace is null;
+
+    /// <summary>
+    /// This key under version <paramref name="version"/> of its namespace, as the cache stores it: the key itself for
+    /// version 0 (so a namespace never bumped keeps its keys, and entries stored before the cache applied versions), else
+    /// the XxHash128 of the hash and the version. Bumping the version gives every key of the namespace a new identity.
+    /// </summary>
+    internal CacheKey Versioned(long version)
+    {
+        if (version == 0)
+        {
+            return this;
+        }
+
+        Span<byte> input = stackalloc byte[24];
+        BinaryPrimitives.WriteUInt128LittleEndian(input, Hash);
+        BinaryPrimitives.WriteInt64LittleEndian(input[16..], version);
+        return new CacheKey(XxHash128.HashToUInt128(input), Namespace);
+    }
 
     /// <summary>Throws unless <paramref name="namespace"/> is a valid namespace name.</summary>
     /// <param name="namespace">The name to check.</param>

@@ -7,7 +7,10 @@ public readonly struct CacheKeyRequest
 {
     /// <summary>Creates the request description.</summary>
     /// <param name="namespace">The cache namespace: 1 to 64 ASCII letters, digits, '.', '-' or '_'.</param>
-    /// <param name="namespaceVersion">The current version of the namespace; bumping it gives every request a new key.</param>
+    /// <param name="namespaceVersion">
+    /// A version of the caller's own, hashed into the key; usually 0. The cache applies the namespace's version
+    /// (<see cref="ResponseCache.InvalidateNamespaceAsync"/>) itself when it resolves the key, so callers need not read it.
+    /// </param>
     /// <param name="method">The HTTP method, compared ordinally.</param>
     /// <param name="route">The route or path of the request, compared ordinally.</param>
     /// <param name="body">The UTF-8 JSON body, or empty when the request has no body.</param>
@@ -30,7 +33,7 @@ public readonly struct CacheKeyRequest
     /// <summary>The cache namespace.</summary>
     public string Namespace { get; }
 
-    /// <summary>The namespace version.</summary>
+    /// <summary>The caller's own version hashed into the key (usually 0; the cache applies the namespace's version itself).</summary>
     public long NamespaceVersion { get; }
 
     /// <summary>The HTTP method.</summary>

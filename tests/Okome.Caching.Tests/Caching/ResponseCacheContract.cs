@@ -448,6 +448,42 @@ public abstract class ResponseCacheContract
     }
 
     [Fact]
+    public async Task InvalidateNamespaceAsync_KeyBuiltWithoutAVersion_TheCacheAppliesTheNewVersion()
+    {
+        var cache = await CacheAsync();
+        var upstream = new FakeUpstream();
+        var request = new CacheRequest(TestEntries.NewKey("inv-" + Guid.NewGuid().ToString("N")[..8]));
+        await BodyAsync(await cache.GetOrCreateAsync(request, FakeUpstream.Fixed("v0", upstream), default));
+        var beforeBump = await cache.GetOrCreateAsync(request, FakeUpstream.Fixed("unused", upstream), default);
+
+        await cache.InvalidateNamespaceAsync(request.Key.Namespace, default);
+        var afterBump = await cache.GetOrCreateAsync(request, FakeUpstream.Fixed("v1", upstream), default);
+        var afterBumpBody = await BodyAsync(afterBump);
+        var again = await cache.GetOrCreateAsync(request, FakeUpstream.Fixed("unused", upstream), default);
+
+        beforeBump.Status.Should().Be(CacheStatus.Hit);
+        afterBump.Status.Should().Be(CacheStatus.Miss, "the same caller's key resolves to the namespace's new version");
+        afterBumpBody.Should().Be("v1");
+        again.Status.Should().Be(CacheStatus.Hit);
+        (await BodyAsync(again)).Should().Be("v1");
+        upstream.Calls.Should().Be(2);
+    }
+
+    [Fact]
+    public async Task RemoveAsync_BumpedNamespace_RemovesTheEntryOfTheCurrentVersion()
+    {
+        var cache = await CacheAsync();
+        var upstream = new FakeUpstream();
+        var request = new CacheRequest(TestEntries.NewKey("rm-" + Guid.NewGuid().ToString("N")[..8]));
+        await cache.InvalidateNamespaceAsync(request.Key.Namespace, default);
+        await BodyAsync(await cache.GetOrCreateAsync(request, FakeUpstream.Fixed("a", upstream), default));
+
+        await cache.RemoveAsync(request.Key, default);
+
+        (await cache.GetOrCreateAsync(request, FakeUpstream.Fixed("b", upstream), default)).Status.Should().Be(CacheStatus.Miss);
+    }
+
+    [Fact]
     public async Task RemoveAsync_StoredEntry_NextRequestMisses()
     {
         var cache = await CacheAsync();
