@@ -17,7 +17,7 @@ namespace Okome.Caching;
 /// The cache: the lookup and its decision here; the upstream call under the stampede lease in
 /// <see cref="Flight"/> (Stampede/readme.md); the stream fan-out in <see cref="Streaming.StreamCapture"/>.
 /// </summary>
-internal sealed class DefaultResponseCache : ResponseCache, IDisposable
+internal sealed class DefaultResponseCache : ResponseCache, IFlightHost, IDisposable
 {
     private readonly ConcurrentDictionary<CacheKey, Flight> _flights = new();
     private readonly Dictionary<string, FreshnessCalculator> _calculators = new(StringComparer.Ordinal);
@@ -89,18 +89,18 @@ internal sealed class DefaultResponseCache : ResponseCache, IDisposable
         _hitClock = store.HasLocalCopies && ReferenceEquals(timeProvider, TimeProvider.System) ? CoarseClock.System : null;
     }
 
-    internal ResponseCacheOptions Options { get; }
+    public ResponseCacheOptions Options { get; }
 
-    internal ICacheStore Store { get; }
+    public ICacheStore Store { get; }
 
-    internal TimeProvider Time { get; }
+    public TimeProvider Time { get; }
 
-    internal ILogger Logger { get; }
+    public ILogger Logger { get; }
 
-    internal CachingMetrics Metrics { get; }
+    public CachingMetrics Metrics { get; }
 
     /// <summary>Limits the "not stored for the upstream's Cache-Control" line, which would otherwise repeat on every call.</summary>
-    internal LogLimiter UpstreamRefusalLog { get; }
+    public LogLimiter UpstreamRefusalLog { get; }
 
     /// <summary>Whether lookups answered in this process read the coarse clock (only on <see cref="TimeProvider.System"/>; for tests).</summary>
     internal bool UsesCoarseClock => _hitClock is not null;
@@ -109,7 +109,7 @@ internal sealed class DefaultResponseCache : ResponseCache, IDisposable
     internal StoreBreaker? Breaker => _breaker;
 
     /// <summary>Whether the store is skipped after failing (its breaker is open): requests go on without it at once.</summary>
-    internal bool StoreSkipped => _breaker is { IsOpen: true };
+    public bool StoreSkipped => _breaker is { IsOpen: true };
 
     /// <summary>Upstream calls in flight in this process (for tests).</summary>
     internal int FlightCount => _flights.Count;
@@ -321,7 +321,7 @@ internal sealed class DefaultResponseCache : ResponseCache, IDisposable
         => _calculators.Count > 0 && _calculators.TryGetValue(@namespace, out var calculator) ? calculator : _defaultCalculator;
 
     /// <summary>Runs a store operation within the store timeout; a failure is logged, counted and rethrown as <see cref="StoreUnavailableException"/>.</summary>
-    internal async ValueTask<T> StoreCallAsync<T>(ValueTask<T> operation, string name, CancellationToken cancellationToken)
+    public async ValueTask<T> StoreCallAsync<T>(ValueTask<T> operation, string name, CancellationToken cancellationToken)
     {
         // Callers check StoreSkipped before they send anything; this covers an operation sent just as the breaker opened.
         if (StoreSkipped)
@@ -397,13 +397,13 @@ internal sealed class DefaultResponseCache : ResponseCache, IDisposable
         return read;
     }
 
-    internal void RecordFactoryDuration(string @namespace, TimeSpan elapsed)
+    public void RecordFactoryDuration(string @namespace, TimeSpan elapsed)
     {
         Metrics.FactoryDuration(elapsed);
         _timings.GetOrAdd(@namespace, static _ => new FactoryTiming()).Record(elapsed);
     }
 
-    internal void Forget(in CacheKey key, Flight flight) => _flights.TryRemove(new KeyValuePair<CacheKey, Flight>(key, flight));
+    public void Forget(in CacheKey key, Flight flight) => _flights.TryRemove(new KeyValuePair<CacheKey, Flight>(key, flight));
 
     /// <summary>
     /// The lookup once the namespace's version is read (the first request of a namespace on this node, after a bump, or
@@ -468,7 +468,7 @@ internal sealed class DefaultResponseCache : ResponseCache, IDisposable
     /// within the store timeout. A failure is logged, counted and ends as <see cref="StoreUnavailableException"/> (in the
     /// returned task, never thrown from here).
     /// </summary>
-    internal ValueTask<StoreRead> ReadAsync(in CacheKey key, DateTimeOffset now, CancellationToken cancellationToken)
+    public ValueTask<StoreRead> ReadAsync(in CacheKey key, DateTimeOffset now, CancellationToken cancellationToken)
     {
         Task<RedisValue>? reply;
         try
