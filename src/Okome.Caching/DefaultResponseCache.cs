@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using Okome.Caching.Diagnostics;
-using Okome.Caching.Entries;
 using Okome.Caching.Freshness;
 using Okome.Caching.Keys;
 using Okome.Caching.Stampede;
@@ -14,10 +13,13 @@ using StackExchange.Redis;
 namespace Okome.Caching;
 
 /// <summary>
-/// The cache: the lookup and its decision here; the upstream call under the stampede lease in
-/// <see cref="Flight"/> (Stampede/readme.md); the stream fan-out in <see cref="Streaming.StreamCapture"/>.
+/// The cache. This file: its state and entry points — each resolves the request's key to its namespace's version, then
+/// takes the one read path. <c>DefaultResponseCache.StoreGuard.cs</c>: every store call under the timeout and breaker.
+/// <c>DefaultResponseCache.Decision.cs</c>: what a read entry means for a request. <c>DefaultResponseCache.Flights.cs</c>:
+/// the upstream call under the stampede lease, one <see cref="Flight"/> per key (Stampede/readme.md); the stream fan-out
+/// is <see cref="Streaming.StreamCapture"/>.
 /// </summary>
-internal sealed class DefaultResponseCache : ResponseCache, IFlightHost, IDisposable
+internal sealed partial class DefaultResponseCache : ResponseCache, IFlightHost, IDisposable
 {
     private readonly ConcurrentDictionary<CacheKey, Flight> _flights = new();
     private readonly Dictionary<string, FreshnessCalculator> _calculators = new(StringComparer.Ordinal);
@@ -320,49 +322,6 @@ internal sealed class DefaultResponseCache : ResponseCache, IFlightHost, IDispos
     internal FreshnessCalculator CalculatorFor(string @namespace)
         => _calculators.Count > 0 && _calculators.TryGetValue(@namespace, out var calculator) ? calculator : _defaultCalculator;
 
-    /// <summary>Runs a store operation within the store timeout; a failure is logged, counted and rethrown as <see cref="StoreUnavailableException"/>.</summary>
-    public async ValueTask<T> StoreCallAsync<T>(ValueTask<T> operation, string name, CancellationToken cancellationToken)
-    {
-        // Callers check StoreSkipped before they send anything; this covers an operation sent just as the breaker opened.
-        if (StoreSkipped)
-        {
-            throw new StoreUnavailableException(null);
-        }
-
-        try
-        {
-            Metrics.StoreOperation(Store.Kind, name);
-            var result = operation.IsCompletedSuccessfully
-                ? operation.Result
-                : await operation.AsTask().WaitAsync(Options.StoreTimeout, Time, cancellationToken).ConfigureAwait(false);
-            _breaker?.RecordSuccess();
-            return result;
-        }
-        catch (Exception ex) when (IsStoreFailure(ex, cancellationToken))
-        {
-            StoreFailed(name, ex);
-            throw new StoreUnavailableException(ex);
-        }
-    }
-
-    /// <summary>Counts, logs and reports a failed store call to the breaker; a connection known to be down opens it at once.</summary>
-    private void StoreFailed(string operation, Exception exception)
-    {
-        Metrics.StoreError(Store.Kind, operation);
-        Log.StoreFailed(Logger, Store.Kind, operation, exception);
-        if (_breaker is { } breaker)
-        {
-            if (exception is RedisConnectionException || !Store.IsConnected)
-            {
-                breaker.Trip(exception);
-            }
-            else
-            {
-                breaker.RecordFailure(exception);
-            }
-        }
-    }
-
     /// <summary>
     /// The store is skipped: a fresh in-process copy (L1) still answers, anything else goes to the upstream without the
     /// store — callers in this process still share one call per key (<see cref="FlightMode.StoreDown"/>).
@@ -380,30 +339,6 @@ internal sealed class DefaultResponseCache : ResponseCache, IFlightHost, IDispos
 
         return JoinAsync(request, factory, calculator, StoreRead.Miss, CacheStatus.Bypass, FlightMode.StoreDown, cancellationToken);
     }
-
-    internal static bool IsStoreFailure(Exception exception, CancellationToken cancellationToken)
-        => exception is RedisException or TimeoutException or ObjectDisposedException
-           || (exception is OperationCanceledException && !cancellationToken.IsCancellationRequested);
-
-    /// <summary>Counts and logs unreadable bytes; they are a miss.</summary>
-    internal StoreRead Checked(in CacheKey key, StoreRead read)
-    {
-        if (read.IsCorrupt)
-        {
-            Metrics.Unreadable(read.Status);
-            Log.UnreadableEntry(Logger, key.HashText, read.Status);
-        }
-
-        return read;
-    }
-
-    public void RecordFactoryDuration(string @namespace, TimeSpan elapsed)
-    {
-        Metrics.FactoryDuration(elapsed);
-        _timings.GetOrAdd(@namespace, static _ => new FactoryTiming()).Record(elapsed);
-    }
-
-    public void Forget(in CacheKey key, Flight flight) => _flights.TryRemove(new KeyValuePair<CacheKey, Flight>(key, flight));
 
     /// <summary>
     /// The lookup once the namespace's version is read (the first request of a namespace on this node, after a bump, or
@@ -464,33 +399,6 @@ internal sealed class DefaultResponseCache : ResponseCache, IFlightHost, IDispos
     }
 
     /// <summary>
-    /// The cache's one read of the store, under its guard: an answer in this process comes back completed; a round trip
-    /// within the store timeout. A failure is logged, counted and ends as <see cref="StoreUnavailableException"/> (in the
-    /// returned task, never thrown from here).
-    /// </summary>
-    public ValueTask<StoreRead> ReadAsync(in CacheKey key, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        Task<RedisValue>? reply;
-        try
-        {
-            if (Store.BeginRead(key, now, out var read, out reply))
-            {
-                return ValueTask.FromResult(Checked(key, read));
-            }
-        }
-        catch (Exception ex) when (IsStoreFailure(ex, cancellationToken))
-        {
-            StoreFailed("get", ex);
-            return ValueTask.FromException<StoreRead>(new StoreUnavailableException(ex));
-        }
-
-        return EndReadAsync(key, reply!, cancellationToken);
-    }
-
-    private async ValueTask<StoreRead> EndReadAsync(CacheKey key, Task<RedisValue> reply, CancellationToken cancellationToken)
-        => Checked(key, Store.EndRead(key, await StoreCallAsync(new ValueTask<RedisValue>(reply), "get", cancellationToken).ConfigureAwait(false)));
-
-    /// <summary>
     /// The request path's round trip: <see cref="StoreCallAsync{T}"/> and <see cref="EndReadAsync"/> folded into the
     /// decision's state machine, so the store timeout and the caller's token are one <c>WaitAsync</c> on the client's own
     /// task. The outcomes are the same: a failure or a timeout is logged, counted and answered as a bypass without the store.
@@ -515,36 +423,6 @@ internal sealed class DefaultResponseCache : ResponseCache, IFlightHost, IDispos
         }
 
         return await Decide(request, factory, calculator, read, Time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
-    }
-
-    private ValueTask<CacheResponse> Decide(
-        in CacheRequest request, UpstreamFactory factory, FreshnessCalculator calculator, StoreRead read, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        var entry = read.Entry;
-        var lifetime = entry is null ? (EntryLifetime?)null : Lifetime(entry);
-        var decision = request.HasDirectives
-            ? FreshnessCalculator.DecideRequestAt(request.CacheControl, lifetime, now)
-            : FreshnessCalculator.DecideRequestAt(in CacheControl.None, lifetime, now);
-        switch (decision.Action)
-        {
-            case CacheAction.UseFresh:
-                if (calculator.EarlyRefreshEnabled)
-                {
-                    MaybeRefreshEarly(request, factory, calculator, entry!, read);
-                }
-
-                return Answer(new CacheResponse(CacheStatus.Hit, entry!, now, collapsed: false));
-            case CacheAction.ServeStaleAndRefresh:
-                StartRefresh(request, factory, calculator, read);
-                return Answer(new CacheResponse(CacheStatus.Updating, entry!, now, collapsed: false));
-            case CacheAction.GatewayTimeout:
-                return Answer(CacheResponse.GatewayTimeout);
-            case CacheAction.Bypass:
-                return JoinAsync(request, factory, calculator, read, CacheStatus.Bypass, FlightMode.Bypass, cancellationToken);
-            default:
-                var mode = decision.CanServeStaleOnError ? FlightMode.FetchWithStaleFallback : FlightMode.Fetch;
-                return JoinAsync(request, factory, calculator, read, decision.Status, mode, cancellationToken);
-        }
     }
 
     private async ValueTask<CachePeek> PeekStoreAsync(CacheRequest request, ValueTask<StoreRead> pending, bool inFlight)
@@ -573,161 +451,5 @@ internal sealed class DefaultResponseCache : ResponseCache, IFlightHost, IDispos
         }
 
         return await Answer(Cached(request, read, Time.GetUtcNow())).ConfigureAwait(false);
-    }
-
-    /// <summary>
-    /// What <see cref="Decide"/> would answer without the upstream: the fresh entry; the stale one where a refresh would
-    /// serve it (<c>stale-while-revalidate</c>, <c>max-stale</c>) or a failed upstream would (<c>stale-if-error</c>, as
-    /// <see cref="Flight"/> falls back); else the 504 of <c>only-if-cached</c>.
-    /// </summary>
-    private static CacheResponse Cached(in CacheRequest request, StoreRead read, DateTimeOffset now)
-    {
-        if (read.Entry is not { } entry)
-        {
-            return CacheResponse.GatewayTimeout;
-        }
-
-        var decision = request.HasDirectives
-            ? FreshnessCalculator.DecideRequestAt(request.CacheControl, Lifetime(entry), now)
-            : FreshnessCalculator.DecideRequestAt(in CacheControl.None, Lifetime(entry), now);
-        return decision.Action switch
-        {
-            CacheAction.UseFresh => new CacheResponse(CacheStatus.Hit, entry, now, collapsed: false),
-            CacheAction.ServeStaleAndRefresh => new CacheResponse(CacheStatus.Stale, entry, now, collapsed: false),
-            CacheAction.Fetch when entry.IsUsableOnError(now) => new CacheResponse(CacheStatus.Stale, entry, now, collapsed: false),
-            _ => CacheResponse.GatewayTimeout,
-        };
-    }
-
-    private static CachePeek Peek(in CacheRequest request, StoreRead read, DateTimeOffset now, bool inFlight, bool storeAvailable, bool sharedRead = false)
-    {
-        var entry = read.Entry;
-        var lifetime = entry is null ? (EntryLifetime?)null : Lifetime(entry);
-        var decision = request.HasDirectives
-            ? FreshnessCalculator.DecideRequestAt(request.CacheControl, lifetime, now)
-            : FreshnessCalculator.DecideRequestAt(in CacheControl.None, lifetime, now);
-        var fresh = decision.Action == CacheAction.UseFresh ? new CacheResponse(CacheStatus.Hit, entry!, now, collapsed: false) : default;
-        return new CachePeek(decision, entry is not null, inFlight, storeAvailable, fresh, request.Key, read, sharedRead);
-    }
-
-    private ValueTask<CacheResponse> Answer(CacheResponse response)
-    {
-        Metrics.Request(response.Status);
-        return ValueTask.FromResult(response);
-    }
-
-    private async ValueTask<CacheResponse> JoinAsync(
-        CacheRequest request, UpstreamFactory factory, FreshnessCalculator calculator, StoreRead read, CacheStatus missStatus, FlightMode mode, CancellationToken cancellationToken)
-    {
-        // A bypassed request (no-store, non-deterministic) gets an upstream call of its own: its answer is its own.
-        CacheResponse response;
-        for (var attempt = 0; ; attempt++)
-        {
-            bool origin;
-            Flight flight;
-            if (mode == FlightMode.Bypass)
-            {
-                flight = new Flight(this, request, factory, calculator, read, missStatus, mode);
-                flight.Start();
-                origin = true;
-            }
-            else
-            {
-                flight = GetOrStartFlight(request, factory, calculator, read, missStatus, mode, out origin);
-            }
-
-            try
-            {
-                response = await flight.JoinAsync(origin, cancellationToken).ConfigureAwait(false);
-                break;
-            }
-            catch (FlightAbandonedException) when (attempt < 3 && !cancellationToken.IsCancellationRequested)
-            {
-                // The flight this caller joined ended without an answer (its callers all gave up, or it was a background
-                // refresh another node is doing): start or join a new one.
-                mode = mode == FlightMode.Refresh ? FlightMode.Fetch : mode;
-            }
-        }
-
-        if (response.Status == CacheStatus.Bypass)
-        {
-            response = response with { BypassReason = WhyBypassed(request, calculator, response) };
-        }
-
-        Metrics.Request(response.Status, response.BypassReason);
-        if (response.Collapsed)
-        {
-            Metrics.Collapsed();
-        }
-
-        return response;
-    }
-
-    /// <summary>Whether a request may not use the cache at all: the client said <c>no-store</c>, or it is sampling and its namespace does not cache that.</summary>
-    private static bool Bypasses(in CacheRequest request, FreshnessCalculator calculator)
-        => (request.HasDirectives && request.CacheControl.NoStore) || (!request.IsDeterministic && !calculator.CacheNonDeterministic);
-
-    /// <summary>Why <paramref name="response"/> is a <c>BYPASS</c>: the store first (it overrides everything), then the request's own reasons.</summary>
-    private static BypassReason WhyBypassed(in CacheRequest request, FreshnessCalculator calculator, in CacheResponse response)
-    {
-        if (response.StoreUnavailable)
-        {
-            return BypassReason.StoreUnavailable;
-        }
-
-        if (request.HasDirectives && request.CacheControl.NoStore)
-        {
-            return BypassReason.NoStore;
-        }
-
-        return !request.IsDeterministic && !calculator.CacheNonDeterministic ? BypassReason.NonDeterministic : BypassReason.None;
-    }
-
-    private Flight GetOrStartFlight(
-        CacheRequest request, UpstreamFactory factory, FreshnessCalculator calculator, StoreRead read, CacheStatus missStatus, FlightMode mode, out bool started)
-    {
-        var candidate = new Flight(this, request, factory, calculator, read, missStatus, mode);
-        var flight = _flights.GetOrAdd(request.Key, candidate);
-        started = ReferenceEquals(flight, candidate);
-        if (started)
-        {
-            candidate.Start();
-        }
-
-        return flight;
-    }
-
-    private void StartRefresh(CacheRequest request, UpstreamFactory factory, FreshnessCalculator calculator, StoreRead read)
-    {
-        if (!_flights.ContainsKey(request.Key))
-        {
-            GetOrStartFlight(request, factory, calculator, read, CacheStatus.Hit, FlightMode.Refresh, out _);
-        }
-    }
-
-    private void MaybeRefreshEarly(CacheRequest request, UpstreamFactory factory, FreshnessCalculator calculator, CacheEntry entry, StoreRead read)
-    {
-        if (_timings.TryGetValue(request.Key.Namespace, out var timing)
-            && calculator.ShouldRefreshEarly(Lifetime(entry), timing.Average))
-        {
-            StartRefresh(request, factory, calculator, read);
-        }
-    }
-
-    internal static EntryLifetime Lifetime(CacheEntry entry) => new(entry.Created, entry.FreshUntil, entry.StaleUntil, entry.ErrorUntil);
-
-    /// <summary>A moving average of how long the upstream takes per namespace: δ of XFetch.</summary>
-    private sealed class FactoryTiming
-    {
-        private long _averageTicks;
-
-        public TimeSpan Average => TimeSpan.FromTicks(Interlocked.Read(ref _averageTicks));
-
-        public void Record(TimeSpan elapsed)
-        {
-            var previous = Interlocked.Read(ref _averageTicks);
-            var next = previous == 0 ? elapsed.Ticks : ((previous * 7) + elapsed.Ticks) / 8;
-            Interlocked.Exchange(ref _averageTicks, next);
-        }
     }
 }

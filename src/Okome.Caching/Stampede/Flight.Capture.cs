@@ -6,7 +6,8 @@ using Okome.Caching.Streaming;
 
 namespace Okome.Caching.Stampede;
 
-// The capture phase: the upstream's stream forwarded to every reader as it arrives, and what of it becomes an entry. See readme.md.
+// The capture phase: the upstream's stream forwarded to every reader as it arrives, and what of it becomes an entry.
+// See readme.md.
 internal sealed partial class Flight
 {
     /// <summary>

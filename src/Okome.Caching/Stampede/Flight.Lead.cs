@@ -7,7 +7,8 @@ using Okome.Caching.Streaming;
 
 namespace Okome.Caching.Stampede;
 
-// The lead phase: this flight holds the lease; it calls the upstream (renewing the lease meanwhile), serves stale where the rules allow, and stores what may be stored. See readme.md.
+// The lead phase: this flight holds the lease; it calls the upstream (renewing the lease meanwhile), serves stale where
+// the rules allow, and stores what may be stored. See readme.md.
 internal sealed partial class Flight
 {
     private async Task LeadAsync(LeaseToken token)

@@ -3,7 +3,8 @@ using Okome.Caching.Streaming;
 
 namespace Okome.Caching.Stampede;
 
-// An upstream call outside the lease and the store: bypassed requests, a failed or skipped store, an exhausted wait. See readme.md.
+// An upstream call outside the lease and the store: bypassed requests, a failed or skipped store, an exhausted wait.
+// See readme.md.
 internal sealed partial class Flight
 {
     /// <summary>One upstream call outside the lease, not stored: bypassed requests, a failed store, an exhausted wait.</summary>

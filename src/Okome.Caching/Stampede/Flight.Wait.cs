@@ -4,7 +4,8 @@ using Okome.Caching.Stores;
 
 namespace Okome.Caching.Stampede;
 
-// The wait phase: take the key's lease, or wait for its holder (notification, bounded re-check, live follow) and take what it stored; the wait budget's policy when it runs out. See readme.md.
+// The wait phase: take the key's lease, or wait for its holder (notification, bounded re-check, live follow) and take
+// what it stored; the wait budget's policy when it runs out. See readme.md.
 internal sealed partial class Flight
 {
     private async Task LeaseOrWaitAsync()

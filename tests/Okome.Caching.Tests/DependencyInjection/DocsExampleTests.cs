@@ -46,8 +46,8 @@ public sealed class DocsExampleTests
 
         async Task<string> CompleteAsync(string tenant, byte[] requestBody, CancellationToken cancellationToken)
         {
-            var version = await cache.GetNamespaceVersionAsync("chat", cancellationToken);
-            var key = keys.Build(new CacheKeyRequest("chat", version, "POST", "/v1/chat/completions", requestBody) { Tenant = tenant });
+            // The cache applies the namespace's version (InvalidateNamespaceAsync) itself: build the key with 0.
+            var key = keys.Build(new CacheKeyRequest("chat", 0, "POST", "/v1/chat/completions", requestBody) { Tenant = tenant });
             var request = new CacheRequest(key) { IsDeterministic = keys.IsDeterministic(requestBody) };
 
             var response = await cache.GetOrCreateAsync(
