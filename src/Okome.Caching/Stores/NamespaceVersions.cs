@@ -11,13 +11,16 @@ namespace Okome.Caching.Stores;
 /// </summary>
 internal sealed class NamespaceVersions
 {
-    private readonly ConcurrentDictionary<string, (long Version, DateTimeOffset ReadAt)> _known = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Copy> _known = new(StringComparer.Ordinal);
+
+    // One read per namespace at a time: after a bump or a refresh interval, every request of the namespace on this node
+    // would otherwise send its own.
+    private readonly ConcurrentDictionary<string, Task<long>> _reads = new(StringComparer.Ordinal);
     private readonly DefaultResponseCache _cache;
     private readonly TimeSpan _refresh;
 
-    // Counts the events that drop copies: a read that overlapped one may have read the version before the bump, so it
-    // answers its caller but keeps no copy (the next request reads again) rather than keeping the old version.
-    private long _drops;
+    // Counts reconnects (Reset: every copy may be stale). A read that overlapped one keeps no copy.
+    private long _resets;
 
     public NamespaceVersions(DefaultResponseCache cache, TimeSpan refresh)
     {
@@ -27,13 +30,21 @@ internal sealed class NamespaceVersions
         {
             if (cacheEvent.Kind == CacheEventKind.NamespaceBumped && cacheEvent.Namespace is { } name)
             {
-                Interlocked.Increment(ref _drops);
-                _known.TryRemove(name, out _);
+                // Replaced, not removed: the last known version still answers while the store is skipped, and a read that
+                // began before the bump finds its copy replaced and keeps nothing (it may have read the old version).
+                _known.AddOrUpdate(name, static _ => Copy.Dropped(0), static (_, copy) => Copy.Dropped(copy.Version));
+
+                // A read in flight may answer the old version: requests from now on start a new one instead of joining it.
+                _reads.TryRemove(name, out _);
             }
             else if (cacheEvent.Kind == CacheEventKind.Reset)
             {
-                Interlocked.Increment(ref _drops);
-                _known.Clear();
+                Interlocked.Increment(ref _resets);
+                _reads.Clear();
+                foreach (var (known, copy) in _known)
+                {
+                    _known.TryUpdate(known, Copy.Dropped(copy.Version), copy);
+                }
             }
         };
     }
@@ -56,11 +67,16 @@ internal sealed class NamespaceVersions
             }
         }
 
-        var isKnown = _known.TryGetValue(@namespace, out var known);
-        version = known.Version;
+        if (_known.TryGetValue(@namespace, out var copy))
+        {
+            version = copy.Version;
 
-        // The copy is kept as it was (not re-stamped) while the store is skipped, so it is read again as soon as the store is back.
-        return (isKnown && now - known.ReadAt < _refresh) || _cache.StoreSkipped;
+            // A copy is not re-stamped while the store is skipped, so it is read again as soon as the store is back.
+            return (copy.IsCurrent && now - copy.ReadAt < _refresh) || _cache.StoreSkipped;
+        }
+
+        version = 0;
+        return _cache.StoreSkipped;
     }
 
     /// <summary>The version; never throws for the store (the last known version answers, 0 when none).</summary>
@@ -81,20 +97,71 @@ internal sealed class NamespaceVersions
         }
     }
 
-    /// <summary>Reads the version from the store under the cache's guard and keeps a copy; a failure is <see cref="StoreUnavailableException"/>.</summary>
+    /// <summary>
+    /// Reads the version from the store under the cache's guard (joining the read already in flight for the namespace,
+    /// if any) and keeps a copy, unless the namespace was bumped (or the connection reset) meanwhile; a failure is
+    /// <see cref="StoreUnavailableException"/>.
+    /// </summary>
     public async ValueTask<long> ReadAsync(string @namespace, CancellationToken cancellationToken)
     {
-        var drops = Interlocked.Read(ref _drops);
-        var readAt = _cache.Time.GetUtcNow();
-        var version = await _cache.StoreCallAsync(_cache.Store.GetNamespaceVersionAsync(@namespace, cancellationToken), "version", cancellationToken).ConfigureAwait(false);
-        if (Interlocked.Read(ref _drops) == drops)
+        var source = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var pending = _reads.GetOrAdd(@namespace, source.Task);
+        if (pending == source.Task)
         {
-            _known[@namespace] = (version, readAt);
+            _ = ReadSharedAsync(@namespace, source);
+        }
+
+        return await pending.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The one read in flight for a namespace; bounded by the store timeout, so it needs no caller's token.</summary>
+    private async Task ReadSharedAsync(string @namespace, TaskCompletionSource<long> source)
+    {
+        try
+        {
+            source.SetResult(await ReadCoreAsync(@namespace).ConfigureAwait(false));
+        }
+        catch (Exception ex)
+        {
+            source.SetException(ex);
+        }
+        finally
+        {
+            _reads.TryRemove(new KeyValuePair<string, Task<long>>(@namespace, source.Task));
+        }
+    }
+
+    private async Task<long> ReadCoreAsync(string @namespace)
+    {
+        _known.TryGetValue(@namespace, out var before);
+        var resets = Interlocked.Read(ref _resets);
+        var readAt = _cache.Time.GetUtcNow();
+        var version = await _cache.StoreCallAsync(_cache.Store.GetNamespaceVersionAsync(@namespace, CancellationToken.None), "version", CancellationToken.None).ConfigureAwait(false);
+        var copy = new Copy(version, readAt, isCurrent: true);
+
+        // Compare-and-set on the copy seen before the read (copies compare by reference): a bump, a reset or a newer read
+        // since then wins.
+        if (Interlocked.Read(ref _resets) == resets)
+        {
+            _ = before is null ? _known.TryAdd(@namespace, copy) : _known.TryUpdate(@namespace, copy, before);
         }
 
         return version;
     }
 
     /// <summary>Keeps <paramref name="version"/>, which this node just set in the store.</summary>
-    public void Set(string @namespace, long version) => _known[@namespace] = (version, _cache.Time.GetUtcNow());
+    public void Set(string @namespace, long version) => _known[@namespace] = new Copy(version, _cache.Time.GetUtcNow(), isCurrent: true);
+
+    /// <summary>One namespace's version as this node knows it. A class: copies are compared by reference.</summary>
+    private sealed class Copy(long version, DateTimeOffset readAt, bool isCurrent)
+    {
+        public long Version { get; } = version;
+
+        public DateTimeOffset ReadAt { get; } = readAt;
+
+        /// <summary>False once a bump or a reconnect made it stale: it answers only while the store is skipped.</summary>
+        public bool IsCurrent { get; } = isCurrent;
+
+        public static Copy Dropped(long lastKnown) => new(lastKnown, default, isCurrent: false);
+    }
 }

@@ -43,10 +43,19 @@ public sealed class RedisOutageTests : IAsyncLifetime
         System.Text.Encoding.UTF8.GetString(duringBody).Should().Be("during");
         during.Stored.Should().BeFalse();
 
+        var restored = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _connection.ConnectionRestored += (_, args) =>
+        {
+            if (args.ConnectionType == ConnectionType.Interactive)
+            {
+                restored.TrySetResult();
+            }
+        };
         await _server.StartAsync();
 
         // The connection comes back by itself, and the breaker (if the outage opened it) closes on the reconnect's probe.
-        await ResponseCacheContract.WaitUntilAsync(() => _connection.IsConnected && !((DefaultResponseCache)_cache).StoreSkipped);
+        await restored.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await ResponseCacheContract.WaitUntilAsync(() => !((DefaultResponseCache)_cache).StoreSkipped);
         var recovered = await _cache.GetOrCreateAsync(request, FakeUpstream.Fixed("after", upstream), default);
         await recovered.ReadBodyAsync(default);
 

@@ -43,6 +43,9 @@ public sealed class RedisStallTests : IAsyncLifetime
         (await cache.GetNamespaceVersionAsync("stall", default)).Should().Be(0);
         await cache.InvalidateNamespaceAsync("stall", default);
 
+        // The set-up's first round trip may itself exceed the 200 ms timeout on a loaded machine and count as a failure:
+        // count the stall's timeouts from zero.
+        breaker.RecordSuccess();
         await _server.PauseAsync();
         for (var i = 1; i <= 3; i++)
         {
