@@ -12,26 +12,27 @@ namespace Okome.Budget;
 public sealed class BudgetOptions
 {
     /// <summary>The default of <see cref="StoreTimeout"/>.</summary>
-    public static readonly TimeSpan DefaultStoreTimeout = TimeSpan.FromMilliseconds(250);
+    internal static readonly TimeSpan DefaultStoreTimeout = TimeSpan.FromMilliseconds(250);
 
     /// <summary>The default of <see cref="StoreRetryInterval"/>.</summary>
-    public static readonly TimeSpan DefaultStoreRetryInterval = TimeSpan.FromSeconds(1);
+    internal static readonly TimeSpan DefaultStoreRetryInterval = TimeSpan.FromSeconds(1);
 
     /// <summary>The default of <see cref="LocalFallbackMemory"/>.</summary>
-    public const int DefaultLocalFallbackMemory = 10_000;
+    internal const int DefaultLocalFallbackMemory = 10_000;
 
     /// <summary>The default of <see cref="DeniedCacheMaxDuration"/>.</summary>
-    public static readonly TimeSpan DefaultDeniedCacheMaxDuration = TimeSpan.FromSeconds(5);
+    internal static readonly TimeSpan DefaultDeniedCacheMaxDuration = TimeSpan.FromSeconds(5);
 
     /// <summary>The policies the service knows by name (<see cref="BudgetService.TryGetPolicy"/>); names must be distinct.</summary>
     /// <value>Empty.</value>
     public IList<BudgetPolicy> Policies { get; } = [];
 
     /// <summary>
-    /// Whether state lives in Redis (through the <c>IConnectionMultiplexer</c> registered in dependency injection) rather than in this process.
+    /// Whether state lives in Redis rather than in this process: set by <c>AddOkomeBudget(...).UseRedis()</c> and by
+    /// <c>BudgetService.CreateRedis</c>, the one way each package chooses Redis.
     /// </summary>
     /// <value><see langword="false"/>: in memory.</value>
-    public bool UseRedis { get; set; }
+    internal bool UseRedis { get; set; }
 
     /// <summary>The prefix of every Redis key.</summary>
     /// <value><c>okome:b</c>.</value>

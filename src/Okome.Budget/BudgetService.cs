@@ -89,7 +89,7 @@ public sealed class BudgetService
 
     /// <summary>A budget service whose state lives in Redis, with options (failure mode, timeout, shadow mode…).</summary>
     /// <param name="redis">The connection; it stays the caller's and is never disposed here.</param>
-    /// <param name="options">The options; validated and copied. <see cref="BudgetOptions.UseRedis"/> is implied.</param>
+    /// <param name="options">The options; validated and copied. Redis is implied.</param>
     /// <param name="timeProvider">The clock for lease renewal timers, store timeouts and the local caches.</param>
     /// <returns>The service.</returns>
     public static BudgetService CreateRedis(IConnectionMultiplexer redis, BudgetOptions options, TimeProvider timeProvider)

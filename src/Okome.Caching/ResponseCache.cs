@@ -15,6 +15,11 @@ namespace Okome.Caching;
 /// </summary>
 public abstract class ResponseCache
 {
+    // Only this package implements the cache (DefaultResponseCache); callers get one from CreateInMemory, CreateRedis or AddOkomeCaching.
+    private protected ResponseCache()
+    {
+    }
+
     /// <summary>
     /// Answers from the cache or calls <paramref name="factory"/> (at most once per key at a time, everywhere), streams the
     /// upstream's response to this caller and to every caller that joins meanwhile, and stores it once it completed

@@ -16,7 +16,7 @@ public readonly struct UpstreamHost : IEquatable<UpstreamHost>
     /// <param name="label">Its label; null for a pool's one unnamed host.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="pool"/> is unknown or <paramref name="index"/> is negative.</exception>
     /// <exception cref="ArgumentException"><paramref name="label"/> is empty or not a valid label (<see cref="IsValidLabel"/>).</exception>
-    public UpstreamHost(UpstreamChoice pool, int index, string? label)
+    internal UpstreamHost(UpstreamChoice pool, int index, string? label)
     {
         if (!Enum.IsDefined(pool))
         {
@@ -70,7 +70,7 @@ public readonly struct UpstreamHost : IEquatable<UpstreamHost>
     /// </summary>
     /// <param name="label">The label.</param>
     /// <returns>Whether it is valid.</returns>
-    public static bool IsValidLabel(string? label)
+    internal static bool IsValidLabel(string? label)
         => !string.IsNullOrEmpty(label) && label.Length <= 100 && label.All(static c => c is > ' ' and < (char)0x7F and not '/' and not '{' and not '}');
 
     /// <inheritdoc />

@@ -63,7 +63,7 @@ internal sealed class CachedRouteMiddleware(
             http.Headers.Append(name, value);
         }
 
-        http.Headers[OkomeCacheHeader.Name] = response.Status.ToHeaderValue();
+        http.Headers[OkomeCacheHeader.Name] = OkomeCacheHeader.Format(response.Status);
         http.Headers[CacheStatusHeader.Name] = CacheStatusHeader.Format(response.ToCacheStatus(CacheName));
         if (response.TimeToLiveSeconds is not null)
         {

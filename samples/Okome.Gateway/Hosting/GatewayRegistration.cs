@@ -108,11 +108,15 @@ internal static class GatewayRegistration
             }
         });
 
-        services.AddOkomeBudget();
+        var budget = services.AddOkomeBudget();
+        if (useRedis)
+        {
+            budget.UseRedis();
+        }
+
         services.AddOptions<BudgetOptions>().Configure<IOptions<SharedOptions>>((budgetOptions, shared) =>
         {
             var settings = shared.Value.Budget;
-            budgetOptions.UseRedis = useRedis;
             budgetOptions.FailureMode = settings.FailureMode;
             budgetOptions.LocalFallbackShare = settings.LocalFallbackShare;
             if (shared.Value.StoreTimeoutMs is { } timeout)
@@ -129,8 +133,11 @@ internal static class GatewayRegistration
             new EdgeBudgetPolicy(provider.GetRequiredService<BudgetService>().TryGetPolicy(EdgeBudget.PolicyName, out var policy) ? policy : null));
 
         // The shared health state, read for the maintenance switch only (same key prefix as the services; no hosts of its own).
-        services.AddOkomeUpstreamHealth(_ => { });
-        services.AddOptions<UpstreamHealthServiceOptions>().Configure(health => health.UseRedis = useRedis);
+        var health = services.AddOkomeUpstreamHealth(static _ => { });
+        if (useRedis)
+        {
+            health.UseRedis();
+        }
     }
 
     private static void AddConsoleFormats(IServiceCollection services)

@@ -229,11 +229,15 @@ internal static class ServiceRegistration
         });
 
         // The budget policy is defined here only; the executor charges it by name (PlannerServiceOptions.BudgetPolicyName).
-        services.AddOkomeBudget();
-        services.AddOptions<BudgetOptions>().Configure<IOptions<SampleOptions>>((budgetOptions, sample) =>
+        var budget = services.AddOkomeBudget();
+        if (useRedis)
+        {
+            budget.UseRedis();
+        }
+
+        services.AddOptions<BudgetOptions>().Configure<IOptions<SampleOptions>>(static (budgetOptions, sample) =>
         {
             var settings = sample.Value.Budget;
-            budgetOptions.UseRedis = useRedis;
             budgetOptions.FailureMode = settings.FailureMode;
             budgetOptions.LocalFallbackShare = settings.LocalFallbackShare;
             if (sample.Value.StoreTimeoutMs is { } timeout)
@@ -247,11 +251,15 @@ internal static class ServiceRegistration
             }
         });
 
-        services.AddOkomeUpstreamHealth(static _ => { });
-        services.AddOptions<UpstreamHealthServiceOptions>().Configure<IOptions<SampleOptions>>((health, sample) =>
+        var upstreamHealth = services.AddOkomeUpstreamHealth(static _ => { });
+        if (useRedis)
+        {
+            upstreamHealth.UseRedis();
+        }
+
+        services.AddOptions<UpstreamHealthServiceOptions>().Configure<IOptions<SampleOptions>>(static (health, sample) =>
         {
             var options = sample.Value;
-            health.UseRedis = useRedis;
             health.Health.Rise = options.Health.Rise;
             health.Health.Fall = options.Health.Fall;
             health.Health.ProbeInterval = TimeSpan.FromSeconds(options.Health.IntervalSeconds);

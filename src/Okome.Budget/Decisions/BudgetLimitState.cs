@@ -11,7 +11,7 @@ public readonly struct BudgetLimitState
     /// <param name="remaining">Units left after the decision (requests, cost units or free slots); never negative.</param>
     /// <param name="retryAfter">When this limit denied: how long until it could allow the same request; otherwise zero.</param>
     /// <param name="resetAfter">How long until the limit is back to full (rate), the window ends (quota), or zero (concurrency).</param>
-    public BudgetLimitState(BudgetLimit limit, bool isAllowed, long remaining, TimeSpan retryAfter, TimeSpan resetAfter)
+    internal BudgetLimitState(BudgetLimit limit, bool isAllowed, long remaining, TimeSpan retryAfter, TimeSpan resetAfter)
     {
         ArgumentNullException.ThrowIfNull(limit);
         Limit = limit;

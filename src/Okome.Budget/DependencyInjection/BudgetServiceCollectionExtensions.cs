@@ -10,22 +10,22 @@ namespace Okome.Budget.DependencyInjection;
 /// <summary>Registers <see cref="BudgetService"/> in dependency injection.</summary>
 public static class BudgetServiceCollectionExtensions
 {
-    /// <summary>Registers a singleton <see cref="BudgetService"/> with default options (in-memory state).</summary>
+    /// <summary>Registers a singleton <see cref="BudgetService"/> with default options (in-memory state unless <see cref="OkomeBudgetBuilder.UseRedis"/>).</summary>
     /// <param name="services">The services.</param>
-    /// <returns><paramref name="services"/>.</returns>
-    public static IServiceCollection AddOkomeBudget(this IServiceCollection services) => AddOkomeBudget(services, static _ => { });
+    /// <returns>A builder to choose the store.</returns>
+    public static OkomeBudgetBuilder AddOkomeBudget(this IServiceCollection services) => AddOkomeBudget(services, static _ => { });
 
     /// <summary>
     /// Registers a singleton <see cref="BudgetService"/>. Options are validated at start-up (<c>ValidateOnStart</c>) with every
-    /// error listed at once. With <see cref="BudgetOptions.UseRedis"/>, the <see cref="IConnectionMultiplexer"/> registered in
+    /// error listed at once. With <see cref="OkomeBudgetBuilder.UseRedis"/>, the <see cref="IConnectionMultiplexer"/> registered in
     /// dependency injection is used (and must be registered); otherwise state lives in memory. The clock is the registered
     /// <see cref="TimeProvider"/>, or <see cref="TimeProvider.System"/>; logs and metrics use the registered
     /// <see cref="ILoggerFactory"/> and <see cref="IMeterFactory"/> when there are.
     /// </summary>
     /// <param name="services">The services.</param>
     /// <param name="configure">Sets the options.</param>
-    /// <returns><paramref name="services"/>.</returns>
-    public static IServiceCollection AddOkomeBudget(this IServiceCollection services, Action<BudgetOptions> configure)
+    /// <returns>A builder to choose the store.</returns>
+    public static OkomeBudgetBuilder AddOkomeBudget(this IServiceCollection services, Action<BudgetOptions> configure)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configure);
@@ -37,7 +37,7 @@ public static class BudgetServiceCollectionExtensions
             var options = provider.GetRequiredService<IOptions<BudgetOptions>>().Value;
             var redis = options.UseRedis
                 ? provider.GetService<IConnectionMultiplexer>()
-                  ?? throw new InvalidOperationException("BudgetOptions.UseRedis is set but no IConnectionMultiplexer is registered.")
+                  ?? throw new InvalidOperationException("The budget is set to UseRedis() but no IConnectionMultiplexer is registered.")
                 : null;
             return BudgetService.Create(
                 options,
@@ -46,6 +46,6 @@ public static class BudgetServiceCollectionExtensions
                 provider.GetService<ILoggerFactory>(),
                 provider.GetService<IMeterFactory>());
         });
-        return services;
+        return new OkomeBudgetBuilder(services);
     }
 }

@@ -14,6 +14,6 @@ internal sealed class RedisRegistrationValidator : IValidateOptions<BudgetOption
     /// <inheritdoc />
     public ValidateOptionsResult Validate(string? name, BudgetOptions options)
         => options.UseRedis && _isService is not null && !_isService.IsService(typeof(IConnectionMultiplexer))
-            ? ValidateOptionsResult.Fail("BudgetOptions.UseRedis is set but no StackExchange.Redis.IConnectionMultiplexer is registered.")
+            ? ValidateOptionsResult.Fail("The budget is set to UseRedis() but no StackExchange.Redis.IConnectionMultiplexer is registered.")
             : ValidateOptionsResult.Success;
 }

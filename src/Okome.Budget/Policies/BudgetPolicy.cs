@@ -10,7 +10,7 @@ public sealed class BudgetPolicy
     public const int MaxLimits = 16;
 
     /// <summary>The lease duration used when none is given.</summary>
-    public static readonly TimeSpan DefaultLeaseDuration = TimeSpan.FromMinutes(1);
+    internal static readonly TimeSpan DefaultLeaseDuration = TimeSpan.FromMinutes(1);
 
     private readonly BudgetLimit[] _limits;
 

@@ -14,7 +14,7 @@ namespace Okome.Caching.Entries;
 /// the normalized values. The limits (<see cref="MaxHeaderCount"/>, <see cref="MaxChunkCount"/>, ...) are the
 /// limits of the stored format, so every entry that can be constructed can be stored and read back.
 /// </remarks>
-public sealed class CacheEntry
+internal sealed class CacheEntry
 {
     /// <summary>The most headers an entry keeps.</summary>
     public const int MaxHeaderCount = 128;

@@ -2,7 +2,8 @@ namespace Okome.Caching.Freshness;
 
 /// <summary>
 /// The directives of a request or response <c>Cache-Control</c> header (RFC 9111 section 5.2) that a shared cache
-/// acts on. Parse with <see cref="Parse(ReadOnlySpan{char})"/>, which is tolerant and never throws.
+/// acts on. Parse with <see cref="Parse(ReadOnlySpan{char})"/>, which is tolerant and never throws: the directives come
+/// from header text, so they are read-only outside this package.
 /// </summary>
 /// <remarks>
 /// Durations are whole seconds, clamped to 2^31 seconds. When a directive is repeated, the most restrictive
@@ -18,46 +19,53 @@ public readonly record struct CacheControl
     public static readonly CacheControl None;
 
     /// <summary>The longest duration a directive can carry: 2^31 seconds.</summary>
-    public static readonly TimeSpan MaxDelta = TimeSpan.FromSeconds(2147483648);
+    internal static readonly TimeSpan MaxDelta = TimeSpan.FromSeconds(2147483648);
 
     /// <summary><c>no-store</c>: do not store the request or response.</summary>
-    public bool NoStore { get; init; }
+    public bool NoStore { get; internal init; }
 
     /// <summary><c>no-cache</c>: a stored response must not be used without validation.</summary>
-    public bool NoCache { get; init; }
+    public bool NoCache { get; internal init; }
 
     /// <summary><c>private</c> (response): the response is meant for one user and must not be shared.</summary>
-    public bool Private { get; init; }
+    public bool Private { get; internal init; }
 
     /// <summary><c>public</c> (response): the response may be stored by a shared cache even where it normally would not.</summary>
-    public bool Public { get; init; }
+    public bool Public { get; internal init; }
 
     /// <summary><c>must-revalidate</c> or, for a shared cache, <c>proxy-revalidate</c> (response): never serve it stale.</summary>
-    public bool MustRevalidate { get; init; }
+    public bool MustRevalidate { get; internal init; }
 
     /// <summary><c>only-if-cached</c> (request): answer only from the cache; without a usable entry the answer is 504.</summary>
-    public bool OnlyIfCached { get; init; }
+    public bool OnlyIfCached { get; internal init; }
 
     /// <summary><c>max-age</c>: on a response, its fresh lifetime; on a request, the oldest response the client accepts.</summary>
-    public TimeSpan? MaxAge { get; init; }
+    public TimeSpan? MaxAge { get; internal init; }
 
     /// <summary><c>s-maxage</c> (response): the fresh lifetime in shared caches, overriding <c>max-age</c>.</summary>
-    public TimeSpan? SharedMaxAge { get; init; }
+    public TimeSpan? SharedMaxAge { get; internal init; }
 
     /// <summary><c>stale-while-revalidate</c> (RFC 5861): how long a stale response may be served while it is refreshed.</summary>
-    public TimeSpan? StaleWhileRevalidate { get; init; }
+    public TimeSpan? StaleWhileRevalidate { get; internal init; }
 
     /// <summary><c>stale-if-error</c> (RFC 5861): how long a stale response may be served when the upstream fails.</summary>
-    public TimeSpan? StaleIfError { get; init; }
+    public TimeSpan? StaleIfError { get; internal init; }
 
     /// <summary>
     /// <c>max-stale</c> (request): how stale a response the client accepts; <see cref="TimeSpan.MaxValue"/> when the
     /// directive has no value (any staleness).
     /// </summary>
-    public TimeSpan? MaxStale { get; init; }
+    public TimeSpan? MaxStale { get; internal init; }
 
     /// <summary><c>min-fresh</c> (request): the response must stay fresh for at least this long.</summary>
-    public TimeSpan? MinFresh { get; init; }
+    public TimeSpan? MinFresh { get; internal init; }
+
+    /// <summary>
+    /// These directives for a call that refreshes the entry whatever its freshness (a pre-warm, a forced reload):
+    /// <c>no-cache</c> set; <c>only-if-cached</c>, <c>max-stale</c> and <c>min-fresh</c> removed; the rest kept.
+    /// </summary>
+    /// <returns>The refresh directives.</returns>
+    public CacheControl ForRefresh() => this with { NoCache = true, OnlyIfCached = false, MaxStale = null, MinFresh = null };
 
     /// <summary>Parses a <c>Cache-Control</c> value; see <see cref="Parse(ReadOnlySpan{char})"/>.</summary>
     /// <param name="value">The header value (several field lines joined with commas), or <see langword="null"/>.</param>

@@ -5,7 +5,7 @@ namespace Okome.Caching.Freshness;
 /// a refresh runs until <see cref="StaleUntil"/>, servable stale when the upstream fails until
 /// <see cref="ErrorUntil"/>.
 /// </summary>
-public readonly record struct EntryLifetime
+internal readonly record struct EntryLifetime
 {
     /// <summary>Creates a lifetime.</summary>
     /// <param name="storedAt">When the response was stored.</param>

@@ -15,7 +15,7 @@ namespace Okome.Caching.Freshness;
 /// The upstream's <c>stale-while-revalidate</c> and <c>stale-if-error</c> replace the policy windows, and
 /// <c>must-revalidate</c> closes both.
 /// </remarks>
-public sealed class FreshnessCalculator
+internal sealed class FreshnessCalculator
 {
     private readonly FreshnessPolicy _policy;
     private readonly TimeProvider _timeProvider;

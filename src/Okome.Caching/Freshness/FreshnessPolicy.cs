@@ -51,18 +51,6 @@ public sealed class FreshnessPolicy
     public UpstreamCacheControl UpstreamCacheControl { get; set; } = UpstreamCacheControl.Honor;
 
     /// <summary>
-    /// Whether the upstream's <c>Cache-Control</c> is honoured: <see langword="true"/> is
-    /// <see cref="Freshness.UpstreamCacheControl.Honor"/>, <see langword="false"/> is <see cref="Freshness.UpstreamCacheControl.Ignore"/>.
-    /// </summary>
-    /// <value>Default: <see langword="true"/>.</value>
-    [Obsolete("Use UpstreamCacheControl (Honor or Ignore).")]
-    public bool HonorResponseCacheControl
-    {
-        get => UpstreamCacheControl == UpstreamCacheControl.Honor;
-        set => UpstreamCacheControl = value ? UpstreamCacheControl.Honor : UpstreamCacheControl.Ignore;
-    }
-
-    /// <summary>
     /// Whether responses to requests carrying <c>Authorization</c>, and responses carrying <c>Set-Cookie</c>, may be
     /// shared between tenants. When <see langword="false"/>, such responses are stored only when the key isolates
     /// tenants.

@@ -3,7 +3,7 @@ using Okome.Caching.Status;
 namespace Okome.Caching.Freshness;
 
 /// <summary>The outcome of <see cref="FreshnessCalculator.DecideRequest(CacheControl, EntryLifetime?)"/>.</summary>
-public readonly struct RequestDecision
+internal readonly struct RequestDecision
 {
     internal RequestDecision(CacheAction action, CacheStatus status, bool canServeStaleOnError)
     {

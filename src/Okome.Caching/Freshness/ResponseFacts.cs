@@ -1,7 +1,7 @@
 namespace Okome.Caching.Freshness;
 
 /// <summary>What <see cref="FreshnessCalculator.DecideStorage(in ResponseFacts)"/> needs to know about a response.</summary>
-public readonly struct ResponseFacts
+internal readonly struct ResponseFacts
 {
     /// <summary>The response's <c>Cache-Control</c>.</summary>
     public CacheControl ResponseCacheControl { get; init; }

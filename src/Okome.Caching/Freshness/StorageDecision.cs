@@ -1,7 +1,7 @@
 namespace Okome.Caching.Freshness;
 
 /// <summary>Whether a response may be stored and, when it may, the lifetime of the entry.</summary>
-public readonly struct StorageDecision
+internal readonly struct StorageDecision
 {
     internal StorageDecision(StorageRefusal refusal, EntryLifetime lifetime)
     {

@@ -1,7 +1,7 @@
 namespace Okome.Caching.Freshness;
 
 /// <summary>Why a response must not be stored; <see cref="None"/> when it may be.</summary>
-public enum StorageRefusal
+internal enum StorageRefusal
 {
     /// <summary>The response may be stored.</summary>
     None = 0,

@@ -31,19 +31,19 @@ public readonly struct CacheKeyRequest
     }
 
     /// <summary>The cache namespace.</summary>
-    public string Namespace { get; }
+    internal string Namespace { get; }
 
     /// <summary>The caller's own version hashed into the key (usually 0; the cache applies the namespace's version itself).</summary>
-    public long NamespaceVersion { get; }
+    internal long NamespaceVersion { get; }
 
     /// <summary>The HTTP method.</summary>
-    public string Method { get; }
+    internal string Method { get; }
 
     /// <summary>The route or path.</summary>
-    public string Route { get; }
+    internal string Route { get; }
 
     /// <summary>The UTF-8 JSON body; empty when there is none.</summary>
-    public ReadOnlyMemory<byte> Body { get; }
+    internal ReadOnlyMemory<byte> Body { get; }
 
     /// <summary>The model the request is routed to when it is not (only) in the body; <see langword="null"/> when none.</summary>
     public string? Model { get; init; }

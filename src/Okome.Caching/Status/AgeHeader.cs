@@ -14,7 +14,7 @@ public static class AgeHeader
     /// The largest age the parser reports: 2147483648 seconds (2^31). RFC 9111 section 1.2.2 says a recipient must
     /// treat a delta-seconds value larger than it can represent as 2^31; this parser clamps any larger value to it.
     /// </summary>
-    public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(2147483648);
+    internal static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(2147483648);
 
     /// <summary>Formats an age as non-negative whole seconds, rounded down; a negative age is written as <c>0</c>.</summary>
     /// <param name="age">The age.</param>
@@ -31,7 +31,7 @@ public static class AgeHeader
     /// <param name="destination">Where to write; 19 characters always suffice.</param>
     /// <param name="charsWritten">How many characters were written.</param>
     /// <returns><see langword="false"/> when <paramref name="destination"/> is too small.</returns>
-    public static bool TryFormat(TimeSpan age, Span<char> destination, out int charsWritten)
+    internal static bool TryFormat(TimeSpan age, Span<char> destination, out int charsWritten)
     {
         var seconds = age <= TimeSpan.Zero ? 0 : age.Ticks / TimeSpan.TicksPerSecond;
         return seconds.TryFormat(destination, out charsWritten, default, CultureInfo.InvariantCulture);

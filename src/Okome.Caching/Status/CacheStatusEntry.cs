@@ -5,7 +5,8 @@ namespace Okome.Caching.Status;
 /// <summary>
 /// One cache's member of the RFC 9211 <c>Cache-Status</c> response header: what that cache did with the request.
 /// Boolean parameters that are <see langword="false"/> and <see langword="null"/> values are not written.
-/// Build one with <see cref="From(CacheStatus, string)"/> and adjust it with <c>with { ... }</c>.
+/// Read from a header with <see cref="CacheStatusHeader.TryParse"/>; this cache's own member of a response is
+/// <see cref="CacheResponse.ToCacheStatus(string)"/>.
 /// </summary>
 public readonly record struct CacheStatusEntry
 {
@@ -15,7 +16,7 @@ public readonly record struct CacheStatusEntry
     /// <summary>Creates the member of the cache named <paramref name="cacheName"/>, with no parameters.</summary>
     /// <param name="cacheName">The cache's name: printable ASCII; written bare when it is a valid sf-token, else quoted.</param>
     /// <exception cref="ArgumentException"><paramref name="cacheName"/> is empty or holds a character outside printable ASCII.</exception>
-    public CacheStatusEntry(string cacheName)
+    internal CacheStatusEntry(string cacheName)
     {
         StructuredFieldSyntax.ThrowIfNotPrintableAscii(cacheName, nameof(cacheName));
         CacheName = cacheName;
@@ -25,29 +26,29 @@ public readonly record struct CacheStatusEntry
     public string CacheName { get; }
 
     /// <summary><c>hit</c>: the request was satisfied from the cache without going forward.</summary>
-    public bool Hit { get; init; }
+    public bool Hit { get; internal init; }
 
     /// <summary><c>fwd</c>: why the request went forward; <see cref="CacheForwardReason.None"/> when it did not.</summary>
-    public CacheForwardReason Forward { get; init; }
+    public CacheForwardReason Forward { get; internal init; }
 
     /// <summary><c>fwd-status</c>: the status code the next hop returned, when the request went forward.</summary>
-    public int? ForwardStatus { get; init; }
+    public int? ForwardStatus { get; internal init; }
 
     /// <summary><c>ttl</c>: the response's remaining freshness in seconds; negative when it is stale.</summary>
-    public long? TimeToLive { get; init; }
+    public long? TimeToLive { get; internal init; }
 
     /// <summary><c>stored</c>: the response was stored by this cache.</summary>
-    public bool Stored { get; init; }
+    public bool Stored { get; internal init; }
 
     /// <summary><c>collapsed</c>: the request was collapsed with another one, whose upstream call it shared.</summary>
-    public bool Collapsed { get; init; }
+    public bool Collapsed { get; internal init; }
 
     /// <summary><c>key</c>: the cache key of the response (write only hashes: never request text).</summary>
     /// <exception cref="ArgumentException">The value is empty or holds a character outside printable ASCII.</exception>
     public string? Key
     {
         get => _key;
-        init
+        internal init
         {
             if (value is not null)
             {
@@ -63,7 +64,7 @@ public readonly record struct CacheStatusEntry
     public string? Detail
     {
         get => _detail;
-        init
+        internal init
         {
             if (value is not null)
             {
@@ -91,7 +92,7 @@ public readonly record struct CacheStatusEntry
     /// <returns>The member.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="status"/> is not a defined value.</exception>
     /// <exception cref="ArgumentException"><paramref name="cacheName"/> is not valid.</exception>
-    public static CacheStatusEntry From(CacheStatus status, string cacheName)
+    internal static CacheStatusEntry From(CacheStatus status, string cacheName)
     {
         var entry = new CacheStatusEntry(cacheName);
         return status switch

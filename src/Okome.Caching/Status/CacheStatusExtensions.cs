@@ -1,7 +1,7 @@
 namespace Okome.Caching.Status;
 
 /// <summary>Header text and hit-ratio classification of <see cref="CacheStatus"/> values.</summary>
-public static class CacheStatusExtensions
+internal static class CacheStatusExtensions
 {
     /// <summary>The <c>X-OKOME-Cache</c> text of the status (<c>HIT</c>, <c>MISS</c>, ...), a cached string: no allocation.</summary>
     /// <param name="status">The status.</param>

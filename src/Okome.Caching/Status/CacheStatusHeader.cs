@@ -17,7 +17,7 @@ public static class CacheStatusHeader
     /// <param name="entry">The member.</param>
     /// <returns>The header text.</returns>
     /// <exception cref="ArgumentException"><paramref name="entry"/> is the default value.</exception>
-    public static string Format(in CacheStatusEntry entry) => Format([entry]);
+    internal static string Format(in CacheStatusEntry entry) => Format([entry]);
 
     /// <summary>Formats a list of members, separated by <c>", "</c>.</summary>
     /// <param name="entries">The members, the cache nearest the origin first.</param>
@@ -43,7 +43,7 @@ public static class CacheStatusHeader
     /// <param name="charsWritten">How many characters were written; 0 when the method returns <see langword="false"/>.</param>
     /// <returns><see langword="false"/> when <paramref name="destination"/> is too small.</returns>
     /// <exception cref="ArgumentException">A member is the default value.</exception>
-    public static bool TryFormat(ReadOnlySpan<CacheStatusEntry> entries, Span<char> destination, out int charsWritten)
+    internal static bool TryFormat(ReadOnlySpan<CacheStatusEntry> entries, Span<char> destination, out int charsWritten)
     {
         var writer = new StructuredFieldWriter(destination, canGrow: false);
         WriteEntries(ref writer, entries);

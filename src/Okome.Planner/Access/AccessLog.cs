@@ -19,7 +19,7 @@ public sealed class AccessLog : IDisposable
     public const string Category = "Okome.Access";
 
     /// <summary>The <c>okome.cache.status</c> tag value of a response without a cache status (a refusal, a bad request, another route).</summary>
-    public const string NoCacheStatus = "none";
+    internal const string NoCacheStatus = "none";
 
     private readonly ILogger _logger;
     private readonly AccessMetrics _metrics;

@@ -4,7 +4,7 @@ namespace Okome.Planner.Access;
 /// What one request did, as the access line and the response metrics record it (<see cref="AccessLog"/>). Text fields the
 /// request did not have are null and are written as <c>-</c>; numbers it did not have are 0.
 /// </summary>
-public readonly record struct AccessRecord
+public readonly struct AccessRecord
 {
     /// <summary>The request id sent in <c>X-Request-ID</c>.</summary>
     public string? RequestId { get; init; }

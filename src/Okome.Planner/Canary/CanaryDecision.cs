@@ -1,7 +1,7 @@
 namespace Okome.Planner.Canary;
 
 /// <summary>The canary split's choice for one request, and why.</summary>
-public readonly record struct CanaryDecision
+internal readonly record struct CanaryDecision
 {
     /// <summary>Creates a decision.</summary>
     /// <param name="upstream">The upstream chosen.</param>

@@ -1,7 +1,7 @@
 namespace Okome.Planner.Canary;
 
 /// <summary>Why <see cref="CanarySplit"/> chose an upstream.</summary>
-public enum CanaryReason
+internal enum CanaryReason
 {
     /// <summary>The weighted split by the hash of the attribute.</summary>
     Split = 0,

@@ -1,7 +1,7 @@
 namespace Okome.Planner.Canary;
 
 /// <summary>The attributes of a request the canary split may use. Missing values are <see langword="null"/>.</summary>
-public readonly record struct CanaryRequest
+public readonly struct CanaryRequest
 {
     /// <summary>The tenant.</summary>
     public string? Tenant { get; init; }

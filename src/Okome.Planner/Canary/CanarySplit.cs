@@ -11,7 +11,7 @@ namespace Okome.Planner.Canary;
 /// value always gets the same upstream and about <see cref="CanaryOptions.Percent"/> % of distinct values get the canary.
 /// Pure and thread-safe.
 /// </summary>
-public sealed class CanarySplit
+internal sealed class CanarySplit
 {
     private const int StackLimit = 256;
     private readonly HashSet<string> _allow;

@@ -7,7 +7,7 @@ namespace Okome.Planner.Decisions;
 /// The budget's answer for a request, as the planner needs it: allowed, or denied by which limit (and its kind) with when to
 /// retry. The default value is <see cref="Allowed"/> (no budget applies).
 /// </summary>
-public readonly record struct BudgetAnswer
+internal readonly record struct BudgetAnswer
 {
     private BudgetAnswer(string deniedBy, BudgetLimitKind kind, TimeSpan retryAfter)
     {

@@ -1,7 +1,7 @@
 namespace Okome.Planner.Decisions;
 
 /// <summary>What a request should be charged to its budget before planning (see <see cref="RequestPlanner.BudgetChargeFor(in PlanInput)"/>).</summary>
-public enum BudgetCharge
+internal enum BudgetCharge
 {
     /// <summary>Nothing: the request will not reach the upstream and is not counted (a refusal, or a cache answer when <see cref="PlannerPolicy.ChargeCacheHitsToRateLimits"/> is off).</summary>
     None = 0,

@@ -5,7 +5,7 @@ namespace Okome.Planner.Decisions;
 /// <c>FreshnessCalculator.DecideRequest</c> in <c>Okome.Caching</c> plus whether an identical request's upstream call is in
 /// flight. The mapping from <c>CacheAction</c> is in <c>docs/planner.md</c>.
 /// </summary>
-public enum CacheLookup
+internal enum CacheLookup
 {
     /// <summary>No entry (<c>MISS</c> when fetched).</summary>
     Miss = 0,

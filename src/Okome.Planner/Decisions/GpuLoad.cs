@@ -4,7 +4,7 @@ namespace Okome.Planner.Decisions;
 /// How busy the GPU is: requests in flight against its capacity. A capacity of zero means no cap is known, and the GPU
 /// is never saturated. The default value is an idle GPU without a cap.
 /// </summary>
-public readonly record struct GpuLoad
+internal readonly record struct GpuLoad
 {
     /// <summary>Creates a load figure.</summary>
     /// <param name="inFlight">Requests in flight on the GPU; not negative.</param>

@@ -6,7 +6,7 @@ namespace Okome.Planner.Decisions;
 /// The planner's decision for one request: what to do (<see cref="Kind"/>), which upstream to call, whether to store, and for
 /// refusals the status code and <c>Retry-After</c>. Made only by <see cref="RequestPlanner"/>.
 /// </summary>
-public readonly record struct Plan
+public readonly struct Plan
 {
     private Plan(PlanKind kind, CacheStatus? cacheStatus, UpstreamChoice? upstream, bool store, bool staleOnError, TimeSpan retryAfter, RefusalReason reason, string? deniedBy, TimeSpan maxWait)
     {
@@ -35,10 +35,10 @@ public readonly record struct Plan
     public UpstreamChoice? Upstream { get; }
 
     /// <summary>Whether the upstream's response is stored (if it is storable); <see langword="false"/> for a bypass and for plans that call no upstream.</summary>
-    public bool Store { get; }
+    internal bool Store { get; }
 
     /// <summary>Whether, if the upstream call fails, the stale entry may be served instead (<c>STALE</c>).</summary>
-    public bool StaleOnError { get; }
+    internal bool StaleOnError { get; }
 
     /// <summary>For <see cref="PlanKind.RateLimited"/> and <see cref="PlanKind.Unavailable"/>: the <c>Retry-After</c> delay (at least one second); otherwise zero.</summary>
     public TimeSpan RetryAfter { get; }
@@ -50,7 +50,7 @@ public readonly record struct Plan
     public string? DeniedBy { get; }
 
     /// <summary>For <see cref="PlanKind.Queue"/>: how long to wait for a GPU slot; otherwise zero.</summary>
-    public TimeSpan MaxWait { get; }
+    internal TimeSpan MaxWait { get; }
 
     /// <summary>Whether the plan calls an upstream (now, after queueing, or as a background refresh).</summary>
     public bool CallsUpstream => Kind is PlanKind.CallUpstream or PlanKind.Queue or PlanKind.ServeStaleAndRefresh;

@@ -5,7 +5,7 @@ namespace Okome.Planner.Decisions;
 /// The default value is a cache miss for a normal-priority request, budget allowed, stable upstream of unknown health,
 /// no maintenance, no GPU cap.
 /// </summary>
-public readonly record struct PlanInput
+internal readonly record struct PlanInput
 {
     /// <summary>What the cache can do for the request, after its directives (<c>no-cache</c>, <c>max-stale</c>, ...) were applied.</summary>
     public CacheLookup Cache { get; init; }

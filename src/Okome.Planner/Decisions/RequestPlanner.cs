@@ -16,7 +16,7 @@ namespace Okome.Planner.Decisions;
 /// <item>A saturated GPU sheds priorities below <see cref="PlannerPolicy.ShedBelowPriority"/> (503, or the stale entry) and queues the others.</item>
 /// </list>
 /// </summary>
-public sealed class RequestPlanner
+internal sealed class RequestPlanner
 {
     private readonly PlannerPolicy _policy;
 

@@ -14,15 +14,15 @@ public static partial class PlannerServiceCollectionExtensions
     /// <summary>
     /// Registers the <see cref="UpstreamHealthMonitor"/> (a singleton) that <c>AddOkomePlanner</c> and the health probe use:
     /// in memory, or on the registered <see cref="IConnectionMultiplexer"/> with
-    /// <see cref="UpstreamHealthServiceOptions.UseRedis"/> (the monitor never disposes it). The clock is the registered
+    /// <see cref="OkomeUpstreamHealthBuilder.UseRedis"/> (the monitor never disposes it). The clock is the registered
     /// <see cref="TimeProvider"/> (<see cref="TimeProvider.System"/> is registered if none is); logs and metrics go to the
     /// registered <see cref="ILoggerFactory"/> and <see cref="IMeterFactory"/> when there are. The options are validated at
     /// start-up (<c>ValidateOnStart</c>), every error listed at once. A monitor registered before is kept.
     /// </summary>
     /// <param name="services">The services.</param>
     /// <param name="configure">Sets the options.</param>
-    /// <returns>The services.</returns>
-    public static IServiceCollection AddOkomeUpstreamHealth(this IServiceCollection services, Action<UpstreamHealthServiceOptions> configure)
+    /// <returns>A builder to choose the store.</returns>
+    public static OkomeUpstreamHealthBuilder AddOkomeUpstreamHealth(this IServiceCollection services, Action<UpstreamHealthServiceOptions> configure)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configure);
@@ -41,9 +41,9 @@ public static partial class PlannerServiceCollectionExtensions
             }
 
             var redis = provider.GetService<IConnectionMultiplexer>() ?? throw new InvalidOperationException(
-                "UpstreamHealthServiceOptions.UseRedis is set but no StackExchange.Redis.IConnectionMultiplexer is registered.");
+                "The upstream health is set to UseRedis() but no StackExchange.Redis.IConnectionMultiplexer is registered.");
             return UpstreamHealthMonitor.CreateRedis(redis, options.Health, time, loggers, meters);
         });
-        return services;
+        return new OkomeUpstreamHealthBuilder(services);
     }
 }

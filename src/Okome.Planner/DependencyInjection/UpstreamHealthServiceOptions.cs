@@ -10,8 +10,9 @@ public sealed class UpstreamHealthServiceOptions
 
     /// <summary>
     /// Whether the health state is shared through the <see cref="StackExchange.Redis.IConnectionMultiplexer"/> registered in
-    /// dependency injection (every node sees one state); otherwise it lives in this process.
+    /// dependency injection (every node sees one state); otherwise it lives in this process. Set by
+    /// <see cref="OkomeUpstreamHealthBuilder.UseRedis"/>, the way each package chooses Redis.
     /// </summary>
     /// <value>Default false. When true, a multiplexer must be registered.</value>
-    public bool UseRedis { get; set; }
+    internal bool UseRedis { get; set; }
 }

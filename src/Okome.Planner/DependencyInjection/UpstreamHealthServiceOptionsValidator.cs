@@ -26,7 +26,7 @@ internal sealed class UpstreamHealthServiceOptionsValidator : IValidateOptions<U
 
         if (options.UseRedis && _isService is not null && !_isService.IsService(typeof(IConnectionMultiplexer)))
         {
-            errors.Add($"{nameof(UpstreamHealthServiceOptions.UseRedis)} is set but no StackExchange.Redis.IConnectionMultiplexer is registered.");
+            errors.Add("The upstream health is set to UseRedis() but no StackExchange.Redis.IConnectionMultiplexer is registered.");
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);

@@ -14,7 +14,7 @@ namespace Okome.Planner.Execution;
 public sealed class OpenAIUsageMeter : ResponseCostMeter
 {
     /// <summary>The most bytes of one unfinished line (or of a JSON body's tail) kept between chunks; longer lines are skipped.</summary>
-    public const int MaxLineBytes = 64 * 1024;
+    internal const int MaxLineBytes = 64 * 1024;
 
     private static ReadOnlySpan<byte> DataPrefix => "data:"u8;
 
@@ -52,7 +52,7 @@ public sealed class OpenAIUsageMeter : ResponseCostMeter
     }
 
     /// <summary>Whether a <c>usage</c> total was read (rather than counting content events).</summary>
-    public bool HasUsage => _mode == Mode.Json ? JsonUsage() is not null : _usage is not null;
+    internal bool HasUsage => _mode == Mode.Json ? JsonUsage() is not null : _usage is not null;
 
     /// <summary>Observes the next chunk.</summary>
     /// <param name="chunk">The chunk.</param>

@@ -26,7 +26,7 @@ public sealed partial class PlanExecutor
         var stored = response.Headers;
         var headers = new List<KeyValuePair<string, string>>(stored.Count + 9);
         headers.AddRange(stored);
-        headers.Add(new(OkomeCacheHeader.Name, status.ToHeaderValue()));
+        headers.Add(new(OkomeCacheHeader.Name, OkomeCacheHeader.Format(status)));
         headers.Add(new(CacheStatusHeader.Name, CacheStatusHeader.Format(member)));
         if (response.TimeToLiveSeconds is not null)
         {
@@ -67,7 +67,7 @@ public sealed partial class PlanExecutor
         if (cacheStatus is { } status)
         {
             // Only the 504 of only-if-cached went through the cache: X-OKOME-Cache MISS, but no Cache-Status member (RFC 9211).
-            headers.Add(new(OkomeCacheHeader.Name, status.ToHeaderValue()));
+            headers.Add(new(OkomeCacheHeader.Name, OkomeCacheHeader.Format(status)));
         }
 
         AddBudgetHeaders(headers, decision);

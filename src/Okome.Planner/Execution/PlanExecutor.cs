@@ -58,7 +58,7 @@ public sealed partial class PlanExecutor : IDisposable
     /// <param name="meterFactory">Meters; null for the global meter.</param>
     /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">The options are invalid (it lists every error).</exception>
     /// <exception cref="ArgumentException"><paramref name="health"/> knows other hosts than <see cref="PlanExecutorOptions.StableHosts"/> / <see cref="PlanExecutorOptions.CanaryHosts"/>.</exception>
-    public PlanExecutor(ResponseCache cache, BudgetService? budget, PlanExecutorOptions options, UpstreamHealthMonitor? health, GpuSlots? slots, TimeProvider timeProvider, ILoggerFactory? loggerFactory, IMeterFactory? meterFactory)
+    internal PlanExecutor(ResponseCache cache, BudgetService? budget, PlanExecutorOptions options, UpstreamHealthMonitor? health, GpuSlots? slots, TimeProvider timeProvider, ILoggerFactory? loggerFactory, IMeterFactory? meterFactory)
     {
         ArgumentNullException.ThrowIfNull(cache);
         ArgumentNullException.ThrowIfNull(options);

@@ -13,7 +13,7 @@ public sealed class PlanExecutorOptions
 {
     /// <summary>The budget policy every request is checked against, partitioned by <see cref="PlannedRequest.PartitionKey"/>.</summary>
     /// <value>Default <see langword="null"/>: no budget applies (also when the executor has no <c>BudgetService</c>).</value>
-    public BudgetPolicy? BudgetPolicy { get; set; }
+    internal BudgetPolicy? BudgetPolicy { get; set; }
 
     /// <summary>The planner's policy (shedding, <c>Retry-After</c> delays, cache-hit charging).</summary>
     /// <value>Default: a new <see cref="PlannerPolicy"/>. Validated by <see cref="RequestPlanner"/>.</value>

@@ -7,7 +7,7 @@ namespace Okome.Planner.Execution;
 public static class RequestIds
 {
     /// <summary>The longest client id that is echoed.</summary>
-    public const int MaxLength = 128;
+    internal const int MaxLength = 128;
 
     /// <summary>The client's id when it is 1 to 128 visible ASCII characters (no spaces, no controls); otherwise a new 32-hex-digit id.</summary>
     /// <param name="clientId">The client's <c>X-Request-ID</c>, or null.</param>
@@ -17,7 +17,7 @@ public static class RequestIds
     /// <summary>Whether <paramref name="value"/> is 1 to <see cref="MaxLength"/> visible ASCII characters.</summary>
     /// <param name="value">A client's id.</param>
     /// <returns>True when it may be echoed.</returns>
-    public static bool IsUsable(string? value)
+    internal static bool IsUsable(string? value)
     {
         if (string.IsNullOrEmpty(value) || value.Length > MaxLength)
         {

@@ -1,7 +1,7 @@
 namespace Okome.Planner.Health;
 
 /// <summary>The state of an <see cref="UpstreamHealth"/> before and after one probe result or maintenance switch.</summary>
-public readonly record struct HealthTransition
+internal readonly record struct HealthTransition
 {
     /// <summary>Creates a transition.</summary>
     /// <param name="previous">The status before.</param>

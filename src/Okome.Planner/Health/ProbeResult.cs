@@ -1,7 +1,7 @@
 namespace Okome.Planner.Health;
 
 /// <summary>The outcome of one health probe of an upstream.</summary>
-public enum ProbeResult
+internal enum ProbeResult
 {
     /// <summary>The probe failed (error status, timeout, connection refused).</summary>
     Failure = 0,

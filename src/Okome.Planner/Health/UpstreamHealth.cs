@@ -8,7 +8,7 @@ namespace Okome.Planner.Health;
 /// <see cref="EffectiveStatus"/> is down, and probes keep counting so the right status shows when it is switched off.
 /// Pure (no I/O, no clock) and thread-safe; the probe loop and sharing the state through the store are separate.
 /// </summary>
-public sealed class UpstreamHealth
+internal sealed class UpstreamHealth
 {
     private const int MaxThreshold = 1000;
     private readonly Lock _gate = new();

@@ -88,7 +88,7 @@ public sealed class UpstreamHealthMonitor : IAsyncDisposable
     /// <param name="timeProvider">The clock for the probe loop.</param>
     /// <returns>The monitor.</returns>
     /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">An option is invalid; it lists every error.</exception>
-    public static UpstreamHealthMonitor CreateInMemory(UpstreamHealthOptions options, TimeProvider timeProvider)
+    internal static UpstreamHealthMonitor CreateInMemory(UpstreamHealthOptions options, TimeProvider timeProvider)
         => CreateInMemory(options, timeProvider, null, null);
 
     /// <summary>Creates a monitor whose state lives in this process only.</summary>
@@ -214,7 +214,7 @@ public sealed class UpstreamHealthMonitor : IAsyncDisposable
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <returns>A task that completes when the store holds the result.</returns>
     /// <exception cref="RedisException">The store failed; the result was not counted.</exception>
-    public async ValueTask RecordProbeAsync(UpstreamChoice upstream, ProbeResult result, CancellationToken cancellationToken)
+    internal async ValueTask RecordProbeAsync(UpstreamChoice upstream, ProbeResult result, CancellationToken cancellationToken)
     {
         if (!Enum.IsDefined(upstream))
         {
@@ -244,7 +244,7 @@ public sealed class UpstreamHealthMonitor : IAsyncDisposable
     /// <returns>A task that completes when the store holds the result.</returns>
     /// <exception cref="ArgumentException"><paramref name="host"/> is not a host of this monitor.</exception>
     /// <exception cref="RedisException">The store failed; the result was not counted.</exception>
-    public async ValueTask RecordProbeAsync(UpstreamHost host, ProbeResult result, CancellationToken cancellationToken)
+    internal async ValueTask RecordProbeAsync(UpstreamHost host, ProbeResult result, CancellationToken cancellationToken)
     {
         if (!Knows(host))
         {
@@ -310,7 +310,7 @@ public sealed class UpstreamHealthMonitor : IAsyncDisposable
     /// <param name="probe">Checks one upstream.</param>
     /// <param name="cancellationToken">Stops the loop.</param>
     /// <returns>A task that completes when the loop stops.</returns>
-    public async Task RunAsync(UpstreamProbe probe, CancellationToken cancellationToken)
+    internal async Task RunAsync(UpstreamProbe probe, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(probe);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _disposing.Token);

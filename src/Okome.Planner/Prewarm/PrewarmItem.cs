@@ -20,11 +20,11 @@ public sealed class PrewarmItem
     }
 
     /// <summary>The name in reports and logs.</summary>
-    public string Name { get; }
+    internal string Name { get; }
 
     /// <summary>The request.</summary>
-    public PlannedRequest Request { get; }
+    internal PlannedRequest Request { get; }
 
     /// <summary>Calls the upstream for the request.</summary>
-    public PlannerUpstream Upstream { get; }
+    internal PlannerUpstream Upstream { get; }
 }

@@ -1,7 +1,7 @@
 namespace Okome.Planner.Prewarm;
 
 /// <summary>The outcome of one item in a pre-warm round.</summary>
-public readonly record struct PrewarmItemResult
+internal readonly record struct PrewarmItemResult
 {
     /// <summary>Creates a result.</summary>
     /// <param name="name">The item's name.</param>

@@ -4,7 +4,7 @@ namespace Okome.Planner.Prewarm;
 public sealed class PrewarmOptions
 {
     /// <summary>The default budget partition of pre-warm requests.</summary>
-    public const string DefaultPartitionKey = "okome-prewarm";
+    internal const string DefaultPartitionKey = "okome-prewarm";
 
     /// <summary>How often <see cref="Prewarmer.RunAsync"/> runs a round.</summary>
     /// <value>Default 30 seconds. Must be positive.</value>

@@ -1,7 +1,7 @@
 namespace Okome.Planner.Prewarm;
 
 /// <summary>What a pre-warm round did with one item.</summary>
-public enum PrewarmOutcome
+internal enum PrewarmOutcome
 {
     /// <summary>The entry was fetched again and stored (or another caller's fetch, joined, did it).</summary>
     Refreshed = 0,

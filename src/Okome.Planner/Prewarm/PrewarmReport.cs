@@ -1,7 +1,7 @@
 namespace Okome.Planner.Prewarm;
 
 /// <summary>What one pre-warm round did: counts per outcome and each item's result, in list order.</summary>
-public sealed class PrewarmReport
+internal sealed class PrewarmReport
 {
     /// <summary>Creates a report.</summary>
     /// <param name="items">Each item's result.</param>

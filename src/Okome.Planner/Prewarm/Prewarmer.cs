@@ -17,7 +17,7 @@ namespace Okome.Planner.Prewarm;
 /// <see cref="PrewarmOptions.PartitionKey"/>. So pre-warming obeys budgets, health and load shedding like any request: it is
 /// the first to be shed and never queues for the GPU.
 /// </summary>
-public sealed class Prewarmer
+internal sealed class Prewarmer
 {
     private readonly PlanExecutor _executor;
     private readonly PrewarmItem[] _items;
@@ -151,7 +151,7 @@ public sealed class Prewarmer
         }
 
         var original = item.Request;
-        var cache = original.Cache with { CacheControl = original.Cache.CacheControl with { NoCache = true, OnlyIfCached = false, MaxStale = null, MinFresh = null } };
+        var cache = original.Cache with { CacheControl = original.Cache.CacheControl.ForRefresh() };
         var request = new PlannedRequest(cache)
         {
             PartitionKey = _partitionKey,

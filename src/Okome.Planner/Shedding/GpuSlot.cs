@@ -4,7 +4,7 @@ namespace Okome.Planner.Shedding;
 /// A slot taken from <see cref="GpuSlots"/> (or the answer that none was free in time). Disposing an acquired slot frees
 /// it exactly once, however often and from whichever threads it is disposed; disposing one not acquired does nothing.
 /// </summary>
-public sealed class GpuSlot : IDisposable
+internal sealed class GpuSlot : IDisposable
 {
     /// <summary>The answer "no slot in time", shared because it holds nothing.</summary>
     internal static readonly GpuSlot NotAcquired = new(null);

@@ -9,7 +9,7 @@ namespace Okome.Planner.Shedding;
 /// arrival never takes it ahead of one (no barging). A waiter that times out or is cancelled leaves the queue and never
 /// holds a slot. See <c>readme.md</c> beside this file for the invariants.
 /// </summary>
-public sealed class GpuSlots
+internal sealed class GpuSlots
 {
     private const int PriorityCount = (int)RequestPriority.Critical - (int)RequestPriority.Background + 1;
 

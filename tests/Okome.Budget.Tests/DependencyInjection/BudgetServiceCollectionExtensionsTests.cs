@@ -21,6 +21,7 @@ public sealed class BudgetServiceCollectionExtensionsTests
         await using var provider = new ServiceCollection()
             .AddSingleton<TimeProvider>(time)
             .AddOkomeBudget(o => o.Policies.Add(Chat))
+            .Services
             .BuildServiceProvider(validateScopes: true);
         provider.GetRequiredService<IStartupValidator>().Validate();
         var budgets = provider.GetRequiredService<BudgetService>();
@@ -40,11 +41,9 @@ public sealed class BudgetServiceCollectionExtensionsTests
         var prefix = TestRedis.UniqueNamespace();
         await using var provider = new ServiceCollection()
             .AddSingleton(redis.Multiplexer)
-            .AddOkomeBudget(o =>
-            {
-                o.UseRedis = true;
-                o.KeyPrefix = prefix;
-            })
+            .AddOkomeBudget(o => o.KeyPrefix = prefix)
+            .UseRedis()
+            .Services
             .BuildServiceProvider();
         provider.GetRequiredService<IStartupValidator>().Validate();
         var budgets = provider.GetRequiredService<BudgetService>();
@@ -62,12 +61,13 @@ public sealed class BudgetServiceCollectionExtensionsTests
         using var provider = new ServiceCollection()
             .AddOkomeBudget(o =>
             {
-                o.UseRedis = true;
                 o.StoreTimeout = TimeSpan.Zero;
                 o.LocalFallbackShare = 0;
                 o.Policies.Add(Chat);
                 o.Policies.Add(Chat);
             })
+            .UseRedis()
+            .Services
             .BuildServiceProvider();
 
         var act = () => provider.GetRequiredService<IStartupValidator>().Validate();

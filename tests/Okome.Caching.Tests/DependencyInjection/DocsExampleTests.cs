@@ -57,7 +57,7 @@ public sealed class DocsExampleTests
                 cancellationToken);
 
             // Headers first (X-OKOME-Cache, Cache-Status, Age), then the body chunk by chunk as it arrives.
-            var xOkomeCache = response.Status.ToHeaderValue();
+            var xOkomeCache = OkomeCacheHeader.Format(response.Status);
             var cacheStatus = response.ToCacheStatus("OKOME").ToString();
             var body = new StringBuilder();
             await foreach (var chunk in response.Body.WithCancellation(cancellationToken))

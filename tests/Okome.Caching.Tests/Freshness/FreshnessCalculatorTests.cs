@@ -81,10 +81,11 @@ public sealed class FreshnessCalculatorTests
     }
 
     [Theory]
-    [InlineData(true, false, StorageRefusal.Authorization)]
-    [InlineData(false, true, StorageRefusal.SetCookie)]
-    public void DecideStorage_UpstreamCacheControlIgnore_KeepsTheTenantRule(bool authorization, bool cookie, StorageRefusal expected)
+    [InlineData(true, false, nameof(StorageRefusal.Authorization))]
+    [InlineData(false, true, nameof(StorageRefusal.SetCookie))]
+    public void DecideStorage_UpstreamCacheControlIgnore_KeepsTheTenantRule(bool authorization, bool cookie, string expectedRefusal)
     {
+        var expected = Enum.Parse<StorageRefusal>(expectedRefusal);
         // The upstream's public / s-maxage would let RFC 9111 share an authorized response; ignored, they cannot.
         var calculator = Calculator(new FreshnessPolicy { Jitter = 0, UpstreamCacheControl = UpstreamCacheControl.Ignore });
         calculator.DecideStorage(Facts("public, s-maxage=60", isolated: false, authorization: authorization, cookie: cookie)).Refusal.Should().Be(expected);
@@ -166,20 +167,21 @@ public sealed class FreshnessCalculatorTests
     }
 
     [Theory]
-    [InlineData("no-store", null, true, false, false, StorageRefusal.NoStore)]
-    [InlineData(null, "no-store", true, false, false, StorageRefusal.NoStore)]
-    [InlineData("no-cache", null, true, false, false, StorageRefusal.NoCache)]
-    [InlineData("private", null, false, false, false, StorageRefusal.Private)]
-    [InlineData("private", null, true, false, false, StorageRefusal.None)]
-    [InlineData(null, null, false, true, false, StorageRefusal.Authorization)]
-    [InlineData(null, null, true, true, false, StorageRefusal.None)]
-    [InlineData("public", null, false, true, false, StorageRefusal.None)]
-    [InlineData("s-maxage=60", null, false, true, false, StorageRefusal.None)]
-    [InlineData(null, null, false, false, true, StorageRefusal.SetCookie)]
-    [InlineData(null, null, true, false, true, StorageRefusal.None)]
-    [InlineData(null, null, false, false, false, StorageRefusal.None)]
-    public void DecideStorage_SharingRules_DecideStorability(string? response, string? request, bool isolated, bool authorization, bool cookie, StorageRefusal expected)
+    [InlineData("no-store", null, true, false, false, nameof(StorageRefusal.NoStore))]
+    [InlineData(null, "no-store", true, false, false, nameof(StorageRefusal.NoStore))]
+    [InlineData("no-cache", null, true, false, false, nameof(StorageRefusal.NoCache))]
+    [InlineData("private", null, false, false, false, nameof(StorageRefusal.Private))]
+    [InlineData("private", null, true, false, false, nameof(StorageRefusal.None))]
+    [InlineData(null, null, false, true, false, nameof(StorageRefusal.Authorization))]
+    [InlineData(null, null, true, true, false, nameof(StorageRefusal.None))]
+    [InlineData("public", null, false, true, false, nameof(StorageRefusal.None))]
+    [InlineData("s-maxage=60", null, false, true, false, nameof(StorageRefusal.None))]
+    [InlineData(null, null, false, false, true, nameof(StorageRefusal.SetCookie))]
+    [InlineData(null, null, true, false, true, nameof(StorageRefusal.None))]
+    [InlineData(null, null, false, false, false, nameof(StorageRefusal.None))]
+    public void DecideStorage_SharingRules_DecideStorability(string? response, string? request, bool isolated, bool authorization, bool cookie, string expectedRefusal)
     {
+        var expected = Enum.Parse<StorageRefusal>(expectedRefusal);
         var decision = Calculator().DecideStorage(Facts(response, request, isolated, authorization, cookie));
         decision.Refusal.Should().Be(expected);
         decision.IsStorable.Should().Be(expected == StorageRefusal.None);
@@ -349,6 +351,21 @@ public sealed class FreshnessCalculatorTests
         FluentActions.Invoking(() => new EntryLifetime(Start, Start - S(1), Start, Start)).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("freshUntil");
         FluentActions.Invoking(() => new EntryLifetime(Start, Start + S(2), Start + S(1), Start + S(2))).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("staleUntil");
         FluentActions.Invoking(() => new EntryLifetime(Start, Start + S(2), Start + S(2), Start + S(1))).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("errorUntil");
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("only-if-cached, max-stale=600, min-fresh=5")]
+    public void DecideRequest_ForRefresh_FetchesAFreshEntryAndMayNotServeStale(string directives)
+    {
+        // Pre-warm relies on this: the refresh directives of any request make a fresh entry a fetch that stores.
+        var lifetime = new EntryLifetime(Start, Start + S(60), Start + S(120), Start + S(180));
+
+        var refresh = CacheControl.Parse(directives).ForRefresh();
+
+        refresh.NoCache.Should().BeTrue();
+        refresh.OnlyIfCached.Should().BeFalse();
+        Expect(Calculator().DecideRequest(refresh, lifetime), CacheAction.Fetch, CacheStatus.Expired, false);
     }
 
     private static void Expect(RequestDecision decision, CacheAction action, CacheStatus status, bool staleOnError)

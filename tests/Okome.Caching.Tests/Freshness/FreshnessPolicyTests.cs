@@ -50,19 +50,6 @@ public sealed class FreshnessPolicyTests
     }
 
     [Fact]
-    public void HonorResponseCacheControl_IsAnAliasOfUpstreamCacheControl()
-    {
-#pragma warning disable CS0618 // the obsolete alias is what is tested
-        var policy = new FreshnessPolicy { HonorResponseCacheControl = false };
-        policy.UpstreamCacheControl.Should().Be(UpstreamCacheControl.Ignore);
-        policy.HonorResponseCacheControl = true;
-        policy.UpstreamCacheControl.Should().Be(UpstreamCacheControl.Honor);
-        policy.UpstreamCacheControl = UpstreamCacheControl.Ignore;
-        policy.HonorResponseCacheControl.Should().BeFalse();
-#pragma warning restore CS0618
-    }
-
-    [Fact]
     public void Constructor_SeveralInvalidValues_ListsThemAll()
     {
         var policy = new FreshnessPolicy { FreshFor = TimeSpan.Zero, Jitter = 2 };

@@ -90,11 +90,7 @@ public sealed class PlannerCompositionTests
     public async Task AddOkomeUpstreamHealth_InvalidOptions_ListsEveryError()
     {
         var services = new ServiceCollection();
-        services.AddOkomeUpstreamHealth(o =>
-        {
-            o.Health.Rise = 0;
-            o.UseRedis = true;
-        });
+        services.AddOkomeUpstreamHealth(o => o.Health.Rise = 0).UseRedis();
         await using var provider = services.BuildServiceProvider();
 
         var error = provider.Invoking(p => p.GetRequiredService<IOptions<UpstreamHealthServiceOptions>>().Value)

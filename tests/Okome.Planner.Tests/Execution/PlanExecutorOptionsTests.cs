@@ -82,7 +82,7 @@ public sealed class PlanExecutorOptionsTests
 
         var miss = await cache.PeekAsync(new CacheRequest(ExecutorHarness.Key(1)), CancellationToken.None);
         var bypass = await cache.PeekAsync(new CacheRequest(ExecutorHarness.Key(1)) { IsDeterministic = false }, CancellationToken.None);
-        var onlyIfCached = await cache.PeekAsync(new CacheRequest(ExecutorHarness.Key(1)) { CacheControl = new Caching.Freshness.CacheControl { OnlyIfCached = true } }, CancellationToken.None);
+        var onlyIfCached = await cache.PeekAsync(new CacheRequest(ExecutorHarness.Key(1)) { CacheControl = Caching.Freshness.CacheControl.Parse("only-if-cached") }, CancellationToken.None);
 
         PlanExecutor.Lookup(miss).Should().Be(CacheLookup.Miss);
         PlanExecutor.Lookup(bypass).Should().Be(CacheLookup.Bypass);

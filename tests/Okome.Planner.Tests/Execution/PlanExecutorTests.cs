@@ -157,7 +157,7 @@ public sealed class PlanExecutorTests
     {
         using var harness = new ExecutorHarness();
         var upstream = FakeUpstream.Chunks("x");
-        var request = new PlannedRequest(new Caching.CacheRequest(ExecutorHarness.Key(9)) { CacheControl = new Caching.Freshness.CacheControl { OnlyIfCached = true } });
+        var request = new PlannedRequest(new Caching.CacheRequest(ExecutorHarness.Key(9)) { CacheControl = Caching.Freshness.CacheControl.Parse("only-if-cached") });
 
         var response = await harness.Executor.ExecuteAsync(request, upstream.Delegate, CancellationToken.None);
         await using (response)

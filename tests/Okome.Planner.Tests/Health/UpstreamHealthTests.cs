@@ -111,10 +111,11 @@ public sealed class UpstreamHealthTests
     }
 
     [Theory]
-    [InlineData(ProbeResult.Success, UpstreamStatus.Up)]
-    [InlineData(ProbeResult.Failure, UpstreamStatus.Down)]
-    public void Record_Flapping_NeverChangesStatus(ProbeResult settleWith, UpstreamStatus settled)
+    [InlineData(true, UpstreamStatus.Up)]
+    [InlineData(false, UpstreamStatus.Down)]
+    public void Record_Flapping_NeverChangesStatus(bool settleWithSuccess, UpstreamStatus settled)
     {
+        var settleWith = settleWithSuccess ? ProbeResult.Success : ProbeResult.Failure;
         var health = Machine(rise: 2, fall: 2);
         Record(health, settleWith, 2);
         var changes = 0;

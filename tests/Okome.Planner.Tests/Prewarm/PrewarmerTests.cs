@@ -108,18 +108,4 @@ public sealed class PrewarmerTests
         act.Should().Throw<OptionsValidationException>().Which.Failures.Should().Equal(
             "PrewarmOptions.Interval must be positive.", "PrewarmOptions.RefreshAhead must not be negative.", "PrewarmOptions.PartitionKey must not be empty.");
     }
-
-    [Fact]
-    public void NoCacheRequest_WithEntry_FetchesAndMayNotServeStale()
-    {
-        // Pre-warm relies on this: a no-cache request to a fresh entry is a fetch that stores.
-        var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch.AddDays(1));
-        var now = time.GetUtcNow();
-        var lifetime = new EntryLifetime(now, now.AddMinutes(1), now.AddMinutes(2), now.AddMinutes(3));
-
-        var decision = new FreshnessCalculator(new FreshnessPolicy(), time).DecideRequest(new CacheControl { NoCache = true }, lifetime);
-
-        decision.Action.Should().Be(CacheAction.Fetch);
-        decision.CanServeStaleOnError.Should().BeFalse();
-    }
 }
