@@ -15,7 +15,7 @@ namespace Okome.Planner.DependencyInjection;
 public static partial class PlannerServiceCollectionExtensions
 {
     /// <summary>
-    /// Runs the registered <see cref="UpstreamHealthMonitor"/>'s probe loop (<see cref="UpstreamHealthMonitor.RunAsync"/>)
+    /// Runs the registered <see cref="UpstreamHealthMonitor"/>'s probe loop (one probe round per <see cref="UpstreamHealthOptions.ProbeInterval"/> cluster-wide)
     /// with <paramref name="probe"/> in a hosted service for the life of the host. See
     /// <see cref="AddOkomePlannerHealthProbe(IServiceCollection, Func{IServiceProvider, UpstreamProbe})"/>.
     /// </summary>
@@ -29,11 +29,10 @@ public static partial class PlannerServiceCollectionExtensions
     }
 
     /// <summary>
-    /// Runs the registered <see cref="UpstreamHealthMonitor"/>'s probe loop (<see cref="UpstreamHealthMonitor.RunAsync"/>)
+    /// Runs the registered <see cref="UpstreamHealthMonitor"/>'s probe loop (one probe round per <see cref="UpstreamHealthOptions.ProbeInterval"/> cluster-wide)
     /// in a hosted service (an <see cref="IHostedService"/>) for the life of the host: it starts with the host and stops on
     /// shutdown; a failure never stops the host (a failed round is retried at the next interval). The monitor is not
-    /// registered here: register one (<see cref="UpstreamHealthMonitor.CreateInMemory(UpstreamHealthOptions, TimeProvider)"/>
-    /// or <c>CreateRedis</c>), or the hosted service fails to resolve at start-up. Calling this again replaces the probe;
+    /// registered here: register one (<c>AddOkomeUpstreamHealth</c>), or the hosted service fails to resolve at start-up. Calling this again replaces the probe;
     /// one loop runs.
     /// </summary>
     /// <param name="services">The services.</param>
@@ -47,7 +46,7 @@ public static partial class PlannerServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, HealthProbeHostedService>(static provider =>
         {
             var monitor = provider.GetService<UpstreamHealthMonitor>() ?? throw new InvalidOperationException(
-                "AddOkomePlannerHealthProbe needs a registered UpstreamHealthMonitor (UpstreamHealthMonitor.CreateInMemory or CreateRedis).");
+                "AddOkomePlannerHealthProbe needs a registered UpstreamHealthMonitor (AddOkomeUpstreamHealth).");
             var probe = provider.GetRequiredService<HealthProbeRegistration>().ProbeFactory(provider)
                 ?? throw new InvalidOperationException("The probe factory given to AddOkomePlannerHealthProbe returned null.");
             return new HealthProbeHostedService(monitor, probe, LoggerOf(provider));
@@ -56,7 +55,7 @@ public static partial class PlannerServiceCollectionExtensions
     }
 
     /// <summary>
-    /// Keeps the requests of <paramref name="itemsFactory"/> fresh with a <see cref="Prewarmer"/> in a hosted service, with
+    /// Keeps the requests of <paramref name="itemsFactory"/> fresh from a hosted service, with
     /// the default <see cref="PrewarmOptions"/>. See
     /// <see cref="AddOkomePlannerPrewarm(IServiceCollection, Func{IServiceProvider, IEnumerable{PrewarmItem}}, Action{PrewarmOptions})"/>.
     /// </summary>
@@ -67,7 +66,7 @@ public static partial class PlannerServiceCollectionExtensions
         => AddOkomePlannerPrewarm(services, itemsFactory, static _ => { });
 
     /// <summary>
-    /// Keeps the requests of <paramref name="itemsFactory"/> fresh with a <see cref="Prewarmer"/> over the registered
+    /// Keeps the requests of <paramref name="itemsFactory"/> fresh over the registered
     /// <see cref="PlanExecutor"/> (<c>AddOkomePlanner</c>, or your own registration), in a hosted service (an
     /// <see cref="IHostedService"/>): a round at start-up, then one every <see cref="PrewarmOptions.Interval"/> on the
     /// registered <see cref="TimeProvider"/>; it stops on shutdown. The factory runs once, on the loop's thread when the host

@@ -23,7 +23,7 @@ public static partial class PlannerServiceCollectionExtensions
     /// Registers the <see cref="PlanExecutor"/> (a singleton), built from the registered <see cref="ResponseCache"/>
     /// (<c>AddOkomeCaching</c>, required), the <see cref="BudgetService"/> (<c>AddOkomeBudget</c>; the policy it charges is
     /// <see cref="PlannerServiceOptions.BudgetPolicyName"/> of its options, or <see cref="PlanExecutorOptions.BudgetPolicy"/>)
-    /// and <see cref="UpstreamHealthMonitor"/> (<c>AddOkomeUpstreamHealth</c>) when registered, a registered <see cref="GpuSlots"/> or one of <see cref="PlannerServiceOptions.GpuCapacity"/> slots, the
+    /// and <see cref="UpstreamHealthMonitor"/> (<c>AddOkomeUpstreamHealth</c>) when registered, <see cref="PlannerServiceOptions.GpuCapacity"/> GPU slots, the
     /// registered <see cref="TimeProvider"/> (<see cref="TimeProvider.System"/> is registered if none is), and the
     /// registered <see cref="ILoggerFactory"/> and <see cref="IMeterFactory"/>. The options are validated at start-up
     /// (<c>ValidateOnStart</c>), every error naming its option.

@@ -9,7 +9,7 @@ public sealed class PlannerServiceOptions
     public PlanExecutorOptions Executor { get; } = new();
 
     /// <summary>How many upstream calls the GPU serves at once in this process; 0 when unknown (no shedding, no queueing).</summary>
-    /// <value>Default 0. Must not be negative. Ignored when a <c>GpuSlots</c> is registered.</value>
+    /// <value>Default 0. Must not be negative.</value>
     public int GpuCapacity { get; set; }
 
     /// <summary>
