@@ -9,7 +9,7 @@ using Okome.Planner.Diagnostics;
 
 // A consumer of the packed packages, as 'dotnet add package' users would write it. Fails loudly if anything is off.
 var builder = new CacheKeyBuilder(new CacheKeyPolicy());
-var cache = ResponseCache.CreateInMemory(new ResponseCacheOptions(), new MemoryCacheStoreOptions(), TimeProvider.System);
+var cache = ResponseCache.CreateInMemory(new ResponseCacheOptions(), new InMemoryCacheStoreOptions(), TimeProvider.System);
 var body = """{"model":"m","messages":[{"role":"user","content":"hi"}],"temperature":0}"""u8.ToArray();
 var key = builder.Build(new CacheKeyRequest("chat", await cache.GetNamespaceVersionAsync("chat", default), "POST", "/v1/chat/completions", body));
 var calls = 0;

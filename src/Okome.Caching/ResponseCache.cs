@@ -109,12 +109,12 @@ public abstract class ResponseCache
     /// <param name="storeOptions">The bounds of the in-memory store.</param>
     /// <param name="timeProvider">The clock.</param>
     /// <returns>The cache.</returns>
-    public static ResponseCache CreateInMemory(ResponseCacheOptions options, MemoryCacheStoreOptions storeOptions, TimeProvider timeProvider)
+    public static ResponseCache CreateInMemory(ResponseCacheOptions options, InMemoryCacheStoreOptions storeOptions, TimeProvider timeProvider)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(storeOptions);
         ArgumentNullException.ThrowIfNull(timeProvider);
-        return new DefaultResponseCache(new MemoryCacheStore(storeOptions, timeProvider), options, timeProvider, NullLoggerFactory.Instance, null);
+        return new DefaultResponseCache(new InMemoryCacheStore(storeOptions, timeProvider), options, timeProvider, NullLoggerFactory.Instance, null);
     }
 
     /// <summary>The Redis store, behind an in-process L1 when <see cref="ResponseCacheOptions.LocalCacheDuration"/> is set.</summary>

@@ -92,8 +92,8 @@ public sealed class ResponseCacheOptions
     public TimeSpan LocalCacheDuration { get; set; }
 
     /// <summary>The bounds of the in-process copy (L1) when <see cref="LocalCacheDuration"/> is set.</summary>
-    /// <value>Default: a new <see cref="Stores.MemoryCacheStoreOptions"/> (10 000 entries, 256 MiB).</value>
-    public Stores.MemoryCacheStoreOptions LocalCacheBounds { get; set; } = new();
+    /// <value>Default: a new <see cref="Stores.InMemoryCacheStoreOptions"/> (10 000 entries, 256 MiB).</value>
+    public Stores.InMemoryCacheStoreOptions LocalCacheBounds { get; set; } = new();
 
     /// <summary>The response headers stored and replayed (names compared case-insensitively).</summary>
     /// <value>Default <c>content-type</c>, <c>content-encoding</c>, <c>content-language</c>, <c>etag</c>, <c>last-modified</c>, <c>cache-control</c>, <c>vary</c>.</value>

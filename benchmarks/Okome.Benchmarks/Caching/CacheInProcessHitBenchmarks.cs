@@ -39,7 +39,7 @@ public class CacheInProcessHitBenchmarks
         _fusion = new FusionCache(new FusionCacheOptions { DefaultEntryOptions = new FusionCacheEntryOptions { Duration = CachingBenchmarkValues.Lifetime } });
         await _fusion.SetAsync(Key, Value);
 
-        _okome = ResponseCache.CreateInMemory(CachingBenchmarkValues.OkomeOptions(), new MemoryCacheStoreOptions(), TimeProvider.System);
+        _okome = ResponseCache.CreateInMemory(CachingBenchmarkValues.OkomeOptions(), new InMemoryCacheStoreOptions(), TimeProvider.System);
         _request = new CacheRequest(new CacheKey("bench", (UInt128)Random.Shared.NextInt64() << 64 | (ulong)Random.Shared.NextInt64()));
         await CachingBenchmarkValues.PrimeAsync(_okome, _request, "a cached response"u8.ToArray());
 

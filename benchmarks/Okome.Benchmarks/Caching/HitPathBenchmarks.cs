@@ -31,7 +31,7 @@ public class HitPathBenchmarks
     [GlobalSetup]
     public async Task SetupAsync()
     {
-        _cache = ResponseCache.CreateInMemory(CachingBenchmarkValues.OkomeOptions(), new MemoryCacheStoreOptions(), TimeProvider.System);
+        _cache = ResponseCache.CreateInMemory(CachingBenchmarkValues.OkomeOptions(), new InMemoryCacheStoreOptions(), TimeProvider.System);
         _budget = BudgetService.CreateInMemory(TimeProvider.System);
 
         // The sample's three limits, wide enough that no run reaches them.

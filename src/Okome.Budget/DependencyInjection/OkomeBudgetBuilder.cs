@@ -4,7 +4,7 @@ using StackExchange.Redis;
 namespace Okome.Budget.DependencyInjection;
 
 /// <summary>
-/// Configures the <see cref="BudgetService"/> registered with <see cref="BudgetServiceCollectionExtensions.AddOkomeBudget(IServiceCollection, Action{BudgetOptions})"/>:
+/// Configures the <see cref="BudgetService"/> registered with <see cref="OkomeBudgetServiceCollectionExtensions.AddOkomeBudget(IServiceCollection, Action{BudgetOptions})"/>:
 /// its state in this process (the default) or in Redis, chosen as for the cache (<c>AddOkomeCaching(...).UseRedis()</c>).
 /// </summary>
 public sealed class OkomeBudgetBuilder

@@ -8,17 +8,17 @@ namespace Okome.Caching.DependencyInjection;
 /// <summary>
 /// Validates the options of every cache registered with <c>AddOkomeCaching</c> at start-up and lists every error at once,
 /// each after the cache's name: the <see cref="ResponseCacheOptions"/> (<see cref="ResponseCacheOptionsValidator"/>, as the
-/// cache runs when it is built), the bounds of the in-memory store (<see cref="MemoryCacheStoreOptionsValidator"/>), and a
+/// cache runs when it is built), the bounds of the in-memory store (<see cref="InMemoryCacheStoreOptionsValidator"/>), and a
 /// Redis store without a registered <see cref="IConnectionMultiplexer"/>.
 /// </summary>
 internal sealed class CacheRegistrationValidator : IValidateOptions<ResponseCacheOptions>
 {
     private readonly IOptionsMonitor<CacheStoreRegistration> _registrations;
-    private readonly IOptionsMonitor<MemoryCacheStoreOptions> _memoryStores;
+    private readonly IOptionsMonitor<InMemoryCacheStoreOptions> _memoryStores;
     private readonly IServiceProviderIsService? _isService;
 
     public CacheRegistrationValidator(
-        IOptionsMonitor<CacheStoreRegistration> registrations, IOptionsMonitor<MemoryCacheStoreOptions> memoryStores, IServiceProvider services)
+        IOptionsMonitor<CacheStoreRegistration> registrations, IOptionsMonitor<InMemoryCacheStoreOptions> memoryStores, IServiceProvider services)
     {
         _registrations = registrations;
         _memoryStores = memoryStores;
@@ -40,7 +40,7 @@ internal sealed class CacheRegistrationValidator : IValidateOptions<ResponseCach
         }
         else
         {
-            errors.AddRange(MemoryCacheStoreOptionsValidator.Instance.Validate(name, _memoryStores.Get(name)).Failures ?? []);
+            errors.AddRange(InMemoryCacheStoreOptionsValidator.Instance.Validate(name, _memoryStores.Get(name)).Failures ?? []);
         }
 
         if (errors.Count == 0)

@@ -45,7 +45,7 @@ public sealed class OkomeCachingBuilder
     /// <summary>Runs the cache on the embedded in-memory store (one process). This is the default.</summary>
     /// <param name="configure">Sets the bounds of the store.</param>
     /// <returns>This builder.</returns>
-    public OkomeCachingBuilder UseInMemory(Action<MemoryCacheStoreOptions> configure)
+    public OkomeCachingBuilder UseInMemory(Action<InMemoryCacheStoreOptions> configure)
     {
         ArgumentNullException.ThrowIfNull(configure);
         Services.Configure<CacheStoreRegistration>(Name, static registration => registration.UseRedis = false);

@@ -64,7 +64,7 @@ public static class OkomeCachingServiceCollectionExtensions
     {
         services.AddOptions<ResponseCacheOptions>(name).Configure(configure).ValidateOnStart();
         services.AddOptions<CacheStoreRegistration>(name);
-        services.AddOptions<Stores.MemoryCacheStoreOptions>(name);
+        services.AddOptions<Stores.InMemoryCacheStoreOptions>(name);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ResponseCacheOptions>, CacheRegistrationValidator>());
         services.TryAddSingleton(TimeProvider.System);
     }

@@ -31,7 +31,7 @@ internal static class ResponseCacheRegistry
         }
         else
         {
-            store = new MemoryCacheStore(services.GetRequiredService<IOptionsMonitor<MemoryCacheStoreOptions>>().Get(name), time);
+            store = new InMemoryCacheStore(services.GetRequiredService<IOptionsMonitor<InMemoryCacheStoreOptions>>().Get(name), time);
         }
 
         return new DefaultResponseCache(store, options, time, loggerFactory, meterFactory);

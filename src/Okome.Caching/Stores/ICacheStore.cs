@@ -6,7 +6,7 @@ namespace Okome.Caching.Stores;
 
 /// <summary>
 /// Where entries, leases and namespace versions live. Two implementations with one contract
-/// (<c>CacheStoreContract</c> in the tests): <see cref="MemoryCacheStore"/> for one process and
+/// (<c>CacheStoreContract</c> in the tests): <see cref="InMemoryCacheStore"/> for one process and
 /// <see cref="RedisCacheStore"/> shared by many, and <see cref="TieredCacheStore"/> (an in-process L1 in front of
 /// Redis). Every async method is one round trip to the store. The cache reads through <see cref="BeginRead"/> and
 /// <see cref="EndRead"/> only, so it has one read path whatever the store, and never asks which store it has.

@@ -13,17 +13,17 @@ namespace Okome.Caching.Stores;
 /// </summary>
 internal sealed class TieredCacheStore : ICacheStore
 {
-    private readonly MemoryCacheStore _local;
+    private readonly InMemoryCacheStore _local;
     private readonly ICacheStore _shared;
     private readonly TimeProvider _time;
     private readonly TimeSpan _localDuration;
 
-    public TieredCacheStore(ICacheStore shared, MemoryCacheStoreOptions localBounds, TimeSpan localDuration, TimeProvider timeProvider)
+    public TieredCacheStore(ICacheStore shared, InMemoryCacheStoreOptions localBounds, TimeSpan localDuration, TimeProvider timeProvider)
     {
         _shared = shared;
         _time = timeProvider;
         _localDuration = localDuration;
-        _local = new MemoryCacheStore(localBounds, timeProvider);
+        _local = new InMemoryCacheStore(localBounds, timeProvider);
         shared.Events.Received += OnSharedEvent;
     }
 
@@ -45,7 +45,7 @@ internal sealed class TieredCacheStore : ICacheStore
     public Task PingAsync(CancellationToken cancellationToken) => _shared.PingAsync(cancellationToken);
 
     /// <summary>The L1 (for tests).</summary>
-    internal MemoryCacheStore Local => _local;
+    internal InMemoryCacheStore Local => _local;
 
     /// <summary>
     /// Keeps every copy until its entry's own store limit, so fresh copies keep answering through the outage instead of

@@ -6,7 +6,7 @@ namespace Okome.Planner.DependencyInjection;
 
 /// <summary>
 /// Configures the <see cref="UpstreamHealthMonitor"/> registered with
-/// <see cref="PlannerServiceCollectionExtensions.AddOkomeUpstreamHealth(IServiceCollection, Action{UpstreamHealthServiceOptions})"/>:
+/// <see cref="OkomePlannerServiceCollectionExtensions.AddOkomeUpstreamHealth(IServiceCollection, Action{UpstreamHealthServiceOptions})"/>:
 /// its state in this process (the default) or in Redis, chosen as for the cache (<c>AddOkomeCaching(...).UseRedis()</c>)
 /// and the budget (<c>AddOkomeBudget(...).UseRedis()</c>).
 /// </summary>

@@ -1,7 +1,7 @@
 namespace Okome.Planner.Health;
 
 /// <summary>
-/// Where the health state every node agrees on lives: in this process (<see cref="MemoryHealthStateStore"/>) or in Redis
+/// Where the health state every node agrees on lives: in this process (<see cref="InMemoryHealthStateStore"/>) or in Redis
 /// (<see cref="RedisHealthStateStore"/>). Every write is atomic and returns the state after it. Failures throw; the
 /// monitor decides what to do with them (keep its last view).
 /// </summary>

@@ -103,7 +103,7 @@ public sealed class UpstreamHealthMonitor : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(timeProvider);
         OptionsValidation.ThrowIfInvalid(UpstreamHealthOptionsValidator.Instance, options);
-        return new UpstreamHealthMonitor(new MemoryHealthStateStore(), options.Copy(), timeProvider, loggerFactory, meterFactory);
+        return new UpstreamHealthMonitor(new InMemoryHealthStateStore(), options.Copy(), timeProvider, loggerFactory, meterFactory);
     }
 
     /// <summary>

@@ -123,7 +123,7 @@ public sealed class AbandonedStreamDrainTests : IDisposable
     {
         var options = ResponseCacheContract.Options();
         options.AbandonedStreamDrain = drain;
-        return new DefaultResponseCache(new MemoryCacheStore(new MemoryCacheStoreOptions(), _time), options, _time, NullLoggerFactory.Instance, _meters);
+        return new DefaultResponseCache(new InMemoryCacheStore(new InMemoryCacheStoreOptions(), _time), options, _time, NullLoggerFactory.Instance, _meters);
     }
 
     private List<string> Abandoned()

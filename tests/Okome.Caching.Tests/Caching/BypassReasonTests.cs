@@ -86,7 +86,7 @@ public sealed class BypassReasonTests : IDisposable
     {
         var options = ResponseCacheContract.Options();
         options.Namespaces["chat"] = new FreshnessPolicy { CacheNonDeterministic = true };
-        var cache = new DefaultResponseCache(new MemoryCacheStore(new MemoryCacheStoreOptions(), _time), options, _time, NullLoggerFactory.Instance, _meters);
+        var cache = new DefaultResponseCache(new InMemoryCacheStore(new InMemoryCacheStoreOptions(), _time), options, _time, NullLoggerFactory.Instance, _meters);
         var upstream = new FakeUpstream();
         var request = new CacheRequest(TestEntries.NewKey("chat")) { IsDeterministic = false };
 
@@ -97,7 +97,7 @@ public sealed class BypassReasonTests : IDisposable
     }
 
     private DefaultResponseCache Cache()
-        => new(new MemoryCacheStore(new MemoryCacheStoreOptions(), _time), ResponseCacheContract.Options(), _time, NullLoggerFactory.Instance, _meters);
+        => new(new InMemoryCacheStore(new InMemoryCacheStoreOptions(), _time), ResponseCacheContract.Options(), _time, NullLoggerFactory.Instance, _meters);
 
     private List<string> Requests()
     {

@@ -11,7 +11,7 @@ public sealed class MemoryResponseCacheTests : ResponseCacheContract
 
     // One process: every node is the same cache.
     internal override Task<ResponseCache> CacheAsync(int node = 0)
-        => Task.FromResult(_cache ??= ResponseCache.CreateInMemory(Options(), new MemoryCacheStoreOptions(), Time));
+        => Task.FromResult(_cache ??= ResponseCache.CreateInMemory(Options(), new InMemoryCacheStoreOptions(), Time));
 
     [Fact]
     public async Task GetOrCreateAsync_Hit_AllocatesNothing()
@@ -38,7 +38,7 @@ public sealed class MemoryResponseCacheTests : ResponseCacheContract
     [Fact]
     public async Task GetOrCreateAsync_SystemTimeHit_AllocatesNothingAndReportsAgeAndTtl()
     {
-        using var cache = (DefaultResponseCache)ResponseCache.CreateInMemory(Options(), new MemoryCacheStoreOptions(), TimeProvider.System);
+        using var cache = (DefaultResponseCache)ResponseCache.CreateInMemory(Options(), new InMemoryCacheStoreOptions(), TimeProvider.System);
         var request = new CacheRequest(TestEntries.NewKey());
         var factory = FakeUpstream.Fixed("x", new FakeUpstream());
         await (await cache.GetOrCreateAsync(request, factory, default)).ReadBodyAsync(default);
@@ -83,7 +83,7 @@ public sealed class MemoryResponseCacheTests : ResponseCacheContract
     {
         var options = Options();
         options.FactorySoftTimeout = TimeSpan.FromSeconds(2);
-        var cache = ResponseCache.CreateInMemory(options, new MemoryCacheStoreOptions(), Time);
+        var cache = ResponseCache.CreateInMemory(options, new InMemoryCacheStoreOptions(), Time);
         var upstream = new FakeUpstream();
         var request = new CacheRequest(TestEntries.NewKey());
         await (await cache.GetOrCreateAsync(request, FakeUpstream.Fixed("old", upstream), default)).ReadBodyAsync(default);
@@ -113,7 +113,7 @@ public sealed class MemoryResponseCacheTests : ResponseCacheContract
     {
         var options = Options();
         options.FactoryHardTimeout = TimeSpan.FromSeconds(5);
-        var cache = ResponseCache.CreateInMemory(options, new MemoryCacheStoreOptions(), Time);
+        var cache = ResponseCache.CreateInMemory(options, new InMemoryCacheStoreOptions(), Time);
         var upstream = new FakeUpstream();
 
         var pending = cache.GetOrCreateAsync(new CacheRequest(TestEntries.NewKey()), upstream.Gated(new TaskCompletionSource().Task, "never"), default).AsTask();
@@ -131,7 +131,7 @@ public sealed class MemoryResponseCacheTests : ResponseCacheContract
     {
         var options = new ResponseCacheOptions { LeaseDuration = TimeSpan.Zero, StoreTimeout = TimeSpan.FromSeconds(-1), KeyPrefix = "" };
 
-        var create = () => ResponseCache.CreateInMemory(options, new MemoryCacheStoreOptions(), Time);
+        var create = () => ResponseCache.CreateInMemory(options, new InMemoryCacheStoreOptions(), Time);
 
         create.Should().Throw<OptionsValidationException>().Which.Failures.Should().SatisfyRespectively(
             lease => lease.Should().StartWith("LeaseDuration"), timeout => timeout.Should().StartWith("StoreTimeout"), prefix => prefix.Should().StartWith("KeyPrefix"));
@@ -142,7 +142,7 @@ public sealed class MemoryResponseCacheTests : ResponseCacheContract
     {
         var options = new ResponseCacheOptions { StoreFailureThreshold = 0, StoreBreakDuration = TimeSpan.Zero };
 
-        var create = () => ResponseCache.CreateInMemory(options, new MemoryCacheStoreOptions(), Time);
+        var create = () => ResponseCache.CreateInMemory(options, new InMemoryCacheStoreOptions(), Time);
 
         create.Should().Throw<OptionsValidationException>().Which.Failures.Should().SatisfyRespectively(
             breaks => breaks.Should().StartWith("StoreBreakDuration"), threshold => threshold.Should().StartWith("StoreFailureThreshold"));

@@ -105,7 +105,7 @@ public sealed class UpstreamCacheControlTests : IDisposable
         => Cache(new ResponseCacheOptions { Freshness = new FreshnessPolicy { Jitter = 0, UpstreamCacheControl = mode } });
 
     private DefaultResponseCache Cache(ResponseCacheOptions options)
-        => new(new MemoryCacheStore(new MemoryCacheStoreOptions(), _time), options, _time, _logs, null);
+        => new(new InMemoryCacheStore(new InMemoryCacheStoreOptions(), _time), options, _time, _logs, null);
 
     /// <summary>Keeps every log line written through it.</summary>
     private sealed class LogCollector : ILoggerFactory, ILogger

@@ -42,7 +42,7 @@ public sealed class DocsExampleTests
     {
         // --- docs/caching.md: minimal example (begin) ---
         var keys = new CacheKeyBuilder(new CacheKeyPolicy());
-        var cache = ResponseCache.CreateInMemory(new ResponseCacheOptions(), new MemoryCacheStoreOptions(), TimeProvider.System);
+        var cache = ResponseCache.CreateInMemory(new ResponseCacheOptions(), new InMemoryCacheStoreOptions(), TimeProvider.System);
 
         async Task<string> CompleteAsync(string tenant, byte[] requestBody, CancellationToken cancellationToken)
         {
@@ -106,7 +106,7 @@ public sealed class DocsExampleTests
         provider.GetRequiredService<IStartupValidator>().Validate();
 
         provider.GetRequiredService<ResponseCache>().Should().BeOfType<DefaultResponseCache>().Which.Store.Should().BeOfType<RedisCacheStore>();
-        provider.GetRequiredKeyedService<ResponseCache>("embeddings").Should().BeOfType<DefaultResponseCache>().Which.Store.Should().BeOfType<MemoryCacheStore>();
+        provider.GetRequiredKeyedService<ResponseCache>("embeddings").Should().BeOfType<DefaultResponseCache>().Which.Store.Should().BeOfType<InMemoryCacheStore>();
     }
 
     [Fact]

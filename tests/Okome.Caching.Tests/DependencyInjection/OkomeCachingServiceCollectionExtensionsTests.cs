@@ -31,7 +31,7 @@ public sealed class OkomeCachingServiceCollectionExtensionsTests
 
         cache.Should().BeSameAs(provider.GetRequiredService<ResponseCache>());
         var inner = cache.Should().BeOfType<DefaultResponseCache>().Subject;
-        inner.Store.Should().BeOfType<MemoryCacheStore>();
+        inner.Store.Should().BeOfType<InMemoryCacheStore>();
         inner.Time.Should().BeSameAs(TimeProvider.System);
         inner.Options.LeaseDuration.Should().Be(TimeSpan.FromSeconds(30));
         inner.Options.KeyPrefix.Should().Be("okome");
@@ -95,7 +95,7 @@ public sealed class OkomeCachingServiceCollectionExtensionsTests
         unnamed.Options.KeyPrefix.Should().Be("default");
         chat.Options.KeyPrefix.Should().Be("chat");
         embeddings.Options.KeyPrefix.Should().Be("embeddings");
-        provider.GetRequiredService<IOptionsMonitor<MemoryCacheStoreOptions>>().Get("chat").MaxEntries.Should().Be(10);
+        provider.GetRequiredService<IOptionsMonitor<InMemoryCacheStoreOptions>>().Get("chat").MaxEntries.Should().Be(10);
         provider.GetRequiredService<ChatHandler>().Cache.Should().BeSameAs(chat);
         provider.GetRequiredKeyedService<ResponseCache>("chat").Should().BeSameAs(chat);
     }

@@ -56,5 +56,5 @@ public sealed class TieredCacheStoreTests
         store.Local.Read(key).Entry.Should().BeNull();
     }
 
-    private TieredCacheStore Create() => new(new MemoryCacheStore(new MemoryCacheStoreOptions(), _time), new MemoryCacheStoreOptions(), LocalDuration, _time);
+    private TieredCacheStore Create() => new(new InMemoryCacheStore(new InMemoryCacheStoreOptions(), _time), new InMemoryCacheStoreOptions(), LocalDuration, _time);
 }

@@ -133,7 +133,7 @@ public sealed class PlannerHostedLoopsTests
 
         services.Invoking(s => s.AddOkomePlannerHealthProbe((UpstreamProbe)null!)).Should().Throw<ArgumentNullException>().WithParameterName("probe");
         services.Invoking(s => s.AddOkomePlannerHealthProbe((Func<IServiceProvider, UpstreamProbe>)null!)).Should().Throw<ArgumentNullException>().WithParameterName("probeFactory");
-        var withoutServices = () => PlannerServiceCollectionExtensions.AddOkomePlannerHealthProbe(null!, (_, _) => ValueTask.FromResult(true));
+        var withoutServices = () => OkomePlannerServiceCollectionExtensions.AddOkomePlannerHealthProbe(null!, (_, _) => ValueTask.FromResult(true));
         withoutServices.Should().Throw<ArgumentNullException>().WithParameterName("services");
         services.Invoking(s => s.AddOkomePlannerPrewarm(null!)).Should().Throw<ArgumentNullException>().WithParameterName("itemsFactory");
         services.Invoking(s => s.AddOkomePlannerPrewarm(_ => [], null!)).Should().Throw<ArgumentNullException>().WithParameterName("configure");

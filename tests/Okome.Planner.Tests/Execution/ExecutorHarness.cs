@@ -26,7 +26,7 @@ internal sealed class ExecutorHarness : IDisposable
     public ExecutorHarness(Action<PlanExecutorOptions>? configure = null, BudgetPolicy? policy = null, bool withBudget = true, UpstreamHealthMonitor? health = null, GpuSlots? slots = null, TimeProvider? time = null, ResponseCache? cache = null, BudgetService? budget = null)
     {
         Time = time ?? new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
-        Cache = cache ?? ResponseCache.CreateInMemory(CacheOptions(), new MemoryCacheStoreOptions(), Time);
+        Cache = cache ?? ResponseCache.CreateInMemory(CacheOptions(), new InMemoryCacheStoreOptions(), Time);
         Budget = withBudget ? budget ?? BudgetService.CreateInMemory(Time) : null;
         Policy = policy ?? DefaultPolicy();
         Health = health;

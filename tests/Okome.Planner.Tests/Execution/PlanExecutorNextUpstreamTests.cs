@@ -293,7 +293,7 @@ public sealed class PlanExecutorNextUpstreamTests
         });
         listener.Start();
         var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
-        var cache = ResponseCache.CreateInMemory(ExecutorHarness.CacheOptions(), new Caching.Stores.MemoryCacheStoreOptions(), time);
+        var cache = ResponseCache.CreateInMemory(ExecutorHarness.CacheOptions(), new Caching.Stores.InMemoryCacheStoreOptions(), time);
         var options = new PlanExecutorOptions();
         Configure()(options);
         using var executor = new PlanExecutor(cache, null, options, null, null, time, null, meters);
@@ -324,7 +324,7 @@ public sealed class PlanExecutorNextUpstreamTests
         await using var health = UpstreamHealthMonitor.CreateInMemory(new UpstreamHealthOptions { StableHosts = ["gpu-x"] }, time);
         var options = new PlanExecutorOptions { StableHosts = TwoHosts };
 
-        FluentActions.Invoking(() => new PlanExecutor(ResponseCache.CreateInMemory(ExecutorHarness.CacheOptions(), new Caching.Stores.MemoryCacheStoreOptions(), time), null, options, health, null, time, null, null))
+        FluentActions.Invoking(() => new PlanExecutor(ResponseCache.CreateInMemory(ExecutorHarness.CacheOptions(), new Caching.Stores.InMemoryCacheStoreOptions(), time), null, options, health, null, time, null, null))
             .Should().Throw<ArgumentException>().WithParameterName("health").WithMessage("*StableHosts*");
     }
 

@@ -47,7 +47,7 @@ public sealed class PlanExecutorOptionsTests
     public void Constructor_InvalidOptions_ThrowsNamingThem()
     {
         var time = new FakeTimeProvider();
-        var cache = ResponseCache.CreateInMemory(new ResponseCacheOptions(), new MemoryCacheStoreOptions(), time);
+        var cache = ResponseCache.CreateInMemory(new ResponseCacheOptions(), new InMemoryCacheStoreOptions(), time);
 
         var act = () => new PlanExecutor(cache, null, new PlanExecutorOptions { CacheName = "" }, null, null, time, null, null);
 
@@ -78,7 +78,7 @@ public sealed class PlanExecutorOptionsTests
     public async Task Lookup_MapsEveryPeekAsDocumented()
     {
         var time = new FakeTimeProvider();
-        var cache = ResponseCache.CreateInMemory(new ResponseCacheOptions(), new MemoryCacheStoreOptions(), time);
+        var cache = ResponseCache.CreateInMemory(new ResponseCacheOptions(), new InMemoryCacheStoreOptions(), time);
 
         var miss = await cache.PeekAsync(new CacheRequest(ExecutorHarness.Key(1)), CancellationToken.None);
         var bypass = await cache.PeekAsync(new CacheRequest(ExecutorHarness.Key(1)) { IsDeterministic = false }, CancellationToken.None);

@@ -82,6 +82,6 @@ public sealed class PlanExecutorStaleWhileRevalidateTests
                 Jitter = 0,
             },
         },
-        new MemoryCacheStoreOptions(),
+        new InMemoryCacheStoreOptions(),
         time);
 }

@@ -5,7 +5,7 @@ namespace Okome.Planner.Tests.Health;
 /// <summary>The monitor contract on the in-memory store (nodes share one store instance).</summary>
 public sealed class MemoryUpstreamHealthMonitorTests : UpstreamHealthMonitorContractTests
 {
-    private readonly MemoryHealthStateStore _store = new();
+    private readonly InMemoryHealthStateStore _store = new();
 
     private protected override IHealthStateStore Store() => _store;
 

@@ -1,7 +1,7 @@
 namespace Okome.Planner.Health;
 
 /// <summary>The health state of one process (or of several monitors sharing this instance, as the tests do).</summary>
-internal sealed class MemoryHealthStateStore : IHealthStateStore
+internal sealed class InMemoryHealthStateStore : IHealthStateStore
 {
     private readonly Lock _gate = new();
     private HealthSnapshot _state = HealthSnapshot.Empty;

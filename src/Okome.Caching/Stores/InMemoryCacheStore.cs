@@ -12,24 +12,24 @@ namespace Okome.Caching.Stores;
 /// <see cref="RedisCacheStore"/>. Bounded by entry count and payload bytes; past a bound, expired entries go
 /// first, then the least recently read.
 /// </summary>
-internal sealed class MemoryCacheStore : ICacheStore
+internal sealed class InMemoryCacheStore : ICacheStore
 {
     // Keyed by the 128-bit hash alone (the namespace is hashed into it); the slot keeps the key to check it.
     private readonly ConcurrentDictionary<UInt128, Slot> _entries = new();
     private readonly ConcurrentDictionary<UInt128, Lease> _leases = new();
     private readonly ConcurrentDictionary<string, long> _namespaces = new(StringComparer.Ordinal);
-    private readonly MemoryCacheStoreOptions _options;
+    private readonly InMemoryCacheStoreOptions _options;
     private readonly TimeProvider _time;
     private readonly Lock _evictionGate = new();
     private long _bytes;
     private long _clock;
     private uint _stamps;
 
-    public MemoryCacheStore(MemoryCacheStoreOptions options, TimeProvider timeProvider)
+    public InMemoryCacheStore(InMemoryCacheStoreOptions options, TimeProvider timeProvider)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(timeProvider);
-        OptionsValidation.ThrowIfInvalid(MemoryCacheStoreOptionsValidator.Instance, options);
+        OptionsValidation.ThrowIfInvalid(InMemoryCacheStoreOptionsValidator.Instance, options);
         _options = options.Copy();
         _time = timeProvider;
     }

@@ -3,13 +3,13 @@ using Okome.Caching.Stores;
 
 namespace Okome.Caching.Tests.Stores;
 
-public sealed class MemoryCacheStoreTests : CacheStoreContract
+public sealed class InMemoryCacheStoreTests : CacheStoreContract
 {
-    private MemoryCacheStore? _store;
+    private InMemoryCacheStore? _store;
 
     // One process: every "node" is the same store.
     internal override Task<ICacheStore> StoreAsync(int node = 0)
-        => Task.FromResult<ICacheStore>(_store ??= new MemoryCacheStore(new MemoryCacheStoreOptions(), Time));
+        => Task.FromResult<ICacheStore>(_store ??= new InMemoryCacheStore(new InMemoryCacheStoreOptions(), Time));
 
     internal override Task ExpireLeaseAsync(CacheKey key)
     {
@@ -20,7 +20,7 @@ public sealed class MemoryCacheStoreTests : CacheStoreContract
     [Fact]
     public async Task SetAsync_PastMaxEntries_EvictsTheLeastRecentlyRead()
     {
-        var store = new MemoryCacheStore(new MemoryCacheStoreOptions { MaxEntries = 10 }, Time);
+        var store = new InMemoryCacheStore(new InMemoryCacheStoreOptions { MaxEntries = 10 }, Time);
         var keys = Enumerable.Range(0, 10).Select(_ => TestEntries.NewKey()).ToArray();
         foreach (var key in keys)
         {
@@ -40,7 +40,7 @@ public sealed class MemoryCacheStoreTests : CacheStoreContract
     [Fact]
     public async Task SetAsync_PastMaxBytes_StaysWithinTheBound()
     {
-        var store = new MemoryCacheStore(new MemoryCacheStoreOptions { MaxBytes = 10_000 }, Time);
+        var store = new InMemoryCacheStore(new InMemoryCacheStoreOptions { MaxBytes = 10_000 }, Time);
         for (var i = 0; i < 50; i++)
         {
             var key = TestEntries.NewKey();
@@ -57,7 +57,7 @@ public sealed class MemoryCacheStoreTests : CacheStoreContract
     [InlineData(-1, 1)]
     public void Constructor_InvalidBounds_Throws(int maxEntries, long maxBytes)
     {
-        var create = () => new MemoryCacheStore(new MemoryCacheStoreOptions { MaxEntries = maxEntries, MaxBytes = maxBytes }, Time);
+        var create = () => new InMemoryCacheStore(new InMemoryCacheStoreOptions { MaxEntries = maxEntries, MaxBytes = maxBytes }, Time);
 
         create.Should().Throw<Microsoft.Extensions.Options.OptionsValidationException>().Which.Failures.Should().ContainSingle()
             .Which.Should().StartWith(maxBytes < 1 ? "MaxBytes" : "MaxEntries");
@@ -66,7 +66,7 @@ public sealed class MemoryCacheStoreTests : CacheStoreContract
     [Fact]
     public async Task Read_Hit_AllocatesNothing()
     {
-        var store = new MemoryCacheStore(new MemoryCacheStoreOptions(), Time);
+        var store = new InMemoryCacheStore(new InMemoryCacheStoreOptions(), Time);
         var key = TestEntries.NewKey();
         await store.SetAsync(key, TestEntries.Entry(key, Time.GetUtcNow()), default);
         store.Read(key);

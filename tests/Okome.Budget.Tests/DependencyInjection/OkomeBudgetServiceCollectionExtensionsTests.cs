@@ -10,7 +10,7 @@ using StackExchange.Redis;
 namespace Okome.Budget.Tests.DependencyInjection;
 
 /// <summary><c>AddOkomeBudget</c>: options, validation at start-up, the store and the clock from dependency injection.</summary>
-public sealed class BudgetServiceCollectionExtensionsTests
+public sealed class OkomeBudgetServiceCollectionExtensionsTests
 {
     private static readonly BudgetPolicy Chat = new("chat", [BudgetLimit.Rate("rpm", 1, TimeSpan.FromMinutes(1))]);
 

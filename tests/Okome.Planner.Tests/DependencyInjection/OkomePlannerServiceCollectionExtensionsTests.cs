@@ -10,7 +10,7 @@ using Okome.Planner.Tests.Execution;
 
 namespace Okome.Planner.Tests.DependencyInjection;
 
-public sealed class PlannerServiceCollectionExtensionsTests
+public sealed class OkomePlannerServiceCollectionExtensionsTests
 {
     [Fact]
     public async Task AddOkomePlanner_WithCachingAndBudget_ResolvesWorkingSingletonExecutor()

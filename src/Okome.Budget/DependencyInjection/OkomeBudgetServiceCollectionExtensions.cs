@@ -8,7 +8,7 @@ using StackExchange.Redis;
 namespace Okome.Budget.DependencyInjection;
 
 /// <summary>Registers <see cref="BudgetService"/> in dependency injection.</summary>
-public static class BudgetServiceCollectionExtensions
+public static class OkomeBudgetServiceCollectionExtensions
 {
     /// <summary>Registers a singleton <see cref="BudgetService"/> with default options (in-memory state unless <see cref="OkomeBudgetBuilder.UseRedis"/>).</summary>
     /// <param name="services">The services.</param>

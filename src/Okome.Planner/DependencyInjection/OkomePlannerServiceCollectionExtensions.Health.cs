@@ -9,7 +9,7 @@ using StackExchange.Redis;
 namespace Okome.Planner.DependencyInjection;
 
 /// <content>The upstream health monitor.</content>
-public static partial class PlannerServiceCollectionExtensions
+public static partial class OkomePlannerServiceCollectionExtensions
 {
     /// <summary>
     /// Registers the <see cref="UpstreamHealthMonitor"/> (a singleton) that <c>AddOkomePlanner</c> and the health probe use:

@@ -12,7 +12,7 @@ using Okome.Planner.Shedding;
 namespace Okome.Planner.DependencyInjection;
 
 /// <summary>Registers the <see cref="PlanExecutor"/> in dependency injection, and optionally the health probe and pre-warm loops as hosted services.</summary>
-public static partial class PlannerServiceCollectionExtensions
+public static partial class OkomePlannerServiceCollectionExtensions
 {
     /// <summary>Registers the <see cref="PlanExecutor"/> (a singleton) with default options. See <see cref="AddOkomePlanner(IServiceCollection, Action{PlannerServiceOptions})"/>.</summary>
     /// <param name="services">The services.</param>

@@ -12,7 +12,7 @@ using Okome.Planner.Prewarm;
 namespace Okome.Planner.DependencyInjection;
 
 /// <content>The hosted loops: the health probe and pre-warming.</content>
-public static partial class PlannerServiceCollectionExtensions
+public static partial class OkomePlannerServiceCollectionExtensions
 {
     /// <summary>
     /// Runs the registered <see cref="UpstreamHealthMonitor"/>'s probe loop (one probe round per <see cref="UpstreamHealthOptions.ProbeInterval"/> cluster-wide)
