@@ -29,7 +29,7 @@ internal static class HealthEndpoint
             status,
             store.Store,
             storeUp,
-            new UpstreamsBody(Name(stable), monitor.HasCanary ? Name(monitor.StatusOf(UpstreamChoice.Canary)) : null),
+            new UpstreamsBody(Name(stable), monitor.HostsOf(UpstreamChoice.Canary).Count > 0 ? Name(monitor.StatusOf(UpstreamChoice.Canary)) : null),
             hosts,
             maintenance);
         return Results.Json(body, statusCode: unavailable ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status200OK);

@@ -17,6 +17,7 @@ using Okome.Planner.Canary;
 using Okome.Planner.DependencyInjection;
 using Okome.Planner.Diagnostics;
 using Okome.Planner.Execution;
+using Okome.Planner.Health;
 using Okome.Planner.HealthChecks;
 using Okome.Planner.Prewarm;
 using Okome.Planner.Sample.Api;
@@ -257,16 +258,13 @@ internal static class ServiceRegistration
             upstreamHealth.UseRedis();
         }
 
-        services.AddOptions<UpstreamHealthServiceOptions>().Configure<IOptions<SampleOptions>>(static (health, sample) =>
+        services.AddOptions<UpstreamHealthOptions>().Configure<IOptions<SampleOptions>>(static (health, sample) =>
         {
             var options = sample.Value;
-            health.Health.Rise = options.Health.Rise;
-            health.Health.Fall = options.Health.Fall;
-            health.Health.ProbeInterval = TimeSpan.FromSeconds(options.Health.IntervalSeconds);
-            health.Health.ProbeTimeout = TimeSpan.FromSeconds(Math.Min(options.Health.TimeoutSeconds, options.Health.IntervalSeconds));
-            health.Health.HasCanary = options.Upstream.CanaryUrls().Count > 0;
-            health.Health.StableHosts = UpstreamRouter.LabelsOf(options.Upstream.StableUrls());
-            health.Health.CanaryHosts = UpstreamRouter.LabelsOf(options.Upstream.CanaryUrls());
+            health.Rise = options.Health.Rise;
+            health.Fall = options.Health.Fall;
+            health.ProbeInterval = TimeSpan.FromSeconds(options.Health.IntervalSeconds);
+            health.ProbeTimeout = TimeSpan.FromSeconds(Math.Min(options.Health.TimeoutSeconds, options.Health.IntervalSeconds));
         });
 
         services.AddOkomePlanner();

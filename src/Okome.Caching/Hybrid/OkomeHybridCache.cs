@@ -56,7 +56,7 @@ internal sealed class OkomeHybridCache : HybridCache
         ArgumentNullException.ThrowIfNull(factory);
         var serializer = _serializers.Get<T>();
         var flags = options?.Flags ?? HybridCacheEntryFlags.None;
-        var request = new CacheRequest(await KeyAsync(key, cancellationToken).ConfigureAwait(false)) { CacheControl = Directives(flags) };
+        var request = new CacheRequest(Key(key)) { CacheControl = Directives(flags) };
         var headers = Headers(options);
         UpstreamFactory upstream = (flags & HybridCacheEntryFlags.DisableUnderlyingData) != 0
             ? NoUnderlyingData
@@ -87,7 +87,7 @@ internal sealed class OkomeHybridCache : HybridCache
 
         // no-cache: skip whatever is stored and "call the upstream", which answers with the new value; the result is
         // stored under the lease like any other, so every node sees it. Reading the body to its end waits for the commit.
-        var request = new CacheRequest(await KeyAsync(key, cancellationToken).ConfigureAwait(false)) { CacheControl = new CacheControl { NoCache = true } };
+        var request = new CacheRequest(Key(key)) { CacheControl = new CacheControl { NoCache = true } };
         var response = await _cache.GetOrCreateAsync(
             request, (_, _) => ValueTask.FromResult(UpstreamResponse.FromBody(200, headers, bytes)), cancellationToken).ConfigureAwait(false);
         await response.ReadBodyAsync(cancellationToken).ConfigureAwait(false);
@@ -96,7 +96,7 @@ internal sealed class OkomeHybridCache : HybridCache
     public override async ValueTask RemoveAsync(string key, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(key);
-        await _cache.RemoveAsync(await KeyAsync(key, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+        await _cache.RemoveAsync(Key(key), cancellationToken).ConfigureAwait(false);
     }
 
     public override async ValueTask RemoveByTagAsync(string tag, CancellationToken cancellationToken = default)
@@ -111,19 +111,18 @@ internal sealed class OkomeHybridCache : HybridCache
         await _cache.InvalidateNamespaceAsync(_namespace, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>The cache key of a HybridCache key: a hash, so user text never reaches the store; a namespace bump changes every key.</summary>
-    internal async ValueTask<CacheKey> KeyAsync(string key, CancellationToken cancellationToken)
-    {
-        var version = await _cache.GetNamespaceVersionAsync(_namespace, cancellationToken).ConfigureAwait(false);
-        return new CacheKey(_namespace, Hash(_namespace, key, version));
-    }
+    /// <summary>
+    /// The cache key of a HybridCache key: a hash, so user text never reaches the store. No namespace version here: the
+    /// cache applies it to every key itself (a bump reaches these entries as any other).
+    /// </summary>
+    internal CacheKey Key(string key) => new(_namespace, Hash(_namespace, key));
 
     /// <remarks>
     /// The store tells entries apart by the hash alone (as <see cref="CacheKeyBuilder"/> does, the namespace is part of
     /// the hashed bytes): the input is the namespace, a 0 byte (never part of a namespace), then the key's UTF-8 bytes,
-    /// and the seed is the namespace version.
+    /// hashed with seed 0.
     /// </remarks>
-    internal static UInt128 Hash(string cacheNamespace, string key, long namespaceVersion)
+    internal static UInt128 Hash(string cacheNamespace, string key)
     {
         var maxBytes = cacheNamespace.Length + 1 + Encoding.UTF8.GetMaxByteCount(key.Length);
         byte[]? rented = null;
@@ -134,7 +133,7 @@ internal sealed class OkomeHybridCache : HybridCache
             var length = Encoding.ASCII.GetBytes(cacheNamespace, buffer);
             buffer[length++] = 0;
             length += Encoding.UTF8.GetBytes(key, buffer[length..]);
-            return XxHash128.HashToUInt128(buffer[..length], namespaceVersion);
+            return XxHash128.HashToUInt128(buffer[..length]);
         }
         finally
         {

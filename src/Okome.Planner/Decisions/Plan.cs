@@ -22,7 +22,7 @@ public readonly struct Plan
     }
 
     /// <summary>What to do.</summary>
-    public PlanKind Kind { get; }
+    internal PlanKind Kind { get; }
 
     /// <summary>
     /// The <c>X-OKOME-Cache</c> status to report if the plan succeeds (a call that ends in serving the stale entry reports
@@ -56,10 +56,10 @@ public readonly struct Plan
     public bool CallsUpstream => Kind is PlanKind.CallUpstream or PlanKind.Queue or PlanKind.ServeStaleAndRefresh;
 
     /// <summary>Whether the plan answers from the cache without waiting for an upstream call of its own.</summary>
-    public bool ServesFromCache => Kind is PlanKind.ServeFresh or PlanKind.ServeStale or PlanKind.ServeStaleAndRefresh or PlanKind.JoinInFlight;
+    internal bool ServesFromCache => Kind is PlanKind.ServeFresh or PlanKind.ServeStale or PlanKind.ServeStaleAndRefresh or PlanKind.JoinInFlight;
 
     /// <summary>The status code of a response the planner generates (429, 503, 504); <see langword="null"/> otherwise.</summary>
-    public int? StatusCode => Kind switch
+    internal int? StatusCode => Kind switch
     {
         PlanKind.RateLimited => 429,
         PlanKind.Unavailable => 503,

@@ -1,7 +1,7 @@
 namespace Okome.Planner.Decisions;
 
 /// <summary>What the executor does with a request.</summary>
-public enum PlanKind
+internal enum PlanKind
 {
     /// <summary>Serve the fresh entry (<c>HIT</c>). The upstream is not called.</summary>
     ServeFresh = 0,

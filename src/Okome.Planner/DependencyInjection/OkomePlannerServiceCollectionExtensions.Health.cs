@@ -17,32 +17,37 @@ public static partial class OkomePlannerServiceCollectionExtensions
     /// <see cref="OkomeUpstreamHealthBuilder.UseRedis"/> (the monitor never disposes it). The clock is the registered
     /// <see cref="TimeProvider"/> (<see cref="TimeProvider.System"/> is registered if none is); logs and metrics go to the
     /// registered <see cref="ILoggerFactory"/> and <see cref="IMeterFactory"/> when there are. The options are validated at
-    /// start-up (<c>ValidateOnStart</c>), every error listed at once. A monitor registered before is kept.
+    /// start-up (<c>ValidateOnStart</c>), every error listed at once; they can also be set with
+    /// <c>Configure&lt;UpstreamHealthOptions&gt;</c>. The hosts it probes are the executor's (<c>PlanExecutorOptions.StableHosts</c>,
+    /// <c>CanaryHosts</c>, a canary pool when <c>PlanExecutorOptions.Canary</c> is set), handed over by <c>AddOkomePlanner</c>;
+    /// without it, one unnamed stable host. A monitor registered before is kept.
     /// </summary>
     /// <param name="services">The services.</param>
     /// <param name="configure">Sets the options.</param>
     /// <returns>A builder to choose the store.</returns>
-    public static OkomeUpstreamHealthBuilder AddOkomeUpstreamHealth(this IServiceCollection services, Action<UpstreamHealthServiceOptions> configure)
+    public static OkomeUpstreamHealthBuilder AddOkomeUpstreamHealth(this IServiceCollection services, Action<UpstreamHealthOptions> configure)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configure);
-        services.AddOptions<UpstreamHealthServiceOptions>().Configure(configure).ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<UpstreamHealthServiceOptions>, UpstreamHealthServiceOptionsValidator>());
+        services.AddOptions<UpstreamHealthOptions>().Configure(configure).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<UpstreamHealthOptions>>(UpstreamHealthOptionsValidator.Instance));
+        services.AddOptions<UpstreamHealthStoreOptions>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<UpstreamHealthStoreOptions>, UpstreamHealthStoreOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(static provider =>
         {
-            var options = provider.GetRequiredService<IOptions<UpstreamHealthServiceOptions>>().Value;
+            var options = provider.GetRequiredService<IOptions<UpstreamHealthOptions>>().Value;
             var time = provider.GetRequiredService<TimeProvider>();
             var loggers = provider.GetService<ILoggerFactory>();
             var meters = provider.GetService<IMeterFactory>();
-            if (!options.UseRedis)
+            if (!provider.GetRequiredService<IOptions<UpstreamHealthStoreOptions>>().Value.UseRedis)
             {
-                return UpstreamHealthMonitor.CreateInMemory(options.Health, time, loggers, meters);
+                return UpstreamHealthMonitor.CreateInMemory(options, time, loggers, meters);
             }
 
             var redis = provider.GetService<IConnectionMultiplexer>() ?? throw new InvalidOperationException(
                 "The upstream health is set to UseRedis() but no StackExchange.Redis.IConnectionMultiplexer is registered.");
-            return UpstreamHealthMonitor.CreateRedis(redis, options.Health, time, loggers, meters);
+            return UpstreamHealthMonitor.CreateRedis(redis, options, time, loggers, meters);
         });
         return new OkomeUpstreamHealthBuilder(services);
     }

@@ -38,6 +38,15 @@ public static partial class OkomePlannerServiceCollectionExtensions
         services.AddOptions<PlannerServiceOptions>().Configure(configure).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PlannerServiceOptions>, PlannerServiceOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
+
+        // The health monitor (AddOkomeUpstreamHealth) probes the hosts the executor routes to: one list, set here.
+        services.AddOptions<UpstreamHealthOptions>().Configure<IOptions<PlannerServiceOptions>>(static (health, planner) =>
+        {
+            var executor = planner.Value.Executor;
+            health.StableHosts = [.. executor.StableHosts];
+            health.CanaryHosts = [.. executor.CanaryHosts];
+            health.HasCanary = executor.Canary is not null;
+        });
         services.TryAddSingleton(static provider =>
         {
             var options = provider.GetRequiredService<IOptions<PlannerServiceOptions>>().Value;

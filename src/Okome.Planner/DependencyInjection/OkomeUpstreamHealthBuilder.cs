@@ -6,7 +6,7 @@ namespace Okome.Planner.DependencyInjection;
 
 /// <summary>
 /// Configures the <see cref="UpstreamHealthMonitor"/> registered with
-/// <see cref="OkomePlannerServiceCollectionExtensions.AddOkomeUpstreamHealth(IServiceCollection, Action{UpstreamHealthServiceOptions})"/>:
+/// <see cref="OkomePlannerServiceCollectionExtensions.AddOkomeUpstreamHealth(IServiceCollection, Action{UpstreamHealthOptions})"/>:
 /// its state in this process (the default) or in Redis, chosen as for the cache (<c>AddOkomeCaching(...).UseRedis()</c>)
 /// and the budget (<c>AddOkomeBudget(...).UseRedis()</c>).
 /// </summary>
@@ -25,7 +25,7 @@ public sealed class OkomeUpstreamHealthBuilder
     /// <returns>This builder.</returns>
     public OkomeUpstreamHealthBuilder UseRedis()
     {
-        Services.Configure<UpstreamHealthServiceOptions>(static options => options.UseRedis = true);
+        Services.Configure<UpstreamHealthStoreOptions>(static options => options.UseRedis = true);
         return this;
     }
 }

@@ -71,7 +71,7 @@ public sealed partial class PlanExecutor : IDisposable
                 || (health.HasCanary && !UpstreamPools.SameHosts(canary, [.. health.HostsOf(UpstreamChoice.Canary)]))))
         {
             throw new ArgumentException(
-                "The health monitor's hosts (UpstreamHealthOptions.StableHosts / CanaryHosts) differ from the executor's (PlanExecutorOptions.StableHosts / CanaryHosts); list the same labels in the same order.",
+                "The health monitor's hosts differ from the executor's (PlanExecutorOptions.StableHosts / CanaryHosts); register both with AddOkomePlanner and AddOkomeUpstreamHealth, which hand the executor's hosts to the monitor.",
                 nameof(health));
         }
 

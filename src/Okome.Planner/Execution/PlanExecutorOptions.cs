@@ -38,7 +38,7 @@ public sealed class PlanExecutorOptions
     /// <summary>
     /// The labels of the stable pool's hosts (for example <c>gpu-a</c>, or a <c>host:port</c>); the executor spreads calls
     /// over the healthy ones (fewest in flight, round robin among equals) and tries the next on a failure before the first
-    /// byte. When a health monitor is given it must list the same hosts (<c>UpstreamHealthOptions.StableHosts</c>).
+    /// byte. The health monitor (<c>AddOkomeUpstreamHealth</c>) probes these same hosts: <c>AddOkomePlanner</c> hands them to it.
     /// </summary>
     /// <value>Default empty: one unnamed host (<c>X-Upstream: stable</c>). At most 64 unique labels
     /// (<see cref="UpstreamHost.IsValidLabel"/>).</value>

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace Okome.Planner.Health;
 
 /// <summary>
@@ -10,7 +12,6 @@ namespace Okome.Planner.Health;
 /// </summary>
 internal sealed class UpstreamHealth
 {
-    private const int MaxThreshold = 1000;
     private readonly Lock _gate = new();
     private readonly int _rise;
     private readonly int _fall;
@@ -27,27 +28,12 @@ internal sealed class UpstreamHealth
     }
 
     /// <summary>Creates a state machine.</summary>
-    /// <param name="options">The thresholds; validated and copied.</param>
-    /// <exception cref="ArgumentException">A threshold is out of range; the message lists every error.</exception>
+    /// <param name="options">The thresholds, already checked by <see cref="UpstreamHealthOptionsValidator"/> (the monitor's
+    /// factories and dependency injection run it); read once, so later changes do not reach the machine.</param>
     public UpstreamHealth(UpstreamHealthOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var errors = new List<string>();
-        if (options.Rise is < 1 or > MaxThreshold)
-        {
-            errors.Add($"{nameof(UpstreamHealthOptions.Rise)} must be between 1 and {MaxThreshold}.");
-        }
-
-        if (options.Fall is < 1 or > MaxThreshold)
-        {
-            errors.Add($"{nameof(UpstreamHealthOptions.Fall)} must be between 1 and {MaxThreshold}.");
-        }
-
-        if (errors.Count > 0)
-        {
-            throw new ArgumentException("Invalid upstream health options: " + string.Join(" ", errors), nameof(options));
-        }
-
+        Debug.Assert(!UpstreamHealthOptionsValidator.Instance.Validate(null, options).Failed, "Options are validated before a state machine is built.");
         _rise = options.Rise;
         _fall = options.Fall;
         _unknownIsUp = options.TreatUnknownAsUp;
@@ -110,7 +96,7 @@ internal sealed class UpstreamHealth
             if (result == ProbeResult.Success)
             {
                 _failures = 0;
-                _successes = Math.Min(_successes + 1, MaxThreshold);
+                _successes = Math.Min(_successes + 1, UpstreamHealthOptionsValidator.MaxThreshold);
                 if (_successes >= _rise)
                 {
                     _status = UpstreamStatus.Up;
@@ -119,7 +105,7 @@ internal sealed class UpstreamHealth
             else
             {
                 _successes = 0;
-                _failures = Math.Min(_failures + 1, MaxThreshold);
+                _failures = Math.Min(_failures + 1, UpstreamHealthOptionsValidator.MaxThreshold);
                 if (_failures >= _fall)
                 {
                     _status = UpstreamStatus.Down;

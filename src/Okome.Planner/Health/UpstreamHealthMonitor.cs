@@ -51,8 +51,8 @@ public sealed class UpstreamHealthMonitor : IAsyncDisposable
         _metrics.ObserveHealth(() => _stable.Concat(_canary).Select(host => (host, StatusOf(host))));
     }
 
-    /// <summary>Whether the canary upstream is configured (<see cref="UpstreamHealthOptions.HasCanary"/>).</summary>
-    public bool HasCanary => _options.HasCanary;
+    /// <summary>Whether the canary pool is configured (the executor's <c>PlanExecutorOptions.Canary</c>); <see cref="HostsOf"/> of the canary is empty when not.</summary>
+    internal bool HasCanary => _options.HasCanary;
 
     /// <summary>Whether the last store operation succeeded (false during a store outage, while the last view is kept).</summary>
     public bool IsStoreAvailable
@@ -98,7 +98,7 @@ public sealed class UpstreamHealthMonitor : IAsyncDisposable
     /// <param name="meterFactory">Creates the <c>Okome.Planner</c> meter; a private meter when null.</param>
     /// <returns>The monitor.</returns>
     /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">An option is invalid; it lists every error.</exception>
-    public static UpstreamHealthMonitor CreateInMemory(UpstreamHealthOptions options, TimeProvider timeProvider, ILoggerFactory? loggerFactory, IMeterFactory? meterFactory)
+    internal static UpstreamHealthMonitor CreateInMemory(UpstreamHealthOptions options, TimeProvider timeProvider, ILoggerFactory? loggerFactory, IMeterFactory? meterFactory)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(timeProvider);

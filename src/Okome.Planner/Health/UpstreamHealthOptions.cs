@@ -31,24 +31,22 @@ public sealed class UpstreamHealthOptions
     public TimeSpan ProbeTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>
-    /// Whether a canary upstream is configured. Without one the canary is never probed and
-    /// <see cref="UpstreamHealthMonitor.StatusOf(UpstreamChoice)"/> reads <see cref="UpstreamStatus.Unknown"/> for it.
+    /// Whether a canary pool is configured. Without one the canary is never probed and
+    /// <see cref="UpstreamHealthMonitor.StatusOf(UpstreamChoice)"/> reads <see cref="UpstreamStatus.Unknown"/> for it. Not an
+    /// option: <c>AddOkomePlanner</c> sets it from the executor's options (<c>PlanExecutorOptions.Canary</c>), so the monitor
+    /// watches exactly the pools the executor routes to.
     /// </summary>
-    /// <value>Default <see langword="false"/>.</value>
-    public bool HasCanary { get; set; }
+    internal bool HasCanary { get; set; }
 
     /// <summary>
-    /// The labels of the stable pool's hosts (for example <c>gpu-a</c>, <c>gpu-b</c>, or their <c>host:port</c>), each probed
-    /// and tracked on its own; the pool is up while one host is. Must list the same hosts, in the same order, as
-    /// <c>PlanExecutorOptions.StableHosts</c>.
+    /// The labels of the stable pool's hosts, each probed and tracked on its own; the pool is up while one host is. Not an
+    /// option: <c>AddOkomePlanner</c> copies <c>PlanExecutorOptions.StableHosts</c>, so the two lists cannot differ. Empty:
+    /// one unnamed host, whose state keeps the layout of a single upstream (<c>stable:status</c>).
     /// </summary>
-    /// <value>Default empty: one unnamed host, whose state keeps the layout of a single upstream (<c>stable:status</c>).
-    /// Otherwise 1 to 64 unique labels (<see cref="UpstreamHost.IsValidLabel"/>).</value>
-    public IList<string> StableHosts { get; set; } = [];
+    internal IList<string> StableHosts { get; set; } = [];
 
-    /// <summary>The labels of the canary pool's hosts (used when <see cref="HasCanary"/>); as <see cref="StableHosts"/>.</summary>
-    /// <value>Default empty: one unnamed host.</value>
-    public IList<string> CanaryHosts { get; set; } = [];
+    /// <summary>The labels of the canary pool's hosts (used when <see cref="HasCanary"/>), copied from <c>PlanExecutorOptions.CanaryHosts</c>.</summary>
+    internal IList<string> CanaryHosts { get; set; } = [];
 
     /// <summary>
     /// The prefix of the Redis keys of the shared health state (<c>&lt;prefix&gt;:{state}</c> and

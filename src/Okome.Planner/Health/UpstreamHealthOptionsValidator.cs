@@ -12,19 +12,22 @@ internal sealed class UpstreamHealthOptionsValidator : IValidateOptions<Upstream
     /// <summary>The validator (it holds no state).</summary>
     public static readonly UpstreamHealthOptionsValidator Instance = new();
 
+    /// <summary>The largest <see cref="UpstreamHealthOptions.Rise"/> and <see cref="UpstreamHealthOptions.Fall"/>; the counters stop there.</summary>
+    internal const int MaxThreshold = 1000;
+
     /// <inheritdoc />
     public ValidateOptionsResult Validate(string? name, UpstreamHealthOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         var errors = new List<string>();
-        if (options.Rise is < 1 or > 1000)
+        if (options.Rise is < 1 or > MaxThreshold)
         {
-            errors.Add($"{nameof(UpstreamHealthOptions.Rise)} must be between 1 and 1000.");
+            errors.Add($"{nameof(UpstreamHealthOptions.Rise)} must be between 1 and {MaxThreshold}.");
         }
 
-        if (options.Fall is < 1 or > 1000)
+        if (options.Fall is < 1 or > MaxThreshold)
         {
-            errors.Add($"{nameof(UpstreamHealthOptions.Fall)} must be between 1 and 1000.");
+            errors.Add($"{nameof(UpstreamHealthOptions.Fall)} must be between 1 and {MaxThreshold}.");
         }
 
         if (options.ProbeInterval < TimeSpan.FromMilliseconds(100) || options.ProbeInterval > TimeSpan.FromHours(1))

@@ -22,7 +22,7 @@ public static class PlannerHealthChecksBuilderExtensions
     public const string StoreTag = "store";
 
     /// <summary>The tag of the upstream check.</summary>
-    public const string UpstreamTag = "upstream";
+    internal const string UpstreamTag = "upstream";
 
     /// <summary>
     /// Adds every Okome check: <c>okome-upstreams</c> and <c>okome-planner-store</c> (see

@@ -66,14 +66,16 @@ public sealed class PlannerCompositionTests
     }
 
     [Fact]
-    public async Task AddOkomeUpstreamHealth_InMemory_MonitorHasTheConfiguredHostsAndThresholds()
+    public async Task AddOkomeUpstreamHealth_InMemory_MonitorHasTheExecutorsHostsAndItsThresholds()
     {
         var services = new ServiceCollection();
-        services.AddOkomeUpstreamHealth(o =>
+        services.AddOkomePlanner(o =>
         {
-            o.Health.Rise = 1;
-            o.Health.StableHosts = ["10.0.0.1:8000", "10.0.0.2:8000"];
+            o.Executor.StableHosts = ["10.0.0.1:8000", "10.0.0.2:8000"];
+            o.Executor.CanaryHosts = ["10.0.0.3:8000"];
+            o.Executor.Canary = new Okome.Planner.Canary.CanaryOptions { Percent = 10 };
         });
+        services.AddOkomeUpstreamHealth(o => o.Rise = 1);
         await using var provider = services.BuildServiceProvider();
 
         var monitor = provider.GetRequiredService<UpstreamHealthMonitor>();
@@ -83,6 +85,7 @@ public sealed class PlannerCompositionTests
         hosts.Select(static h => h.Name).Should().Equal("stable/10.0.0.1:8000", "stable/10.0.0.2:8000");
         monitor.StatusOf(hosts[1]).Should().Be(UpstreamStatus.Up, "Rise = 1: one good probe is enough");
         monitor.StatusOf(hosts[0]).Should().Be(UpstreamStatus.Unknown);
+        monitor.HostsOf(UpstreamChoice.Canary).Select(static h => h.Name).Should().Equal("canary/10.0.0.3:8000");
         provider.GetRequiredService<UpstreamHealthMonitor>().Should().BeSameAs(monitor);
     }
 
@@ -90,13 +93,20 @@ public sealed class PlannerCompositionTests
     public async Task AddOkomeUpstreamHealth_InvalidOptions_ListsEveryError()
     {
         var services = new ServiceCollection();
-        services.AddOkomeUpstreamHealth(o => o.Health.Rise = 0).UseRedis();
+        services.AddOkomeUpstreamHealth(o =>
+        {
+            o.Rise = 0;
+            o.KeyPrefix = "";
+        }).UseRedis();
         await using var provider = services.BuildServiceProvider();
 
-        var error = provider.Invoking(p => p.GetRequiredService<IOptions<UpstreamHealthServiceOptions>>().Value)
+        var options = provider.Invoking(p => p.GetRequiredService<IOptions<UpstreamHealthOptions>>().Value)
             .Should().Throw<OptionsValidationException>().Which;
-        error.Failures.Should().HaveCount(2);
-        error.Failures.Should().Contain(f => f.Contains("Rise", StringComparison.Ordinal));
-        error.Failures.Should().Contain(f => f.Contains("UseRedis", StringComparison.Ordinal) && f.Contains("IConnectionMultiplexer", StringComparison.Ordinal));
+        options.Failures.Should().HaveCount(2);
+        options.Failures.Should().Contain(f => f.StartsWith("Rise", StringComparison.Ordinal));
+        options.Failures.Should().Contain(f => f.StartsWith("KeyPrefix", StringComparison.Ordinal));
+        var store = provider.Invoking(p => p.GetRequiredService<IOptions<UpstreamHealthStoreOptions>>().Value)
+            .Should().Throw<OptionsValidationException>().Which;
+        store.Failures.Should().ContainSingle(f => f.Contains("UseRedis", StringComparison.Ordinal) && f.Contains("IConnectionMultiplexer", StringComparison.Ordinal));
     }
 }

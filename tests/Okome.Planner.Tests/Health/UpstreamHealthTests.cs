@@ -32,24 +32,6 @@ public sealed class UpstreamHealthTests
         act.Should().Throw<ArgumentNullException>().WithParameterName("options");
     }
 
-    [Theory]
-    [InlineData(0, 3)]
-    [InlineData(2, 0)]
-    [InlineData(1001, 3)]
-    [InlineData(-1, -1)]
-    public void Constructor_ThresholdOutOfRange_Throws(int rise, int fall)
-    {
-        var act = () => Machine(rise, fall);
-        act.Should().Throw<ArgumentException>().WithParameterName("options");
-    }
-
-    [Fact]
-    public void Constructor_BothThresholdsInvalid_ListsBoth()
-    {
-        var act = () => Machine(0, 0);
-        act.Should().Throw<ArgumentException>().WithMessage("*Rise*").WithMessage("*Fall*");
-    }
-
     [Fact]
     public void Constructor_CopiesOptions()
     {
