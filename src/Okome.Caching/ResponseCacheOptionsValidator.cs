@@ -100,13 +100,9 @@ internal sealed class ResponseCacheOptionsValidator : IValidateOptions<ResponseC
             return;
         }
 
-        try
+        if (FreshnessPolicyValidator.Instance.Validate(name, policy) is { Failed: true } result)
         {
-            policy.Validate(name);
-        }
-        catch (ArgumentException ex)
-        {
-            errors.Add(ex.Message);
+            errors.AddRange(result.Failures.Select(error => $"{name}.{error}"));
         }
     }
 }

@@ -1,4 +1,5 @@
 using Okome.Caching.Status;
+using Okome.Shared;
 
 namespace Okome.Caching.Freshness;
 
@@ -25,7 +26,7 @@ internal sealed class FreshnessCalculator
     /// <param name="policy">The policy.</param>
     /// <param name="timeProvider">The clock.</param>
     /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
-    /// <exception cref="ArgumentException">The policy has invalid settings (all are listed).</exception>
+    /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">The policy has invalid settings (all are listed).</exception>
     public FreshnessCalculator(FreshnessPolicy policy, TimeProvider timeProvider)
         : this(policy, timeProvider, Random.Shared)
     {
@@ -36,14 +37,14 @@ internal sealed class FreshnessCalculator
     /// <param name="timeProvider">The clock.</param>
     /// <param name="random">The source of jitter and early-refresh draws; must be thread-safe if the calculator is shared.</param>
     /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
-    /// <exception cref="ArgumentException">The policy has invalid settings (all are listed).</exception>
+    /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">The policy has invalid settings (all are listed).</exception>
     public FreshnessCalculator(FreshnessPolicy policy, TimeProvider timeProvider, Random random)
     {
         ArgumentNullException.ThrowIfNull(policy);
         ArgumentNullException.ThrowIfNull(timeProvider);
         ArgumentNullException.ThrowIfNull(random);
-        _policy = policy.Clone();
-        _policy.Validate(nameof(policy));
+        OptionsValidation.ThrowIfInvalid(FreshnessPolicyValidator.Instance, policy);
+        _policy = policy.Copy();
         _timeProvider = timeProvider;
         _random = random;
     }

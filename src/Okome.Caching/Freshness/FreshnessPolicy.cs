@@ -72,61 +72,6 @@ public sealed class FreshnessPolicy
     /// <value>Default: 0 (off). Must be finite and not negative.</value>
     public double EarlyRefreshBeta { get; set; }
 
-    /// <summary>Creates a copy.</summary>
-    internal FreshnessPolicy Clone() => (FreshnessPolicy)MemberwiseClone();
-
-    /// <summary>Throws an <see cref="ArgumentException"/> that lists every invalid setting.</summary>
-    internal void Validate(string parameterName)
-    {
-        var errors = new List<string>();
-        if (FreshFor <= TimeSpan.Zero)
-        {
-            errors.Add($"{nameof(FreshFor)} must be positive.");
-        }
-
-        if (StaleWhileRevalidate < TimeSpan.Zero)
-        {
-            errors.Add($"{nameof(StaleWhileRevalidate)} must not be negative.");
-        }
-
-        if (StaleIfError < TimeSpan.Zero)
-        {
-            errors.Add($"{nameof(StaleIfError)} must not be negative.");
-        }
-
-        if (!(Jitter is >= 0 and <= 1))
-        {
-            errors.Add($"{nameof(Jitter)} must be between 0 and 1.");
-        }
-
-        if (MinFreshFor < TimeSpan.Zero)
-        {
-            errors.Add($"{nameof(MinFreshFor)} must not be negative.");
-        }
-
-        if (MaxFreshFor <= TimeSpan.Zero)
-        {
-            errors.Add($"{nameof(MaxFreshFor)} must be positive.");
-        }
-
-        if (MinFreshFor > MaxFreshFor)
-        {
-            errors.Add($"{nameof(MinFreshFor)} must not exceed {nameof(MaxFreshFor)}.");
-        }
-
-        if (!Enum.IsDefined(UpstreamCacheControl))
-        {
-            errors.Add($"{nameof(UpstreamCacheControl)} must be {nameof(UpstreamCacheControl.Honor)} or {nameof(UpstreamCacheControl.Ignore)}.");
-        }
-
-        if (!double.IsFinite(EarlyRefreshBeta) || EarlyRefreshBeta < 0)
-        {
-            errors.Add($"{nameof(EarlyRefreshBeta)} must be finite and not negative.");
-        }
-
-        if (errors.Count > 0)
-        {
-            throw new ArgumentException("Invalid freshness policy: " + string.Join(" ", errors), parameterName);
-        }
-    }
+    /// <summary>A copy for the calculator, so later changes to this instance do not reach it (validate first: <see cref="FreshnessPolicyValidator"/>).</summary>
+    internal FreshnessPolicy Copy() => (FreshnessPolicy)MemberwiseClone();
 }

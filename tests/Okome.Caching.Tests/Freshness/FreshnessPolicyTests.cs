@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using Okome.Caching.Freshness;
 
@@ -46,7 +47,7 @@ public sealed class FreshnessPolicyTests
         var policy = new FreshnessPolicy();
         change(policy);
         var act = () => new FreshnessCalculator(policy, new FakeTimeProvider());
-        act.Should().Throw<ArgumentException>().WithParameterName("policy").WithMessage($"*{setting}*");
+        act.Should().Throw<OptionsValidationException>().Which.Failures.Should().Contain(f => f.StartsWith(setting, StringComparison.Ordinal));
     }
 
     [Fact]
@@ -54,7 +55,7 @@ public sealed class FreshnessPolicyTests
     {
         var policy = new FreshnessPolicy { FreshFor = TimeSpan.Zero, Jitter = 2 };
         var act = () => new FreshnessCalculator(policy, new FakeTimeProvider());
-        act.Should().Throw<ArgumentException>().WithMessage("*FreshFor*Jitter*");
+        act.Should().Throw<OptionsValidationException>().WithMessage("*FreshFor*Jitter*");
     }
 
     [Fact]

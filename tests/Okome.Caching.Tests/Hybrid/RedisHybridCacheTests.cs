@@ -78,7 +78,7 @@ public sealed class RedisHybridCacheTests : OkomeHybridCacheContract
 
         var server = _redis.Multiplexer.GetServers()[0];
         server.Keys(pattern: "*secret-okome-marker*").Should().BeEmpty();
-        var key = await ((Okome.Caching.Hybrid.OkomeHybridCache)cache).KeyAsync(secret, default);
+        var key = ((Okome.Caching.Hybrid.OkomeHybridCache)cache).Key(secret);
         server.Keys(pattern: $"*{key.HashText}*").Should().NotBeEmpty("the entry is stored under the hash of the key");
     }
 }
