@@ -34,8 +34,8 @@ internal sealed class CachedRouteMiddleware(
 
         var cancellationToken = context.RequestAborted;
         var pathAndQuery = request.Path.Value + request.QueryString.Value;
-        var version = await cache.GetNamespaceVersionAsync(Namespace, cancellationToken).ConfigureAwait(false);
-        var key = keys.Build(new CacheKeyRequest(Namespace, version, "GET", pathAndQuery, ReadOnlyMemory<byte>.Empty));
+        // Version 0: the cache applies the namespace's current version itself when it resolves the key.
+        var key = keys.Build(new CacheKeyRequest(Namespace, 0, "GET", pathAndQuery, ReadOnlyMemory<byte>.Empty));
         var edge = context.Features.GetRequiredFeature<EdgeFeature>();
         edge.KeyHash = key.HashText;
 
