@@ -6,7 +6,7 @@ namespace Okome.Planner.Sample.Api;
 
 /// <summary>
 /// Turns an OpenAI <c>chat.completion.chunk</c> event stream into the one <c>chat.completion</c> JSON a non-streaming client
-/// expects, as an OpenAI-compatible server would have sent it for <c>"stream": false</c>: id, object, created, model; each
+/// expects (or, from <c>text_completion</c> chunks, the one legacy <c>text_completion</c>), as an OpenAI-compatible server would have sent it for <c>"stream": false</c>: id, object, created, model; each
 /// choice (<c>n &gt; 1</c> included, in index order) with its message (role, content, refusal, tool calls assembled from
 /// their deltas, the legacy function call), its logprobs and its own finish_reason; usage (from the upstream's usage event,
 /// else estimated); service_tier and system_fingerprint when the stream had them.
@@ -116,6 +116,7 @@ internal static class ChatCompletionAssembler
         }
 
         state.Model ??= String(chunk, "model");
+        state.IsText |= String(chunk, "object") == "text_completion";
         state.Fingerprint ??= String(chunk, "system_fingerprint");
         state.ServiceTier ??= String(chunk, "service_tier");
         if (chunk.TryGetProperty("usage", out var usage) && usage.ValueKind == JsonValueKind.Object)
@@ -145,6 +146,13 @@ internal static class ChatCompletionAssembler
             if (choice.TryGetProperty("delta", out var delta) && delta.ValueKind == JsonValueKind.Object)
             {
                 ApplyDelta(delta, target);
+            }
+
+            // A legacy completion's chunk carries its text fragment in the choice itself.
+            if (String(choice, "text") is { Length: > 0 } text)
+            {
+                target.Content.Append(text);
+                target.Fragments++;
             }
 
             if (choice.TryGetProperty("logprobs", out var logprobs) && logprobs.ValueKind == JsonValueKind.Object)
@@ -277,7 +285,7 @@ internal static class ChatCompletionAssembler
         {
             writer.WriteStartObject();
             writer.WriteString("id", state.Id ?? "chatcmpl-okome");
-            writer.WriteString("object", "chat.completion");
+            writer.WriteString("object", state.IsText ? "text_completion" : "chat.completion");
             writer.WriteNumber("created", state.Created ?? 0);
             writer.WriteString("model", state.Model ?? "");
             writer.WriteStartArray("choices");
@@ -286,8 +294,18 @@ internal static class ChatCompletionAssembler
             {
                 writer.WriteStartObject();
                 writer.WriteNumber("index", index);
-                WriteMessage(writer, choice);
-                WriteLogprobs(writer, choice);
+                if (state.IsText)
+                {
+                    // The legacy shape: the text in the choice; its logprobs (a different shape) are not assembled.
+                    writer.WriteString("text", choice.Content.ToString());
+                    writer.WriteNull("logprobs");
+                }
+                else
+                {
+                    WriteMessage(writer, choice);
+                    WriteLogprobs(writer, choice);
+                }
+
                 WriteNullable(writer, "finish_reason", choice.FinishReason);
                 writer.WriteEndObject();
                 completionTokens += choice.Fragments;
@@ -422,6 +440,8 @@ internal static class ChatCompletionAssembler
         public long? Created { get; set; }
 
         public string? Model { get; set; }
+
+        public bool IsText { get; set; }
 
         public string? Fingerprint { get; set; }
 

@@ -30,7 +30,10 @@ internal sealed partial class ChatCompletionsHandler
         _logger = logger;
     }
 
-    public async Task HandleAsync(HttpContext context)
+    public Task HandleAsync(HttpContext context) => HandleAsync(context, CompletionsEndpoint.Chat);
+
+    /// <summary>Serves <paramref name="endpoint"/>: chat, or legacy text completions through the same pieces.</summary>
+    public async Task HandleAsync(HttpContext context, CompletionsEndpoint endpoint)
     {
         var cancellationToken = context.RequestAborted;
         var request = context.Request;
@@ -48,7 +51,7 @@ internal sealed partial class ChatCompletionsHandler
             return;
         }
 
-        if (!ChatRequestParser.TryParse(body, out var chat, out var error))
+        if (!endpoint.TryParse(body, out var chat, out var error))
         {
             await OpenAIErrors.WriteAsync(context, error).ConfigureAwait(false);
             return;

@@ -17,7 +17,7 @@ namespace Okome.Planner.Sample.Api;
 /// </summary>
 internal sealed class ChatPlannedRequestBuilder
 {
-    /// <summary>The cache namespace of chat completions.</summary>
+    /// <summary>The cache namespace of chat completions (<see cref="CompletionsEndpoint.CacheNamespace"/>).</summary>
     public const string CacheNamespace = "chat";
 
     private readonly CacheKeyBuilder _keys;
@@ -44,7 +44,7 @@ internal sealed class ChatPlannedRequestBuilder
     {
         planned = null!;
         upstream = null!;
-        var keyRequest = new CacheKeyRequest(CacheNamespace, 0, HttpMethods.Post, ChatCompletionsHandler.Route, body)
+        var keyRequest = new CacheKeyRequest(chat.Endpoint.CacheNamespace, 0, HttpMethods.Post, chat.Endpoint.Route, body)
         {
             Model = chat.Model,
             Tenant = client.Partition,
@@ -74,7 +74,7 @@ internal sealed class ChatPlannedRequestBuilder
                 OverrideHeader = client.CanaryOverride,
             },
         };
-        upstream = _upstreams.For(UpstreamBody.ForceStreaming(body));
+        upstream = _upstreams.For(chat.Endpoint.UpstreamPath, UpstreamBody.ForceStreaming(body));
         return true;
     }
 }

@@ -12,6 +12,10 @@ internal static class ChatRequestParser
     private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 64 };
 
     public static bool TryParse(ReadOnlyMemory<byte> body, out ChatRequest request, out RequestError error)
+        => TryParse(body, TryRead, out request, out error);
+
+    /// <summary>Parses <paramref name="body"/> and lets <paramref name="read"/> validate its root (the legacy completions parser shares this).</summary>
+    internal static bool TryParse(ReadOnlyMemory<byte> body, ChatBodyReader read, out ChatRequest request, out RequestError error)
     {
         request = null!;
         error = null!;
@@ -31,7 +35,7 @@ internal static class ChatRequestParser
         {
             try
             {
-                return TryRead(document.RootElement, out request, out error);
+                return read(document.RootElement, out request, out error);
             }
             catch (InvalidOperationException)
             {
@@ -52,9 +56,8 @@ internal static class ChatRequestParser
             return false;
         }
 
-        if (!root.TryGetProperty("model", out var model) || model.ValueKind != JsonValueKind.String || model.GetString()!.Length == 0)
+        if (!TryModel(root, out var model, out error))
         {
-            error = RequestError.Invalid("'model' is required and must be a non-empty string.", "model");
             return false;
         }
 
@@ -83,6 +86,28 @@ internal static class ChatRequestParser
             index++;
         }
 
+        return TryFinish(root, model, promptChars, out request, out error);
+    }
+
+    /// <summary>The non-empty string <c>model</c> every request needs.</summary>
+    internal static bool TryModel(JsonElement root, out string model, out RequestError error)
+    {
+        model = "";
+        error = null!;
+        if (!root.TryGetProperty("model", out var element) || element.ValueKind != JsonValueKind.String || element.GetString()!.Length == 0)
+        {
+            error = RequestError.Invalid("'model' is required and must be a non-empty string.", "model");
+            return false;
+        }
+
+        model = element.GetString()!;
+        return true;
+    }
+
+    /// <summary>Reads what chat and legacy completions share (<c>stream</c>, the token limits, <c>user</c>) into the request.</summary>
+    internal static bool TryFinish(JsonElement root, string model, long promptChars, out ChatRequest request, out RequestError error)
+    {
+        request = null!;
         var stream = false;
         if (root.TryGetProperty("stream", out var streamElement))
         {
@@ -106,7 +131,7 @@ internal static class ChatRequestParser
         }
 
         string? user = root.TryGetProperty("user", out var userElement) && userElement.ValueKind == JsonValueKind.String ? userElement.GetString() : null;
-        request = new ChatRequest(model.GetString()!, stream, maxCompletion ?? maxTokens, promptChars, user);
+        request = new ChatRequest(model, stream, maxCompletion ?? maxTokens, promptChars, user);
         return true;
     }
 

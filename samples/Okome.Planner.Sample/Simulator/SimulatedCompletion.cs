@@ -29,13 +29,17 @@ internal sealed record SimulatedCompletion(string Id, string Model, IReadOnlyLis
             var reader = new Utf8JsonReader(body);
             using var document = JsonDocument.ParseValue(ref reader);
             var root = document.RootElement;
+            // A legacy completion (POST /completions) has a 'prompt' where a chat has 'messages'.
+            var isText = root.ValueKind == JsonValueKind.Object && !root.TryGetProperty("messages", out _) && root.TryGetProperty("prompt", out _);
             if (root.ValueKind != JsonValueKind.Object
                 || !root.TryGetProperty("model", out var modelElement) || modelElement.ValueKind != JsonValueKind.String
-                || !root.TryGetProperty("messages", out var messages) || messages.ValueKind != JsonValueKind.Array)
+                || (!isText && (!root.TryGetProperty("messages", out var chatMessages) || chatMessages.ValueKind != JsonValueKind.Array)))
             {
-                error = "The simulator needs a JSON object with a string 'model' and a 'messages' array.";
+                error = "The simulator needs a JSON object with a string 'model' and a 'messages' array (or a 'prompt').";
                 return null;
             }
+
+            var messages = isText ? PromptAsMessages(root.GetProperty("prompt")) : root.GetProperty("messages");
 
             var model = modelElement.GetString()!;
             var maxTokens = ReadMaxTokens(root, "max_completion_tokens") ?? ReadMaxTokens(root, "max_tokens") ?? defaultMaxTokens;
@@ -61,13 +65,27 @@ internal sealed record SimulatedCompletion(string Id, string Model, IReadOnlyLis
             var seed = hash.GetCurrentHashAsUInt64();
             var (tokens, finish) = Generate(seed, Math.Max(1, maxTokens));
             var promptTokens = (int)Math.Clamp((promptChars + 3) / 4, 1, int.MaxValue);
-            return new SimulatedCompletion($"chatcmpl-sim-{seed:x16}", model, tokens, finish, promptTokens, includeUsage);
+            return new SimulatedCompletion(isText ? $"cmpl-sim-{seed:x16}" : $"chatcmpl-sim-{seed:x16}", model, tokens, finish, promptTokens, includeUsage)
+            {
+                IsText = isText,
+            };
         }
         catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
             error = "The simulator could not parse the JSON body.";
             return null;
         }
+    }
+
+    /// <summary>Whether this answers a legacy completion (<c>text_completion</c> chunks with <c>text</c>) rather than a chat.</summary>
+    public bool IsText { get; init; }
+
+    /// <summary>A legacy prompt as the one user message the chat path hashes, so equal prompts give equal words.</summary>
+    private static JsonElement PromptAsMessages(JsonElement prompt)
+    {
+        var text = prompt.ValueKind == JsonValueKind.String ? prompt.GetString()! : prompt.GetRawText();
+        using var document = JsonDocument.Parse(JsonSerializer.SerializeToUtf8Bytes(new[] { new { role = "user", content = text } }));
+        return document.RootElement.Clone();
     }
 
     /// <summary>

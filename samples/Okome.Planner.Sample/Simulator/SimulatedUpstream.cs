@@ -8,7 +8,8 @@ namespace Okome.Planner.Sample.Simulator;
 
 /// <summary>
 /// The built-in simulated GPU: an in-process OpenAI-compatible upstream (no HTTP hop) that streams deterministic tokens as
-/// <c>chat.completion.chunk</c> events, waiting <c>FirstTokenDelayMs</c> before the first and <c>TokenDelayMs</c> between
+/// <c>chat.completion.chunk</c> events (<c>text_completion</c> ones for a legacy completion) and embeddings
+/// (<see cref="SimulatedEmbeddings"/>), waiting <c>FirstTokenDelayMs</c> before the first and <c>TokenDelayMs</c> between
 /// the others, on the injected <see cref="TimeProvider"/>. It is always healthy.
 /// </summary>
 internal sealed class SimulatedUpstream : IChatUpstream
@@ -31,19 +32,27 @@ internal sealed class SimulatedUpstream : IChatUpstream
 
     public string Name => "simulator";
 
-    public ValueTask<UpstreamResponse> CompleteAsync(ReadOnlyMemory<byte> body, string? ifNoneMatch, CancellationToken cancellationToken)
+    public ValueTask<UpstreamResponse> PostAsync(string path, ReadOnlyMemory<byte> body, string? ifNoneMatch, CancellationToken cancellationToken)
     {
+        if (path == UpstreamPaths.Embeddings)
+        {
+            var embeddings = SimulatedEmbeddings.TryCreate(body.Span, out var embeddingsError);
+            return ValueTask.FromResult(embeddings is null ? Invalid(embeddingsError) : UpstreamResponse.FromBody(200, JsonHeaders, embeddings));
+        }
+
         var completion = SimulatedCompletion.TryCreate(body.Span, _settings.DefaultMaxTokens, out var error);
         if (completion is null)
         {
-            var errorBody = JsonSerializer.SerializeToUtf8Bytes(
-                new { error = new { message = error, type = "invalid_request_error", param = (string?)null, code = (string?)null } });
-            return ValueTask.FromResult(UpstreamResponse.FromBody(400, JsonHeaders, errorBody));
+            return ValueTask.FromResult(Invalid(error));
         }
 
         var created = _timeProvider.GetUtcNow().ToUnixTimeSeconds();
         return ValueTask.FromResult(new UpstreamResponse(200, StreamHeaders, StreamAsync(completion, created, cancellationToken)));
     }
+
+    private static UpstreamResponse Invalid(string? error)
+        => UpstreamResponse.FromBody(400, JsonHeaders, JsonSerializer.SerializeToUtf8Bytes(
+            new { error = new { message = error, type = "invalid_request_error", param = (string?)null, code = (string?)null } }));
 
     public ValueTask<ModelList> ListModelsAsync(CancellationToken cancellationToken)
     {
@@ -63,7 +72,11 @@ internal sealed class SimulatedUpstream : IChatUpstream
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(callToken, cancellationToken);
         var token = linked.Token;
         await DelayAsync(_settings.FirstTokenDelayMs, token).ConfigureAwait(false);
-        yield return Chunk(completion, created, static (w, _) => WriteDelta(w, "assistant", ""), "", null);
+        if (!completion.IsText)
+        {
+            yield return Chunk(completion, created, static (w, _) => WriteDelta(w, "assistant", ""), "", null);
+        }
+
         for (var i = 0; i < completion.Tokens.Count; i++)
         {
             if (i > 0)
@@ -71,10 +84,14 @@ internal sealed class SimulatedUpstream : IChatUpstream
                 await DelayAsync(_settings.TokenDelayMs, token).ConfigureAwait(false);
             }
 
-            yield return Chunk(completion, created, static (w, text) => WriteDelta(w, null, text), completion.Tokens[i], null);
+            yield return completion.IsText
+                ? Chunk(completion, created, static (w, text) => w.WriteString("text", text), completion.Tokens[i], null)
+                : Chunk(completion, created, static (w, text) => WriteDelta(w, null, text), completion.Tokens[i], null);
         }
 
-        yield return Chunk(completion, created, static (w, _) => { w.WriteStartObject("delta"); w.WriteEndObject(); }, "", completion.FinishReason);
+        yield return completion.IsText
+            ? Chunk(completion, created, static (w, _) => w.WriteString("text", ""), "", completion.FinishReason)
+            : Chunk(completion, created, static (w, _) => { w.WriteStartObject("delta"); w.WriteEndObject(); }, "", completion.FinishReason);
         if (completion.IncludeUsage)
         {
             yield return UsageChunk(completion, created);
@@ -141,7 +158,7 @@ internal sealed class SimulatedUpstream : IChatUpstream
         {
             writer.WriteStartObject();
             writer.WriteString("id", completion.Id);
-            writer.WriteString("object", "chat.completion.chunk");
+            writer.WriteString("object", completion.IsText ? "text_completion" : "chat.completion.chunk");
             writer.WriteNumber("created", created);
             writer.WriteString("model", completion.Model);
             writer.WriteString("system_fingerprint", "okome-sim");

@@ -25,7 +25,9 @@ internal sealed class HttpChatUpstream : IChatUpstream
     };
 
     private readonly IHttpClientFactory _clients;
+    private readonly Uri _chat;
     private readonly Uri _completions;
+    private readonly Uri _embeddings;
     private readonly Uri _models;
     private readonly string? _apiKey;
     private readonly TimeSpan _timeout;
@@ -35,7 +37,9 @@ internal sealed class HttpChatUpstream : IChatUpstream
     {
         _clients = clients;
         var trimmed = baseUrl.TrimEnd('/');
-        _completions = new Uri(trimmed + "/chat/completions", UriKind.Absolute);
+        _chat = new Uri(trimmed + "/" + UpstreamPaths.ChatCompletions, UriKind.Absolute);
+        _completions = new Uri(trimmed + "/" + UpstreamPaths.Completions, UriKind.Absolute);
+        _embeddings = new Uri(trimmed + "/" + UpstreamPaths.Embeddings, UriKind.Absolute);
         _models = new Uri(trimmed + "/models", UriKind.Absolute);
         _apiKey = string.IsNullOrWhiteSpace(apiKey) ? null : apiKey;
         _timeout = timeout;
@@ -46,12 +50,19 @@ internal sealed class HttpChatUpstream : IChatUpstream
 
     public string Name { get; }
 
-    public async ValueTask<UpstreamResponse> CompleteAsync(ReadOnlyMemory<byte> body, string? ifNoneMatch, CancellationToken cancellationToken)
+    public async ValueTask<UpstreamResponse> PostAsync(string path, ReadOnlyMemory<byte> body, string? ifNoneMatch, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, _completions);
+        var uri = path switch
+        {
+            UpstreamPaths.ChatCompletions => _chat,
+            UpstreamPaths.Completions => _completions,
+            UpstreamPaths.Embeddings => _embeddings,
+            _ => throw new ArgumentOutOfRangeException(nameof(path), path, "Not an upstream path the service calls."),
+        };
+        using var request = new HttpRequestMessage(HttpMethod.Post, uri);
         request.Content = new ReadOnlyMemoryContent(body);
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(ReferenceEquals(uri, _embeddings) ? "application/json" : "text/event-stream"));
         Authorize(request);
         if (ifNoneMatch is not null)
         {

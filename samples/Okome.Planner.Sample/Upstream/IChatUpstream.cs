@@ -9,11 +9,12 @@ internal interface IChatUpstream
     string Name { get; }
 
     /// <summary>
-    /// Calls <c>POST /chat/completions</c> with <paramref name="body"/> (already forced to stream). Returns once the status and
-    /// headers are known; the body then streams chunk by chunk, each chunk an owned copy. Connection errors and timeouts
-    /// throw; an upstream error status is returned as it is.
+    /// Calls <c>POST {path}</c> (<see cref="UpstreamPaths"/>: chat completions, legacy completions, embeddings) with
+    /// <paramref name="body"/> (a completion's already forced to stream). Returns once the status and headers are known; the
+    /// body then streams chunk by chunk, each chunk an owned copy. Connection errors and timeouts throw; an upstream error
+    /// status is returned as it is.
     /// </summary>
-    ValueTask<UpstreamResponse> CompleteAsync(ReadOnlyMemory<byte> body, string? ifNoneMatch, CancellationToken cancellationToken);
+    ValueTask<UpstreamResponse> PostAsync(string path, ReadOnlyMemory<byte> body, string? ifNoneMatch, CancellationToken cancellationToken);
 
     /// <summary>The model list (<c>GET /models</c>) as the upstream answers it; connection errors throw.</summary>
     ValueTask<ModelList> ListModelsAsync(CancellationToken cancellationToken);

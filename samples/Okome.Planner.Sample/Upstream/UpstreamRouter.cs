@@ -28,9 +28,9 @@ internal sealed class UpstreamRouter
         return pool[host.Index < pool.Length ? host.Index : 0];
     }
 
-    /// <summary>Calls the chosen host with this request's (already rewritten) body.</summary>
-    public PlannerUpstream For(byte[] upstreamBody)
-        => (host, call, cancellationToken) => Get(host).CompleteAsync(upstreamBody, call.IfNoneMatch, cancellationToken);
+    /// <summary>Calls <paramref name="path"/> (<see cref="UpstreamPaths"/>) of the chosen host with this request's (already rewritten) body.</summary>
+    public PlannerUpstream For(string path, byte[] upstreamBody)
+        => (host, call, cancellationToken) => Get(host).PostAsync(path, upstreamBody, call.IfNoneMatch, cancellationToken);
 
     /// <summary>
     /// The host labels of a pool of base URLs: each URL's <c>host:port</c>, so <c>X-Upstream</c>, <c>/health</c> and the
