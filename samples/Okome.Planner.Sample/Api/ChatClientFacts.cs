@@ -1,4 +1,5 @@
 using Okome.Caching.Freshness;
+using Okome.Planner.Canary;
 using Okome.Planner.Decisions;
 
 namespace Okome.Planner.Sample.Api;
@@ -11,4 +12,21 @@ namespace Okome.Planner.Sample.Api;
 /// <param name="RequestId">The client's <c>X-Request-ID</c>, or null.</param>
 /// <param name="CanaryOverride">The <c>X-OKOME-Upstream</c> header, or null.</param>
 internal readonly record struct ChatClientFacts(
-    string Partition, bool HasAuthorization, CacheControl CacheControl, RequestPriority Priority, string? RequestId, string? CanaryOverride);
+    string Partition, bool HasAuthorization, CacheControl CacheControl, RequestPriority Priority, string? RequestId, string? CanaryOverride)
+{
+    /// <summary>The facts of an HTTP request (every OpenAI route reads them alike).</summary>
+    public static ChatClientFacts From(HttpRequest request)
+    {
+        var (partition, hasAuthorization) = ApiKeys.Partition(request.Headers.Authorization.ToString());
+        return new ChatClientFacts(
+            partition,
+            hasAuthorization,
+            CacheControl.Parse(request.Headers.CacheControl.ToString()),
+            PriorityHeader.Parse(request.Headers[PriorityHeader.Name].ToString()),
+            FirstValue(request.Headers["X-Request-ID"]),
+            FirstValue(request.Headers[CanaryOptions.DefaultOverrideHeaderName]));
+    }
+
+    private static string? FirstValue(Microsoft.Extensions.Primitives.StringValues values)
+        => values.Count > 0 && !string.IsNullOrWhiteSpace(values[0]) ? values[0] : null;
+}

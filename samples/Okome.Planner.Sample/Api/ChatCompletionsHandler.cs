@@ -1,7 +1,5 @@
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
-using Okome.Caching.Freshness;
-using Okome.Planner.Canary;
 using Okome.Planner.Execution;
 
 namespace Okome.Planner.Sample.Api;
@@ -57,15 +55,8 @@ internal sealed partial class ChatCompletionsHandler
             return;
         }
 
-        var (partition, hasAuthorization) = ApiKeys.Partition(request.Headers.Authorization.ToString());
-        var requestId = FirstValue(request.Headers["X-Request-ID"]);
-        var client = new ChatClientFacts(
-            partition,
-            hasAuthorization,
-            CacheControl.Parse(request.Headers.CacheControl.ToString()),
-            PriorityHeader.Parse(request.Headers[PriorityHeader.Name].ToString()),
-            requestId,
-            FirstValue(request.Headers[CanaryOptions.DefaultOverrideHeaderName]));
+        var client = ChatClientFacts.From(request);
+        var partition = client.Partition;
         if (!_builder.TryBuild(body, chat, client, out var planned, out var upstream))
         {
             await OpenAIErrors.WriteAsync(context, RequestError.Invalid("We could not parse the JSON body of your request.", null)).ConfigureAwait(false);
@@ -101,9 +92,6 @@ internal sealed partial class ChatCompletionsHandler
            || (MediaTypeHeaderValue.TryParse(contentType, out var mediaType)
                && (mediaType.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
                    || mediaType.MediaType.EndsWith("+json", StringComparison.OrdinalIgnoreCase)));
-
-    private static string? FirstValue(Microsoft.Extensions.Primitives.StringValues values)
-        => values.Count > 0 && !string.IsNullOrWhiteSpace(values[0]) ? values[0] : null;
 
     [LoggerMessage(EventId = 100, Level = LogLevel.Debug, Message = "The client disconnected; the response was cancelled and the budget settled.")]
     private static partial void LogClientGone(ILogger logger);

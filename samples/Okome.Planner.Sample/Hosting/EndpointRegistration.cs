@@ -17,6 +17,7 @@ internal static class EndpointRegistration
         app.UseStatusCodePages(static context => OpenAIErrors.WriteForStatusAsync(context.HttpContext));
 
         app.MapPost(ChatCompletionsHandler.Route, static (HttpContext context, ChatCompletionsHandler handler) => handler.HandleAsync(context));
+        app.MapPost(EmbeddingsHandler.Route, static (HttpContext context, EmbeddingsHandler handler) => handler.HandleAsync(context));
         app.MapPost(CompletionsEndpoint.Text.Route, static (HttpContext context, ChatCompletionsHandler handler) => handler.HandleAsync(context, CompletionsEndpoint.Text));
         app.MapGet("/v1/models", ModelsEndpoint.HandleAsync);
         app.MapGet("/health", HealthEndpoint.HandleAsync);

@@ -70,6 +70,7 @@ internal static class ServiceRegistration
         services.AddSingleton(CreateUpstreams);
         services.AddSingleton<ChatPlannedRequestBuilder>();
         services.AddSingleton<ChatCompletionsHandler>();
+        services.AddSingleton<EmbeddingsHandler>();
 
         // The library's hosted loops: the shared health probe (GET {base URL}/models of every host, 2xx within
         // Okome:Health:TimeoutSeconds; the simulator is always healthy) and the pre-warm list (Okome:Prewarm; the loop ends at once when it is empty).
