@@ -87,7 +87,7 @@ internal sealed class EmbeddingsBatch
         lock (_members)
         {
             _started = true;
-            members = [.. _members];
+            members = [.. _members.OrderBy(static member => member.Input)]; // the request's order, not the lease order
         }
 
         var inputs = members.Select(static member => member.Input).ToArray();

@@ -30,7 +30,10 @@ public sealed class FakeOpenAIUpstream : IAsyncDisposable
     private TaskCompletionSource _gate = Open();
     private TaskCompletionSource _firstTokenSent = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private TaskCompletionSource _endGate = Open();
+    private readonly ConcurrentQueue<string> _embeddingsRequests = new();
     private int _calls;
+    private int _embeddingsCalls;
+    private int _completionsCalls;
     private int _completed;
     private bool _stopped;
 
@@ -89,6 +92,15 @@ public sealed class FakeOpenAIUpstream : IAsyncDisposable
     /// <summary>How many <c>POST /v1/chat/completions</c> calls arrived (counted atomically, failed ones included).</summary>
     public int Calls => Volatile.Read(ref _calls);
 
+    /// <summary>How many <c>POST /v1/embeddings</c> calls arrived.</summary>
+    public int EmbeddingsCalls => Volatile.Read(ref _embeddingsCalls);
+
+    /// <summary>The bodies of the <c>POST /v1/embeddings</c> calls, in arrival order.</summary>
+    public IReadOnlyCollection<string> EmbeddingsRequests => _embeddingsRequests;
+
+    /// <summary>How many <c>POST /v1/completions</c> (legacy) calls arrived.</summary>
+    public int CompletionsCalls => Volatile.Read(ref _completionsCalls);
+
     /// <summary>How many streams were written to the end (<c>[DONE]</c> sent).</summary>
     public int Completed => Volatile.Read(ref _completed);
 
@@ -130,6 +142,8 @@ public sealed class FakeOpenAIUpstream : IAsyncDisposable
         var app = builder.Build();
         FakeOpenAIUpstream? fake = null;
         app.MapPost("/v1/chat/completions", (HttpContext context) => fake!.ChatAsync(context));
+        app.MapPost("/v1/embeddings", (HttpContext context) => fake!.EmbeddingsAsync(context));
+        app.MapPost("/v1/completions", (HttpContext context) => fake!.CompletionsAsync(context));
         app.MapGet("/v1/models", ModelsAsync);
         await app.StartAsync().ConfigureAwait(false);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
@@ -265,6 +279,74 @@ public sealed class FakeOpenAIUpstream : IAsyncDisposable
         {
             // The service stopped reading before the end of stream: nothing more to send.
         }
+    }
+
+    /// <summary>The embedding the fake gives <paramref name="input"/>: 4 values from a hash of the text, whatever the batch.</summary>
+    public static float[] EmbeddingOf(string input)
+    {
+        var hash = System.IO.Hashing.XxHash32.HashToUInt32(Encoding.UTF8.GetBytes(input));
+        return [.. Enumerable.Range(0, 4).Select(i => (float)(((hash >> (i * 8)) & 0xFF) / 256.0))];
+    }
+
+    /// <summary>The tokens the fake counts for <paramref name="input"/>: one per 4 bytes of UTF-8, at least 1.</summary>
+    public static int TokensOf(string input) => Math.Max(1, (Encoding.UTF8.GetByteCount(input) + 3) / 4);
+
+    /// <summary>
+    /// <c>POST /v1/embeddings</c>: a string or an array of strings; each input's <see cref="EmbeddingOf"/> as floats, or as base64
+    /// of little-endian float32 with <c>encoding_format: base64</c>; usage the sum of <see cref="TokensOf"/>.
+    /// </summary>
+    private async Task EmbeddingsAsync(HttpContext context)
+    {
+        Interlocked.Increment(ref _embeddingsCalls);
+        using var reader = new StreamReader(context.Request.Body, Encoding.UTF8);
+        var body = await reader.ReadToEndAsync(context.RequestAborted).ConfigureAwait(false);
+        _embeddingsRequests.Enqueue(body);
+        using var json = JsonDocument.Parse(body);
+        var root = json.RootElement;
+        var input = root.GetProperty("input");
+        string[] inputs = input.ValueKind == JsonValueKind.String ? [input.GetString()!] : [.. input.EnumerateArray().Select(static item => item.GetString()!)];
+        var base64 = root.TryGetProperty("encoding_format", out var format) && format.GetString() == "base64";
+        var tokens = inputs.Sum(TokensOf);
+        var data = inputs.Select((text, index) => new
+        {
+            @object = "embedding",
+            index,
+            embedding = base64 ? (object)Convert.ToBase64String(System.Runtime.InteropServices.MemoryMarshal.AsBytes(EmbeddingOf(text).AsSpan())) : EmbeddingOf(text),
+        });
+        await context.Response.WriteAsJsonAsync(
+            new { @object = "list", data, model = Model, usage = new { prompt_tokens = tokens, total_tokens = tokens } }, context.RequestAborted).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// <c>POST /v1/completions</c> (legacy): <see cref="Tokens"/> streamed as <c>text_completion</c> chunks, then a chunk with
+    /// the finish reason and the usage, then <c>data: [DONE]</c>.
+    /// </summary>
+    private async Task CompletionsAsync(HttpContext context)
+    {
+        Interlocked.Increment(ref _completionsCalls);
+        using var reader = new StreamReader(context.Request.Body, Encoding.UTF8);
+        var body = await reader.ReadToEndAsync(context.RequestAborted).ConfigureAwait(false);
+        _requests.Enqueue(new RecordedRequest(body, context.Request.Headers.Authorization.ToString()));
+        var ct = context.RequestAborted;
+        context.Response.ContentType = "text/event-stream";
+        const string id = "cmpl-fake";
+        foreach (var token in Tokens)
+        {
+            var chunk = new { id, @object = "text_completion", created = 1_700_000_000L, model = Model, choices = new[] { new { text = token, index = 0, logprobs = (object?)null, finish_reason = (string?)null } } };
+            await WriteEventAsync(context, JsonSerializer.Serialize(chunk, Json), ct).ConfigureAwait(false);
+        }
+
+        var finish = new
+        {
+            id,
+            @object = "text_completion",
+            created = 1_700_000_000L,
+            model = Model,
+            choices = new[] { new { text = "", index = 0, logprobs = (object?)null, finish_reason = (string?)"stop" } },
+            usage = new { prompt_tokens = 5, completion_tokens = Tokens.Count, total_tokens = 5 + Tokens.Count },
+        };
+        await WriteEventAsync(context, JsonSerializer.Serialize(finish, Json), ct).ConfigureAwait(false);
+        await WriteEventAsync(context, "[DONE]", ct).ConfigureAwait(false);
     }
 
     /// <summary>The text choice <paramref name="choice"/> answers: <see cref="Text"/> for the first, a variant for the others.</summary>
