@@ -35,17 +35,9 @@ internal sealed partial class ChatCompletionsHandler
     {
         var cancellationToken = context.RequestAborted;
         var request = context.Request;
-        if (!IsJson(request.ContentType))
+        var body = await RequestBodyReader.ReadJsonAsync(context, _options.MaxRequestBodyBytes, cancellationToken).ConfigureAwait(false);
+        if (body is null)
         {
-            await OpenAIErrors.WriteAsync(context, new RequestError(
-                StatusCodes.Status415UnsupportedMediaType, "The request body must be JSON (Content-Type: application/json).", null, "unsupported_media_type")).ConfigureAwait(false);
-            return;
-        }
-
-        var (body, readError) = await RequestBodyReader.ReadAsync(context, _options.MaxRequestBodyBytes, cancellationToken).ConfigureAwait(false);
-        if (readError is not null || body is null)
-        {
-            await OpenAIErrors.WriteAsync(context, readError!).ConfigureAwait(false);
             return;
         }
 

@@ -12,12 +12,12 @@ internal static class ChatRequestParser
     private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 64 };
 
     public static bool TryParse(ReadOnlyMemory<byte> body, out ChatRequest request, out RequestError error)
-        => TryParse(body, TryRead, out request, out error);
+        => TryParse<ChatRequest>(body, TryRead, out request, out error);
 
-    /// <summary>Parses <paramref name="body"/> and lets <paramref name="read"/> validate its root (the legacy completions parser shares this).</summary>
-    internal static bool TryParse(ReadOnlyMemory<byte> body, ChatBodyReader read, out ChatRequest request, out RequestError error)
+    /// <summary>Parses <paramref name="body"/> and lets <paramref name="read"/> validate its root (the legacy completions and embeddings parsers share this).</summary>
+    internal static bool TryParse<T>(ReadOnlyMemory<byte> body, JsonBodyReader<T> read, out T request, out RequestError error)
     {
-        request = null!;
+        request = default!;
         error = null!;
         JsonDocument document;
         try
@@ -50,12 +50,6 @@ internal static class ChatRequestParser
     {
         request = null!;
         error = null!;
-        if (root.ValueKind != JsonValueKind.Object)
-        {
-            error = RequestError.Invalid("The request body must be a JSON object.", null);
-            return false;
-        }
-
         if (!TryModel(root, out var model, out error))
         {
             return false;
@@ -89,11 +83,17 @@ internal static class ChatRequestParser
         return TryFinish(root, model, promptChars, out request, out error);
     }
 
-    /// <summary>The non-empty string <c>model</c> every request needs.</summary>
+    /// <summary>A JSON object with the non-empty string <c>model</c> every request needs.</summary>
     internal static bool TryModel(JsonElement root, out string model, out RequestError error)
     {
         model = "";
         error = null!;
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            error = RequestError.Invalid("The request body must be a JSON object.", null);
+            return false;
+        }
+
         if (!root.TryGetProperty("model", out var element) || element.ValueKind != JsonValueKind.String || element.GetString()!.Length == 0)
         {
             error = RequestError.Invalid("'model' is required and must be a non-empty string.", "model");

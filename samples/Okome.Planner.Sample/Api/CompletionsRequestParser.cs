@@ -10,17 +10,11 @@ namespace Okome.Planner.Sample.Api;
 internal static class CompletionsRequestParser
 {
     public static bool TryParse(ReadOnlyMemory<byte> body, out ChatRequest request, out RequestError error)
-        => ChatRequestParser.TryParse(body, TryRead, out request, out error);
+        => ChatRequestParser.TryParse<ChatRequest>(body, TryRead, out request, out error);
 
     private static bool TryRead(JsonElement root, out ChatRequest request, out RequestError error)
     {
         request = null!;
-        if (root.ValueKind != JsonValueKind.Object)
-        {
-            error = RequestError.Invalid("The request body must be a JSON object.", null);
-            return false;
-        }
-
         if (!ChatRequestParser.TryModel(root, out var model, out error))
         {
             return false;

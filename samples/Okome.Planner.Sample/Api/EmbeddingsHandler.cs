@@ -53,17 +53,9 @@ internal sealed partial class EmbeddingsHandler
     public async Task HandleAsync(HttpContext context)
     {
         var cancellationToken = context.RequestAborted;
-        if (!ChatCompletionsHandler.IsJson(context.Request.ContentType))
+        var body = await RequestBodyReader.ReadJsonAsync(context, _options.MaxRequestBodyBytes, cancellationToken).ConfigureAwait(false);
+        if (body is null)
         {
-            await OpenAIErrors.WriteAsync(context, new RequestError(
-                StatusCodes.Status415UnsupportedMediaType, "The request body must be JSON (Content-Type: application/json).", null, "unsupported_media_type")).ConfigureAwait(false);
-            return;
-        }
-
-        var (body, readError) = await RequestBodyReader.ReadAsync(context, _options.MaxRequestBodyBytes, cancellationToken).ConfigureAwait(false);
-        if (readError is not null || body is null)
-        {
-            await OpenAIErrors.WriteAsync(context, readError!).ConfigureAwait(false);
             return;
         }
 

@@ -12,38 +12,12 @@ internal static class EmbeddingsRequestParser
     /// <summary>The most inputs in one request (OpenAI's limit).</summary>
     public const int MaxInputs = 2048;
 
-    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 64 };
-
     public static bool TryParse(ReadOnlyMemory<byte> body, out EmbeddingsRequest request, out RequestError error)
-    {
-        request = null!;
-        error = null!;
-        try
-        {
-            using var document = JsonDocument.Parse(body, DocumentOptions);
-            return TryRead(document.RootElement, out request, out error);
-        }
-        catch (JsonException ex)
-        {
-            error = RequestError.Invalid($"We could not parse the JSON body of your request: {ex.Message}", null);
-            return false;
-        }
-        catch (InvalidOperationException)
-        {
-            error = RequestError.Invalid("The request body holds a string that is not valid Unicode (a lone surrogate escape).", null);
-            return false;
-        }
-    }
+        => ChatRequestParser.TryParse<EmbeddingsRequest>(body, TryRead, out request, out error);
 
     private static bool TryRead(JsonElement root, out EmbeddingsRequest request, out RequestError error)
     {
         request = null!;
-        if (root.ValueKind != JsonValueKind.Object)
-        {
-            error = RequestError.Invalid("The request body must be a JSON object.", null);
-            return false;
-        }
-
         if (!ChatRequestParser.TryModel(root, out var model, out error))
         {
             return false;

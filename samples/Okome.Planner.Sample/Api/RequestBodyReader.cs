@@ -11,6 +11,29 @@ internal static class RequestBodyReader
 {
     private const int InitialBuffer = 16 * 1024;
 
+    /// <summary>
+    /// The JSON body of an API request, or null once the error is written: 415 when the Content-Type is not JSON, 413 when
+    /// too large, 400 for a malformed transfer.
+    /// </summary>
+    public static async ValueTask<byte[]?> ReadJsonAsync(HttpContext context, long limit, CancellationToken cancellationToken)
+    {
+        if (!ChatCompletionsHandler.IsJson(context.Request.ContentType))
+        {
+            await OpenAIErrors.WriteAsync(context, new RequestError(
+                StatusCodes.Status415UnsupportedMediaType, "The request body must be JSON (Content-Type: application/json).", null, "unsupported_media_type")).ConfigureAwait(false);
+            return null;
+        }
+
+        var (body, readError) = await ReadAsync(context, limit, cancellationToken).ConfigureAwait(false);
+        if (readError is not null || body is null)
+        {
+            await OpenAIErrors.WriteAsync(context, readError!).ConfigureAwait(false);
+            return null;
+        }
+
+        return body;
+    }
+
     /// <summary>The body, or an error (413 too large, 400 for a malformed transfer).</summary>
     public static async ValueTask<(byte[]? Body, RequestError? Error)> ReadAsync(HttpContext context, long limit, CancellationToken cancellationToken)
     {
