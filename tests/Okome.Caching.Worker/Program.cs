@@ -16,7 +16,9 @@ using StackExchange.Redis;
 //   [--library okome|hybrid|fusion] [--caller-statuses] [--warm-up]
 // --library picks the cache (default okome; hybrid and fusion are the peers of the stampede benchmark, see PeerCaches.cs).
 // --caller-statuses adds each caller's status, in the order of LatenciesMs, to the report (CallerStatuses); without it the
-// report is exactly the WorkerReport below. --warm-up runs --callers concurrent calls on a key of this process's own (no
+// report is exactly the WorkerReport below. With it the report also carries each caller's end on the wall clock (Unix ms,
+// FinishedUnixMs) and when "go" arrived (GoUnixMs): processes on one machine share that clock, so the parent can line up
+// the waiters of every process against the caller that called the upstream. --warm-up runs --callers concurrent calls on a key of this process's own (no
 // INCR) before "ready", so the run measures the stampede rather than the first, cold call (JIT, scripts, thread pool).
 var arguments = new WorkerArguments(args);
 var options = ConfigurationOptions.Parse(arguments.Text("redis"));
@@ -94,10 +96,11 @@ if (Console.ReadLine() != "go")
 }
 
 var started = Stopwatch.GetTimestamp();
+var goUnixMs = UnixMilliseconds();
 var results = await Task.WhenAll(Enumerable.Range(0, callers).Select(_ => Task.Run(async () =>
 {
     var result = await call();
-    return (result.Status, result.Collapsed, result.Body, Milliseconds: Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+    return (result.Status, result.Collapsed, result.Body, Milliseconds: Stopwatch.GetElapsedTime(started).TotalMilliseconds, FinishedUnixMs: UnixMilliseconds());
 })));
 
 var report = new WorkerReport(
@@ -107,12 +110,18 @@ var report = new WorkerReport(
     results.Select(r => r.Body).Distinct().ToArray(),
     results.Select(r => r.Milliseconds).ToArray());
 Console.WriteLine(arguments.Flag("caller-statuses")
-    ? JsonSerializer.Serialize(new DetailedWorkerReport(report.ProcessId, report.Statuses, report.Collapsed, report.Bodies, report.LatenciesMs, results.Select(r => r.Status).ToArray()))
+    ? JsonSerializer.Serialize(new DetailedWorkerReport(report.ProcessId, report.Statuses, report.Collapsed, report.Bodies, report.LatenciesMs, results.Select(r => r.Status).ToArray(), goUnixMs, results.Select(r => r.FinishedUnixMs).ToArray()))
     : JsonSerializer.Serialize(report));
 return 0;
+
+// The wall clock in milliseconds with its sub-millisecond part: comparable between processes on one machine.
+static double UnixMilliseconds() => (TimeProvider.System.GetUtcNow() - DateTimeOffset.UnixEpoch).TotalMilliseconds;
 
 /// <summary>What one worker saw.</summary>
 internal sealed record WorkerReport(int ProcessId, Dictionary<string, int> Statuses, int Collapsed, string[] Bodies, double[] LatenciesMs);
 
-/// <summary>What one worker saw, with each caller's status in the order of <see cref="LatenciesMs"/> (<c>--caller-statuses</c>).</summary>
-internal sealed record DetailedWorkerReport(int ProcessId, Dictionary<string, int> Statuses, int Collapsed, string[] Bodies, double[] LatenciesMs, string[] CallerStatuses);
+/// <summary>
+/// What one worker saw, with each caller's status and its end on the wall clock in the order of <see cref="LatenciesMs"/>
+/// (<c>--caller-statuses</c>), and when "go" arrived.
+/// </summary>
+internal sealed record DetailedWorkerReport(int ProcessId, Dictionary<string, int> Statuses, int Collapsed, string[] Bodies, double[] LatenciesMs, string[] CallerStatuses, double GoUnixMs, double[] FinishedUnixMs);
