@@ -1,4 +1,5 @@
 using Okome.Caching.Diagnostics;
+using Okome.Caching.Entries;
 using Okome.Caching.Status;
 using Okome.Caching.Stores;
 
@@ -23,7 +24,7 @@ internal sealed partial class Flight
                 return;
             }
 
-            Task<CacheEventKind> signal;
+            Task<CacheEvent> signal;
             LeaseAttempt attempt;
             try
             {
@@ -79,9 +80,10 @@ internal sealed partial class Flight
             }
 
             var wait = Min(Min(attempt.HolderRemaining + LeaseGrace, Options.RecheckInterval), budgetLeft);
+            CacheEvent woke = default;
             try
             {
-                await signal.WaitAsync(wait, Time, _cancel.Token).ConfigureAwait(false);
+                woke = await signal.WaitAsync(wait, Time, _cancel.Token).ConfigureAwait(false);
             }
             catch (TimeoutException)
             {
@@ -89,7 +91,14 @@ internal sealed partial class Flight
                 Store.Events.Forget(key.Hash, signal);
             }
 
-            if (await TryTakeStoredAsync(started).ConfigureAwait(false))
+            if (woke.Kind == CacheEventKind.Committed && !woke.Envelope.IsEmpty && TryTakeCommitted(woke.Envelope, started))
+            {
+                return;
+            }
+
+            // After a start, a short response's commit follows right behind it: the read races the commit's notification.
+            var commit = woke.Kind == CacheEventKind.StreamStarted ? Store.Events.FollowUp(signal) : null;
+            if (await TryTakeStoredAsync(started, commit).ConfigureAwait(false))
             {
                 return;
             }
@@ -98,14 +107,37 @@ internal sealed partial class Flight
         }
     }
 
+    /// <summary>
+    /// Takes the entry a commit notification carried, read like a GET's answer: one decode per process shared by every
+    /// caller of the flight, no round trip. False when it is not this key's fresh new entry: the caller reads the store.
+    /// </summary>
+    private bool TryTakeCommitted(ReadOnlyMemory<byte> envelope, long waitStarted)
+    {
+        var now = Time.GetUtcNow();
+        if (CacheEntrySerializer.TryRead(envelope, _request.Key.Hash, out var entry) != EntryReadStatus.Ok
+            || entry is null || !entry.IsFresh(now) || EntryStamp.Of(envelope.Span) == _initialStamp)
+        {
+            return false;
+        }
+
+        Store.KeepLocal(_request.Key, entry);
+        _host.Metrics.LeaseWait(Time.GetElapsedTime(waitStarted));
+        Deliver(FlightOutcome.Stored(entry, CacheStatus.Hit, collapsedForOrigin: true));
+        return true;
+    }
+
     private async Task<bool> ListeningAsync()
     {
         await Store.Listening.ConfigureAwait(false);
         return true;
     }
 
-    /// <summary>Reads the store; a fresh entry stored since this flight began is the answer for everyone waiting.</summary>
-    private async ValueTask<bool> TryTakeStoredAsync(long waitStarted)
+    /// <summary>
+    /// Reads the store; a fresh entry stored since this flight began is the answer for everyone waiting. With
+    /// <paramref name="commit"/> (the key's next event), a commit notification that carries the entry and arrives before
+    /// the read's answer is taken instead.
+    /// </summary>
+    private async ValueTask<bool> TryTakeStoredAsync(long waitStarted, Task<CacheEvent>? commit = null)
     {
         StoreRead read;
         try
@@ -115,7 +147,24 @@ internal sealed partial class Flight
                 throw new StoreUnavailableException(null);
             }
 
-            read = await _host.ReadAsync(_request.Key, Time.GetUtcNow(), _cancel.Token).ConfigureAwait(false);
+            if (commit is null)
+            {
+                read = await _host.ReadAsync(_request.Key, Time.GetUtcNow(), _cancel.Token).ConfigureAwait(false);
+            }
+            else
+            {
+                var pending = _host.ReadAsync(_request.Key, Time.GetUtcNow(), _cancel.Token).AsTask();
+                if (await Task.WhenAny(commit, pending).ConfigureAwait(false) == commit
+                    && commit.Result is { Kind: CacheEventKind.Committed, Envelope.IsEmpty: false } committed
+                    && TryTakeCommitted(committed.Envelope, waitStarted))
+                {
+                    // The read's answer is no longer needed; a failure of it is observed here, not left to the finalizer.
+                    _ = pending.ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                    return true;
+                }
+
+                read = await pending.ConfigureAwait(false);
+            }
         }
         catch (StoreUnavailableException)
         {

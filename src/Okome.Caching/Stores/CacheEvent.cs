@@ -5,12 +5,16 @@ namespace Okome.Caching.Stores;
 /// <param name="Hash">The entry's key hash (entry events).</param>
 /// <param name="Namespace">The namespace (namespace events).</param>
 /// <param name="FromThisNode">Whether this process caused it.</param>
-internal readonly record struct CacheEvent(CacheEventKind Kind, UInt128 Hash, string? Namespace, bool FromThisNode);
+/// <param name="Envelope">
+/// The stored entry's serialized bytes, when a <see cref="CacheEventKind.Committed"/> event carries them (a small entry
+/// committed on Redis): waiters take the entry from the event instead of reading it. Empty otherwise.
+/// </param>
+internal readonly record struct CacheEvent(CacheEventKind Kind, UInt128 Hash, string? Namespace, bool FromThisNode, ReadOnlyMemory<byte> Envelope = default);
 
 /// <summary>The kinds of <see cref="CacheEvent"/>; the byte values are on the wire between nodes.</summary>
 internal enum CacheEventKind : byte
 {
-    /// <summary>A lease holder stored a new entry and released the lease.</summary>
+    /// <summary>A lease holder stored a new entry and released the lease (on Redis, a small entry travels with it).</summary>
     Committed = 1,
 
     /// <summary>A lease holder gave up without storing (its factory failed).</summary>

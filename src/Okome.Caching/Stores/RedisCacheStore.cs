@@ -15,6 +15,15 @@ internal sealed class RedisCacheStore : ICacheStore
 {
     private const int NodeIdLength = 16;
 
+    /// <summary>
+    /// The largest envelope a commit notification carries. Every node hears every notification, so only small entries
+    /// travel (a compact streamed completion is a few KiB); a larger one is read by the waiters, once per process.
+    /// </summary>
+    internal const int InlineEntryLimit = 16 * 1024;
+
+    private static readonly RedisValue Inline = "1";
+    private static readonly RedisValue NotInline = "0";
+
     private readonly IConnectionMultiplexer _redis;
     private readonly TimeProvider _time;
     private readonly RedisChannel _channel;
@@ -161,10 +170,12 @@ internal sealed class RedisCacheStore : ICacheStore
     {
         // An entry already past its store limit is not written, but the lease is still released for the waiters.
         var ttl = Math.Max(1, TimeToLive(entry));
+        var envelope = CacheEntrySerializer.Serialize(entry);
         var committed = await RedisScripts.Commit.EvaluateAsync(
             Database,
             [_keys.Entry(key), _keys.Lease(key)],
-            [token.Value, CacheEntrySerializer.Serialize(entry), ttl, _channelName, EntryMessage(CacheEventKind.Committed, key.Hash)], cancellationToken).ConfigureAwait(false);
+            [token.Value, envelope, ttl, _channelName, EntryMessage(CacheEventKind.Committed, key.Hash), envelope.Length <= InlineEntryLimit ? Inline : NotInline],
+            cancellationToken).ConfigureAwait(false);
         return (long)committed == 1;
     }
 
@@ -212,7 +223,10 @@ internal sealed class RedisCacheStore : ICacheStore
         }
     }
 
-    /// <summary>Message layout: kind (1 byte), node id (16 bytes), then the key hash (16 bytes, little-endian) or the namespace (UTF-8).</summary>
+    /// <summary>
+    /// Message layout: kind (1 byte), node id (16 bytes), then the key hash (16 bytes, little-endian) or the namespace
+    /// (UTF-8). A commit's message may go on with the stored envelope (<see cref="InlineEntryLimit"/>), appended by the script.
+    /// </summary>
     private byte[] EntryMessage(CacheEventKind kind, UInt128 hash)
     {
         var message = new byte[1 + NodeIdLength + 16];
@@ -247,6 +261,10 @@ internal sealed class RedisCacheStore : ICacheStore
         {
             case CacheEventKind.Committed or CacheEventKind.Released or CacheEventKind.Changed or CacheEventKind.StreamStarted when body.Length == 16:
                 cacheEvent = new CacheEvent(kind, BinaryPrimitives.ReadUInt128LittleEndian(body), null, fromThisNode);
+                return true;
+            case CacheEventKind.Committed when body.Length > 16:
+                // The envelope is only carried: the waiter that takes it reads it like a GET's answer (key checked).
+                cacheEvent = new CacheEvent(kind, BinaryPrimitives.ReadUInt128LittleEndian(body), null, fromThisNode, message.AsMemory(1 + NodeIdLength + 16));
                 return true;
             case CacheEventKind.NamespaceBumped when body.Length is > 0 and <= CacheKey.MaxNamespaceLength:
                 cacheEvent = new CacheEvent(kind, default, Encoding.UTF8.GetString(body), fromThisNode);

@@ -139,7 +139,7 @@ public abstract class CacheStoreContract
         var committed = await holderNode.CommitAsync(key, token, TestEntries.Entry(key, Time.GetUtcNow(), "result"), default);
 
         committed.Should().BeTrue();
-        (await wake.WaitAsync(TimeSpan.FromSeconds(10))).Should().Be(CacheEventKind.Committed);
+        (await wake.WaitAsync(TimeSpan.FromSeconds(10))).Kind.Should().Be(CacheEventKind.Committed);
         TestEntries.Body((await otherNode.GetAsync(key, default)).Entry!).Should().Be("result");
         (await otherNode.TryAcquireLeaseAsync(key, LeaseToken.NewToken(), LeaseTime, (await otherNode.GetAsync(key, default)).Stamp, default))
             .Outcome.Should().Be(LeaseOutcome.Acquired, "the commit released the lease");
@@ -202,7 +202,7 @@ public abstract class CacheStoreContract
         (await store.ReleaseLeaseAsync(key, LeaseToken.NewToken(), default)).Should().BeFalse();
         (await store.ReleaseLeaseAsync(key, token, default)).Should().BeTrue();
 
-        (await wake.WaitAsync(TimeSpan.FromSeconds(10))).Should().Be(CacheEventKind.Released);
+        (await wake.WaitAsync(TimeSpan.FromSeconds(10))).Kind.Should().Be(CacheEventKind.Released);
         (await store.TryAcquireLeaseAsync(key, LeaseToken.NewToken(), LeaseTime, EntryStamp.None, default)).Outcome.Should().Be(LeaseOutcome.Acquired);
     }
 

@@ -28,6 +28,32 @@ public sealed class RedisCacheStoreTests : CacheStoreContract, IAsyncDisposable
         }
     }
 
+    [Fact]
+    public async Task CommitAsync_SmallEntry_TheNotificationCarriesIt_ALargeOneIsRead()
+    {
+        var holderNode = await StoreAsync(0);
+        var otherNode = await StoreAsync(1);
+        await otherNode.Listening;
+        var small = TestEntries.NewKey();
+        var large = TestEntries.NewKey();
+        var token = LeaseToken.NewToken();
+        await holderNode.TryAcquireLeaseAsync(small, token, TimeSpan.FromSeconds(30), EntryStamp.None, default);
+        var smallWake = otherNode.Events.NextEventAsync(small.Hash);
+        await holderNode.CommitAsync(small, token, TestEntries.Entry(small, Time.GetUtcNow(), "result"), default);
+        await holderNode.TryAcquireLeaseAsync(large, token, TimeSpan.FromSeconds(30), EntryStamp.None, default);
+        var largeWake = otherNode.Events.NextEventAsync(large.Hash);
+        var largeBody = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(RedisCacheStore.InlineEntryLimit * 2));
+        await holderNode.CommitAsync(large, token, TestEntries.Entry(large, Time.GetUtcNow(), largeBody), default);
+
+        var carried = await smallWake.WaitAsync(TimeSpan.FromSeconds(10));
+        CacheEntrySerializer.TryRead(carried.Envelope, small.Hash, out var entry).Should().Be(EntryReadStatus.Ok);
+        TestEntries.Body(entry!).Should().Be("result");
+        EntryStamp.Of(carried.Envelope.Span).Should().Be((await otherNode.GetAsync(small, default)).Stamp, "the waiter compares it with the stamp it saw");
+        var notCarried = await largeWake.WaitAsync(TimeSpan.FromSeconds(10));
+        notCarried.Kind.Should().Be(CacheEventKind.Committed);
+        notCarried.Envelope.IsEmpty.Should().BeTrue();
+    }
+
     [Theory]
     [InlineData(new byte[0])]
     [InlineData(new byte[] { 1, 2, 3 })]
