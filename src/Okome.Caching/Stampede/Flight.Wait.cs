@@ -91,14 +91,21 @@ internal sealed partial class Flight
                 Store.Events.Forget(key.Hash, signal);
             }
 
+            var followUp = woke.Kind == CacheEventKind.StreamStarted ? Store.Events.FollowUp(signal) : null;
+            if (followUp is { IsCompletedSuccessfully: true })
+            {
+                // The commit came right behind the start: take it without sending a read at all.
+                woke = followUp.Result;
+                followUp = null;
+            }
+
             if (woke.Kind == CacheEventKind.Committed && !woke.Envelope.IsEmpty && TryTakeCommitted(woke.Envelope, started))
             {
                 return;
             }
 
             // After a start, a short response's commit follows right behind it: the read races the commit's notification.
-            var commit = woke.Kind == CacheEventKind.StreamStarted ? Store.Events.FollowUp(signal) : null;
-            if (await TryTakeStoredAsync(started, commit).ConfigureAwait(false))
+            if (await TryTakeStoredAsync(started, followUp).ConfigureAwait(false))
             {
                 return;
             }
