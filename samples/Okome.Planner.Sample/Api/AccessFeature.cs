@@ -21,6 +21,9 @@ internal sealed class AccessFeature
     /// <summary>The upstream host within the pool.</summary>
     public string? Host { get; set; }
 
+    /// <summary>Whether the answer is a stored one replayed from the cache (<see cref="Pool"/> <c>cache</c>).</summary>
+    public bool IsReplay => string.Equals(Pool, "cache", StringComparison.Ordinal);
+
     /// <summary>The upstream's status; 0 when no upstream answer was used.</summary>
     public int UpstreamStatus { get; set; }
 

@@ -74,7 +74,19 @@ internal sealed class ChatPlannedRequestBuilder
                 OverrideHeader = client.CanaryOverride,
             },
         };
-        upstream = _upstreams.For(chat.Endpoint.UpstreamPath, UpstreamBody.ForceStreaming(body));
+        upstream = Upstream(chat.Endpoint.UpstreamPath, body);
         return true;
+    }
+
+    /// <summary>
+    /// Calls the chosen host with the body rewritten by <see cref="UpstreamBody.ForceStreaming"/>, built on the first call
+    /// only: a HIT never calls the upstream, so it never pays for the rewrite. A next-upstream retry reuses it.
+    /// </summary>
+    private PlannerUpstream Upstream(string path, byte[] body)
+    {
+        var upstreams = _upstreams;
+        byte[]? upstreamBody = null;
+        return (host, call, cancellationToken)
+            => upstreams.Get(host).PostAsync(path, upstreamBody ??= UpstreamBody.ForceStreaming(body), call.IfNoneMatch, cancellationToken);
     }
 }

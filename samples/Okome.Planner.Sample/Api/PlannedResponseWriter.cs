@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Globalization;
+using System.IO.Pipelines;
 using Microsoft.AspNetCore.Http.Features;
 using Okome.Planner.Decisions;
 using Okome.Planner.Execution;
@@ -19,6 +20,9 @@ internal static partial class PlannedResponseWriter
     {
         "Content-Type", "Content-Length", "Transfer-Encoding", "Connection", "Keep-Alive", "Content-Encoding",
     };
+
+    /// <summary>Bytes written into the response's pipe between two flushes at most.</summary>
+    internal const int BatchBytes = 64 * 1024;
 
     public static async Task WriteAsync(HttpContext context, PlannedResponse planned, ChatRequest chat, ILogger logger, CancellationToken cancellationToken)
     {
@@ -50,20 +54,17 @@ internal static partial class PlannedResponseWriter
             // An upstream error (passed through as it is) or an upstream that answered with plain JSON.
             response.StatusCode = planned.StatusCode;
             response.ContentType = contentType ?? "application/json";
-            await foreach (var chunk in planned.Body.WithCancellation(cancellationToken).ConfigureAwait(false))
-            {
-                await response.Body.WriteAsync(chunk, cancellationToken).ConfigureAwait(false);
-            }
-
+            await CopyAsync(planned.Body, response.BodyWriter, null, null, cancellationToken).ConfigureAwait(false);
             return;
         }
 
-        var usage = new ChatUsageReader();
+        // The usage is read for the access line only: with no line to write, no reader.
+        var usage = access is null ? null : new ChatUsageReader();
         try
         {
             if (chat.Stream)
             {
-                await StreamAsync(context, planned, usage, logger, cancellationToken).ConfigureAwait(false);
+                await StreamAsync(context, planned, usage, access?.IsReplay == true, logger, cancellationToken).ConfigureAwait(false);
             }
             else
             {
@@ -73,11 +74,78 @@ internal static partial class PlannedResponseWriter
         finally
         {
             // Also when the client went away mid-stream: the line shows the usage of what was read so far.
-            access?.Usage = usage.Usage;
+            if (usage is not null)
+            {
+                access!.Usage = usage.Usage;
+            }
         }
     }
 
-    private static async Task StreamAsync(HttpContext context, PlannedResponse planned, ChatUsageReader usage, ILogger logger, CancellationToken cancellationToken)
+    /// <summary>
+    /// Copies a body into the response's pipe with one flush per batch: the chunks that are ready (a replay's are all
+    /// ready) are written into Kestrel's buffer without a copy of ours, and flushed before waiting for the next one (a live
+    /// stream still reaches the client chunk by chunk) or after <see cref="BatchBytes"/>, so a client that reads slowly
+    /// holds the copy back.
+    /// </summary>
+    /// <param name="body">The body.</param>
+    /// <param name="writer">The response's pipe.</param>
+    /// <param name="usage">Reads every chunk as it passes, or null.</param>
+    /// <param name="tail">Keeps the last chunks, or null.</param>
+    /// <param name="cancellationToken">Stops the copy.</param>
+    private static async Task CopyAsync(
+        IAsyncEnumerable<ReadOnlyMemory<byte>> body, PipeWriter writer, ChatUsageReader? usage, ChunkTail? tail, CancellationToken cancellationToken)
+    {
+        var chunks = body.GetAsyncEnumerator(cancellationToken);
+        await using (chunks.ConfigureAwait(false))
+        {
+            var unflushed = 0L;
+            while (true)
+            {
+                var next = chunks.MoveNextAsync();
+                if (!next.IsCompleted && unflushed > 0)
+                {
+                    unflushed = 0;
+                    if (!await FlushAsync(writer, cancellationToken).ConfigureAwait(false))
+                    {
+                        return;
+                    }
+                }
+
+                if (!await next.ConfigureAwait(false))
+                {
+                    break;
+                }
+
+                var chunk = chunks.Current;
+                writer.Write(chunk.Span);
+                usage?.Observe(chunk.Span);
+                tail?.Add(chunk);
+                unflushed += chunk.Length;
+                if (unflushed >= BatchBytes)
+                {
+                    unflushed = 0;
+                    if (!await FlushAsync(writer, cancellationToken).ConfigureAwait(false))
+                    {
+                        return;
+                    }
+                }
+            }
+
+            if (unflushed > 0)
+            {
+                await FlushAsync(writer, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Flushes; false when the client is gone (the pipe's reader completed), so there is no point in writing more.</summary>
+    private static async ValueTask<bool> FlushAsync(PipeWriter writer, CancellationToken cancellationToken)
+    {
+        var result = await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
+        return !result.IsCompleted && !result.IsCanceled;
+    }
+
+    private static async Task StreamAsync(HttpContext context, PlannedResponse planned, ChatUsageReader? usage, bool replay, ILogger logger, CancellationToken cancellationToken)
     {
         var response = context.Response;
         response.StatusCode = StatusCodes.Status200OK;
@@ -85,14 +153,13 @@ internal static partial class PlannedResponseWriter
         response.Headers["X-Accel-Buffering"] = "no"; // tells an nginx in front not to buffer either
         context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
         await response.StartAsync(cancellationToken).ConfigureAwait(false);
+        // A replay's usage is its last event: read only the stored last chunks (they stay valid until the response is
+        // disposed). A live stream's chunks are read as they pass, since the client may go away before the end.
+        var tail = usage is not null && replay ? new ChunkTail() : null;
         try
         {
-            await foreach (var chunk in planned.Body.WithCancellation(cancellationToken).ConfigureAwait(false))
-            {
-                await response.Body.WriteAsync(chunk, cancellationToken).ConfigureAwait(false);
-                await response.Body.FlushAsync(cancellationToken).ConfigureAwait(false);
-                usage.Observe(chunk.Span);
-            }
+            await CopyAsync(planned.Body, response.BodyWriter, tail is null ? usage : null, tail, cancellationToken).ConfigureAwait(false);
+            tail?.ObserveInto(usage!);
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is not OperationCanceledException)
         {
@@ -102,7 +169,7 @@ internal static partial class PlannedResponseWriter
         }
     }
 
-    private static async Task AssembleAsync(HttpContext context, PlannedResponse planned, ChatRequest chat, ChatUsageReader usage, ILogger logger, CancellationToken cancellationToken)
+    private static async Task AssembleAsync(HttpContext context, PlannedResponse planned, ChatRequest chat, ChatUsageReader? usage, ILogger logger, CancellationToken cancellationToken)
     {
         var events = new ArrayBufferWriter<byte>(4096);
         try
@@ -120,7 +187,7 @@ internal static partial class PlannedResponseWriter
             return;
         }
 
-        usage.Observe(events.WrittenSpan);
+        usage?.Observe(events.WrittenSpan);
         if (!ChatCompletionAssembler.TryAssemble(events.WrittenSpan, (chat.PromptChars + 3) / 4, out var completion, out var error))
         {
             LogStreamFailed(logger, error);
@@ -133,7 +200,7 @@ internal static partial class PlannedResponseWriter
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = "application/json";
         response.ContentLength = completion.Length;
-        await response.Body.WriteAsync(completion, cancellationToken).ConfigureAwait(false);
+        await response.BodyWriter.WriteAsync(completion, cancellationToken).ConfigureAwait(false);
     }
 
     private static Task WriteGeneratedAsync(HttpContext context, PlannedResponse planned)
