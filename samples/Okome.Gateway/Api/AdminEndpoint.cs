@@ -2,7 +2,6 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
-using Okome.Gateway.Edge;
 using Okome.Planner.Health;
 
 namespace Okome.Gateway.Api;

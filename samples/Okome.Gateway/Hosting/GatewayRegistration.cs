@@ -64,7 +64,7 @@ internal static class GatewayRegistration
         services.AddSingleton<TrustedKeys>();
         services.AddSingleton<CachedRoutes>();
         services.AddSingleton<DestinationFetcher>();
-        services.AddSingleton<RedisConnection>();
+        services.AddSingleton(static provider => new RedisConnection(provider.GetRequiredService<IOptions<SharedOptions>>().Value.Redis));
         services.AddSingleton(static _ => new CacheKeyBuilder(new CacheKeyPolicy()));
         AddOkomeLibraries(services, !string.IsNullOrWhiteSpace(configuration.GetSection(SharedOptions.Section)[nameof(SharedOptions.Redis)]));
         services.AddHostedService<MaintenanceRefresh>();

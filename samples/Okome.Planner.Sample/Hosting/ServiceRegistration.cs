@@ -62,10 +62,11 @@ internal static class ServiceRegistration
                 PooledConnectionLifetime = TimeSpan.FromMinutes(2),
             });
 
-        services.AddSingleton<RedisConnection>();
+        services.AddSingleton(static provider => new RedisConnection(provider.GetRequiredService<IOptions<SampleOptions>>().Value.Redis));
         services.AddSingleton<StoreHealth>();
         services.AddHealthChecks().AddOkomeHealthChecks();
-        services.AddSingleton(static provider => new CacheKeyBuilder(new CacheKeyPolicy()));
+        services.AddSingleton(new CacheKeyPolicy());
+        services.AddSingleton(static provider => new CacheKeyBuilder(provider.GetRequiredService<CacheKeyPolicy>()));
         AddOkomeLibraries(services, !string.IsNullOrWhiteSpace(configuration.GetSection(SampleOptions.Section)[nameof(SampleOptions.Redis)]));
         services.AddSingleton(CreateUpstreams);
         services.AddSingleton<ChatPlannedRequestBuilder>();

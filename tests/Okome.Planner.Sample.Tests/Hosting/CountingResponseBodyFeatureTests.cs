@@ -1,5 +1,5 @@
 using Microsoft.AspNetCore.Http;
-using Okome.Planner.Sample.Hosting;
+using Okome.Samples.Hosting;
 
 namespace Okome.Planner.Sample.Tests.Hosting;
 

@@ -1,12 +1,11 @@
-using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
-namespace Okome.Planner.Sample.Hosting;
+namespace Okome.Samples.Hosting;
 
 /// <summary>
 /// The one <see cref="IConnectionMultiplexer"/> the cache, the budgets and the health state share when <c>Okome:Redis</c> is
 /// set (null otherwise: everything runs in memory). Connected on first use with <c>AbortOnConnectFail=false</c>, so the
-/// service starts without Redis and the libraries degrade and recover by themselves. Disposed with the host.
+/// process (the service, the gateway) starts without Redis and the libraries degrade and recover by themselves. Disposed with the host.
 /// A Sentinel connection string (sentinel endpoints plus <c>serviceName=</c>) is handled by <c>Connect</c> itself: it asks the
 /// sentinels for the primary and follows their switch-master announcements after a failover. Unlike a plain address, the
 /// sentinels must answer at the first connect (StackExchange.Redis throws then even with <c>AbortOnConnectFail=false</c>).
@@ -15,9 +14,9 @@ internal sealed class RedisConnection : IDisposable
 {
     private readonly Lazy<IConnectionMultiplexer?> _multiplexer;
 
-    public RedisConnection(IOptions<SampleOptions> options)
+    /// <param name="connectionString">The <c>Okome:Redis</c> connection string; null or blank for none.</param>
+    public RedisConnection(string? connectionString)
     {
-        var connectionString = options.Value.Redis;
         _multiplexer = new Lazy<IConnectionMultiplexer?>(() =>
         {
             if (string.IsNullOrWhiteSpace(connectionString))
@@ -39,7 +38,7 @@ internal sealed class RedisConnection : IDisposable
             {
                 // StackExchange.Redis reports "not a Sentinel connection. Detected as: Standalone" when no sentinel answered.
                 throw new InvalidOperationException(
-                    $"Okome:Redis names Sentinels (serviceName={configuration.ServiceName}), and none of them answered: they must be reachable when the service first connects.",
+                    $"Okome:Redis names Sentinels (serviceName={configuration.ServiceName}), and none of them answered: they must be reachable when the process first connects.",
                     exception);
             }
         });

@@ -1,7 +1,7 @@
 using System.IO.Pipelines;
 using Microsoft.AspNetCore.Http.Features;
 
-namespace Okome.Planner.Sample.Hosting;
+namespace Okome.Samples.Hosting;
 
 /// <summary>
 /// The response body as the server gives it, with the bytes written counted (the access line's <c>Bytes</c>): the

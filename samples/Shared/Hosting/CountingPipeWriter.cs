@@ -1,6 +1,6 @@
 using System.IO.Pipelines;
 
-namespace Okome.Planner.Sample.Hosting;
+namespace Okome.Samples.Hosting;
 
 /// <summary>A <see cref="PipeWriter"/> that forwards to the server's response writer and counts the bytes advanced into it.</summary>
 internal sealed class CountingPipeWriter : PipeWriter

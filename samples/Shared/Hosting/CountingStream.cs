@@ -1,14 +1,16 @@
-namespace Okome.Gateway.Hosting;
+namespace Okome.Samples.Hosting;
 
 /// <summary>A write-only stream that forwards to the response body and counts the bytes written (the access line's <c>Bytes</c>).</summary>
 internal sealed class CountingStream : Stream
 {
     private readonly Stream _inner;
+    private readonly CountingResponseBodyFeature _counter;
 
-    public CountingStream(Stream inner) => _inner = inner;
-
-    /// <summary>The bytes written so far.</summary>
-    public long Written { get; private set; }
+    public CountingStream(Stream inner, CountingResponseBodyFeature counter)
+    {
+        _inner = inner;
+        _counter = counter;
+    }
 
     public override bool CanRead => false;
 
@@ -39,15 +41,29 @@ internal sealed class CountingStream : Stream
     public override void Write(ReadOnlySpan<byte> buffer)
     {
         _inner.Write(buffer);
-        Written += buffer.Length;
+        _counter.Add(buffer.Length);
     }
 
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
         => WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
-    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        await _inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
-        Written += buffer.Length;
+        // The server's writes mostly complete at once: count them without an async state machine; await only the others.
+        var write = _inner.WriteAsync(buffer, cancellationToken);
+        if (write.IsCompletedSuccessfully)
+        {
+            write.GetAwaiter().GetResult(); // consumes a pooled IValueTaskSource, as an await would
+            _counter.Add(buffer.Length);
+            return ValueTask.CompletedTask;
+        }
+
+        return CountWhenWrittenAsync(write, buffer.Length);
+    }
+
+    private async ValueTask CountWhenWrittenAsync(ValueTask write, int length)
+    {
+        await write.ConfigureAwait(false);
+        _counter.Add(length);
     }
 }
