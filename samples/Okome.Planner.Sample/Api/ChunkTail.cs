@@ -7,9 +7,10 @@ namespace Okome.Planner.Sample.Api;
 /// <see cref="MaxChunks"/> chunks): where a stored completion's usage event is, since the service asks for
 /// <c>stream_options.include_usage</c> and the usage comes last. Reading only these instead of every chunk keeps the
 /// access line's usage off the replay's cost. Holds the chunks, never copies them: a replay's chunks are the stored
-/// entry's and stay valid until the response is disposed.
+/// entry's and stay valid until the response is disposed. A mutable struct, so the copy loop keeps it in its own state
+/// instead of allocating it on every hit.
 /// </summary>
-internal sealed class ChunkTail
+internal struct ChunkTail
 {
     /// <summary>The bytes kept: far more than a usage event (a few hundred bytes).</summary>
     internal const int TailBytes = 8 * 1024;
@@ -40,7 +41,7 @@ internal sealed class ChunkTail
     }
 
     /// <summary>Feeds the kept chunks, oldest first, to <paramref name="usage"/> (a first partial line is skipped by it).</summary>
-    public void ObserveInto(ChatUsageReader usage)
+    public readonly void ObserveInto(ChatUsageReader usage)
     {
         for (var i = 0; i < _count; i++)
         {

@@ -54,7 +54,7 @@ internal static partial class PlannedResponseWriter
             // An upstream error (passed through as it is) or an upstream that answered with plain JSON.
             response.StatusCode = planned.StatusCode;
             response.ContentType = contentType ?? "application/json";
-            await CopyAsync(planned.Body, response.BodyWriter, null, null, cancellationToken).ConfigureAwait(false);
+            await CopyAsync(planned.Body, response.BodyWriter, null, false, cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -89,12 +89,14 @@ internal static partial class PlannedResponseWriter
     /// </summary>
     /// <param name="body">The body.</param>
     /// <param name="writer">The response's pipe.</param>
-    /// <param name="usage">Reads every chunk as it passes, or null.</param>
-    /// <param name="tail">Keeps the last chunks, or null.</param>
+    /// <param name="usage">Reads the chunks, or null.</param>
+    /// <param name="replay">Whether the body is a stored one: <paramref name="usage"/> reads only its last chunks, once it is all sent.</param>
     /// <param name="cancellationToken">Stops the copy.</param>
     private static async Task CopyAsync(
-        IAsyncEnumerable<ReadOnlyMemory<byte>> body, PipeWriter writer, ChatUsageReader? usage, ChunkTail? tail, CancellationToken cancellationToken)
+        IAsyncEnumerable<ReadOnlyMemory<byte>> body, PipeWriter writer, ChatUsageReader? usage, bool replay, CancellationToken cancellationToken)
     {
+        var tail = default(ChunkTail);
+        var live = replay ? null : usage;
         var chunks = body.GetAsyncEnumerator(cancellationToken);
         await using (chunks.ConfigureAwait(false))
         {
@@ -118,8 +120,11 @@ internal static partial class PlannedResponseWriter
 
                 var chunk = chunks.Current;
                 writer.Write(chunk.Span);
-                usage?.Observe(chunk.Span);
-                tail?.Add(chunk);
+                live?.Observe(chunk.Span);
+                if (replay)
+                {
+                    tail.Add(chunk);
+                }
                 unflushed += chunk.Length;
                 if (unflushed >= BatchBytes)
                 {
@@ -135,6 +140,11 @@ internal static partial class PlannedResponseWriter
             {
                 await FlushAsync(writer, cancellationToken).ConfigureAwait(false);
             }
+        }
+
+        if (replay && usage is not null)
+        {
+            tail.ObserveInto(usage);
         }
     }
 
@@ -155,11 +165,9 @@ internal static partial class PlannedResponseWriter
         await response.StartAsync(cancellationToken).ConfigureAwait(false);
         // A replay's usage is its last event: read only the stored last chunks (they stay valid until the response is
         // disposed). A live stream's chunks are read as they pass, since the client may go away before the end.
-        var tail = usage is not null && replay ? new ChunkTail() : null;
         try
         {
-            await CopyAsync(planned.Body, response.BodyWriter, tail is null ? usage : null, tail, cancellationToken).ConfigureAwait(false);
-            tail?.ObserveInto(usage!);
+            await CopyAsync(planned.Body, response.BodyWriter, usage, replay, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is not OperationCanceledException)
         {
