@@ -1,6 +1,5 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Options;
 using Okome.Budget;
 using Okome.Budget.DependencyInjection;
@@ -70,7 +69,7 @@ internal static class GatewayRegistration
         services.AddHostedService<MaintenanceRefresh>();
 
         services.AddSingleton(static provider => new AccessLog(provider.GetRequiredService<ILoggerFactory>(), provider.GetService<IMeterFactory>()));
-        AddConsoleFormats(services);
+        ConsoleFormats.Add(services);
         AddTelemetry(services, gateway.Telemetry.ServiceName);
         return services;
     }
@@ -138,22 +137,6 @@ internal static class GatewayRegistration
         {
             health.UseRedis();
         }
-    }
-
-    private static void AddConsoleFormats(IServiceCollection services)
-    {
-        services.Configure<ConsoleLoggerOptions>(static console => console.FormatterName ??= ConsoleFormatterNames.Simple);
-        services.Configure<SimpleConsoleFormatterOptions>(static simple =>
-        {
-            simple.SingleLine = true;
-            simple.UseUtcTimestamp = true;
-            simple.TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z' ";
-        });
-        services.Configure<JsonConsoleFormatterOptions>(static json =>
-        {
-            json.UseUtcTimestamp = true;
-            json.TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";
-        });
     }
 
     /// <summary>The Okome meters (the access log's <c>okome.planner.responses</c> among them), ASP.NET Core's and the runtime's, at <c>/metrics</c>.</summary>

@@ -1,7 +1,6 @@
 using System.Diagnostics.Metrics;
 using System.Net;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Options;
 using Okome.Budget;
 using Okome.Budget.DependencyInjection;
@@ -89,31 +88,9 @@ internal static class ServiceRegistration
         });
 
         services.AddSingleton(static provider => new AccessLog(provider.GetRequiredService<ILoggerFactory>(), provider.GetService<IMeterFactory>()));
-        AddConsoleFormats(services);
+        ConsoleFormats.Add(services);
         AddTelemetry(services, configuration);
         return services;
-    }
-
-    /// <summary>
-    /// The console's two formats: one readable line per entry by default (simple formatter, single line) and JSON lines
-    /// with <c>Logging:Console:FormatterName=json</c> (the access log's machine format, docs/operations.md). Both write UTC
-    /// ISO 8601 times; these options are set after configuration, so the formats stay what <c>okome hit-ratio</c> reads.
-    /// </summary>
-    private static void AddConsoleFormats(IServiceCollection services)
-    {
-        // Without a formatter name the console logger takes its legacy path, which replaces the formatter's options.
-        services.Configure<ConsoleLoggerOptions>(static console => console.FormatterName ??= ConsoleFormatterNames.Simple);
-        services.Configure<SimpleConsoleFormatterOptions>(static simple =>
-        {
-            simple.SingleLine = true;
-            simple.UseUtcTimestamp = true;
-            simple.TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z' ";
-        });
-        services.Configure<JsonConsoleFormatterOptions>(static json =>
-        {
-            json.UseUtcTimestamp = true;
-            json.TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";
-        });
     }
 
     /// <summary>
