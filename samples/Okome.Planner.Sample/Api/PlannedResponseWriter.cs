@@ -8,8 +8,9 @@ using Okome.Planner.Execution;
 namespace Okome.Planner.Sample.Api;
 
 /// <summary>
-/// Writes a <see cref="PlannedResponse"/> to the client: every header, then the body — forwarded chunk by chunk (flushed
-/// each time, never buffered) to a <c>"stream": true</c> client, or assembled into one <c>chat.completion</c> JSON for the
+/// Writes a <see cref="PlannedResponse"/> to the client: every header, then the body — forwarded to a <c>"stream": true</c>
+/// client through the response's pipe, flushed whenever the next chunk is not ready yet (a replay in one flush, a live
+/// stream chunk by chunk: never held back while waiting), or assembled into one <c>chat.completion</c> JSON for the
 /// others. A response the executor generated (429, 502, 503, 504, also for an upstream's own 5xx: the executor decides
 /// every status) gets an OpenAI error body.
 /// </summary>
@@ -163,6 +164,7 @@ internal static partial class PlannedResponseWriter
         response.Headers["X-Accel-Buffering"] = "no"; // tells an nginx in front not to buffer either
         context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
         await response.StartAsync(cancellationToken).ConfigureAwait(false);
+
         // A replay's usage is its last event: read only the stored last chunks (they stay valid until the response is
         // disposed). A live stream's chunks are read as they pass, since the client may go away before the end.
         try
