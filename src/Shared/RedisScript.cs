@@ -63,6 +63,8 @@ internal sealed class RedisScript
     public async Task<RedisResult> EvaluateAsync(IDatabaseAsync database, RedisKey[] keys, RedisValue[] args, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(database);
+        // A token cancelled before the call sends nothing (WaitAsync alone would race a reply that is already there).
+        cancellationToken.ThrowIfCancellationRequested();
         var connection = database.Multiplexer;
         if (ReferenceEquals(Volatile.Read(ref _loadedThrough), connection))
         {
