@@ -206,6 +206,30 @@ public sealed class BudgetService
     }
 
     /// <summary>
+    /// Checks and charges only the request-rate limits of <paramref name="policy"/> for <paramref name="partitionKey"/>, one
+    /// unit each: what a cache answer costs (cost quotas and concurrency caps apply only to upstream calls, so they are neither
+    /// checked nor charged, and no lease is taken). One script call on Redis; allowed without a call when the policy has no
+    /// rate limit. The decision lists the rate limits only.
+    /// </summary>
+    /// <param name="policy">The policy.</param>
+    /// <param name="partitionKey">The partition; only its hash is stored or logged.</param>
+    /// <param name="cancellationToken">Cancels the wait for the decision.</param>
+    /// <returns>The decision (never with a lease id).</returns>
+    public ValueTask<BudgetDecision> ChargeRatesAsync(BudgetPolicy policy, string partitionKey, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        ArgumentNullException.ThrowIfNull(partitionKey);
+        if (policy.RateView is not { } rates)
+        {
+            var allowed = new BudgetDecision(true, policy.Name, [], leaseId: null, reservedCost: 0);
+            Metrics.Decision(allowed);
+            return new ValueTask<BudgetDecision>(allowed);
+        }
+
+        return DecideAsync(rates, PartitionId.FromKey(partitionKey), 0, null, cancellationToken);
+    }
+
+    /// <summary>
     /// A <see cref="RateLimiter"/> for one partition of <paramref name="policy"/>; a permit is one cost unit (a request asks for its
     /// estimated cost; a policy with only rate and concurrency limits asks for 1). <c>AttemptAcquire</c> never does I/O: see
     /// <c>docs/budget.md</c> for its exact semantics. Retry-after travels under <see cref="MetadataName.RetryAfter"/> and the
@@ -245,7 +269,7 @@ public sealed class BudgetService
     /// <summary><see cref="DecideAsync(BudgetPolicy, PartitionId, long, DeniedEntry?, CancellationToken)"/> with the decision mapped by <paramref name="finish"/> in the same state machine.</summary>
     private async ValueTask<TResult> DecideAsync<TState, TResult>(BudgetPolicy policy, PartitionId partition, long cost, DeniedEntry? entry, Func<BudgetDecision, TState, TResult> finish, TState state, CancellationToken cancellationToken)
     {
-        var useCache = _options.DeniedCacheMaxDuration > TimeSpan.Zero;
+        var useCache = _options.DeniedCacheMaxDuration > TimeSpan.Zero && !policy.IsRateView;
         entry ??= useCache ? _deniedCache.Get(policy, partition) : null;
         var now = _timeProvider.GetTimestamp();
         BudgetDecision decision;

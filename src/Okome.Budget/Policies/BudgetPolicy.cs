@@ -73,6 +73,10 @@ public sealed class BudgetPolicy
 
         Name = name;
         LeaseDuration = leaseDuration;
+
+        // What a cache answer is charged: the rate limits alone, under the same names, so the same state (keys) is charged.
+        var rates = Array.FindAll(_limits, static l => l.Kind == BudgetLimitKind.Rate);
+        RateView = rates.Length == _limits.Length ? this : rates.Length == 0 ? null : new BudgetPolicy(name, rates, leaseDuration) { IsRateView = true };
     }
 
     /// <summary>The policy's name.</summary>
@@ -95,6 +99,15 @@ public sealed class BudgetPolicy
 
     /// <summary>The indexes, in policy order, of the per-partition limits.</summary>
     internal int[] PartitionLimitIndexes { get; }
+
+    /// <summary>
+    /// The policy's request-rate limits alone (same name, same limit objects, so the same state), or null when it has none;
+    /// the policy itself when it has only rate limits. A rate-only policy has no lease, so charging it is one script call.
+    /// </summary>
+    internal BudgetPolicy? RateView { get; }
+
+    /// <summary>Whether this is another policy's <see cref="RateView"/> (its denials say nothing about the whole policy, so the denied-until cache skips it).</summary>
+    internal bool IsRateView { get; private init; }
 
     /// <summary>The lease duration in microseconds.</summary>
     internal long LeaseMicroseconds => LeaseDuration.Ticks / TimeSpan.TicksPerMicrosecond;

@@ -148,15 +148,23 @@ public sealed partial class PlanExecutor : IDisposable
         var answer = BudgetAnswer.Allowed;
         if (charge != BudgetCharge.None && _budget is not null && _policy is not null)
         {
-            lease = await _budget.AcquireAsync(_policy, request.PartitionKey, charge == BudgetCharge.Full ? request.EstimatedCost : 0, cancellationToken).ConfigureAwait(false);
-            decision = lease.Decision;
-            answer = BudgetAnswer.From(decision);
-            if (charge == BudgetCharge.RateOnly || !lease.IsAcquired)
+            if (charge == BudgetCharge.RateOnly)
             {
-                // A cache answer holds no concurrency slot and consumes no cost: release at once (the rate unit stays spent).
-                await lease.DisposeAsync().ConfigureAwait(false);
-                lease = null;
+                // A cache answer holds no concurrency slot and consumes no cost: only the rate limits, one script call, no lease.
+                decision = await _budget.ChargeRatesAsync(_policy, request.PartitionKey, cancellationToken).ConfigureAwait(false);
             }
+            else
+            {
+                lease = await _budget.AcquireAsync(_policy, request.PartitionKey, request.EstimatedCost, cancellationToken).ConfigureAwait(false);
+                decision = lease.Decision;
+                if (!lease.IsAcquired)
+                {
+                    await lease.DisposeAsync().ConfigureAwait(false);
+                    lease = null;
+                }
+            }
+
+            answer = BudgetAnswer.From(decision);
         }
 
         var plan = _planner.Plan(input with { Budget = answer });
