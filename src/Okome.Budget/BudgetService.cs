@@ -30,7 +30,7 @@ namespace Okome.Budget;
 /// try { produced = await StreamAsync(ct); } finally { await lease.SettleAsync(produced, CancellationToken.None); }
 /// </code>
 /// </example>
-public sealed class BudgetService
+public sealed class BudgetService : IAsyncDisposable
 {
     private static readonly Lazy<BudgetMetrics> SharedMetrics = new(() => new BudgetMetrics(null));
 
@@ -40,6 +40,7 @@ public sealed class BudgetService
     private readonly DeniedCache _deniedCache;
     private readonly Dictionary<string, BudgetPolicy> _policies;
     private readonly ILogger _logger;
+    private readonly LeaseEnds _leaseEnds;
 
     internal BudgetService(
         IBudgetStore store, Func<bool> isConnected, BudgetOptions options, TimeProvider timeProvider, ILoggerFactory? loggerFactory, IMeterFactory? meterFactory,
@@ -51,11 +52,15 @@ public sealed class BudgetService
         Metrics = meterFactory is null ? SharedMetrics.Value : new BudgetMetrics(meterFactory);
         _store = new GuardedBudgetStore(store, isConnected, options, timeProvider, Metrics, _logger, ping);
         _deniedCache = new DeniedCache(timeProvider);
+        _leaseEnds = new LeaseEnds(_store, Metrics, _logger);
         _policies = options.Policies.ToDictionary(static p => p.Name, StringComparer.Ordinal);
     }
 
     /// <summary>The store behind the failure policy; for tests.</summary>
     internal GuardedBudgetStore Store => _store;
+
+    /// <summary>The settles and releases on their way; for tests.</summary>
+    internal LeaseEnds LeaseEnds => _leaseEnds;
 
     /// <summary>The local denied-until cache; for tests and the rate limiter adapter.</summary>
     internal DeniedCache DeniedCache => _deniedCache;
@@ -164,6 +169,29 @@ public sealed class BudgetService
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// Waits until every settle and release sent in the background (<see cref="BudgetLease.SettleInBackgroundAsync"/>,
+    /// <see cref="BudgetLease.DisposeAsync"/>) was answered by the store. Disposing the service does it too.
+    /// </summary>
+    /// <param name="cancellationToken">Ends the wait (the ends still on their way go on).</param>
+    /// <returns>Whether none is left on its way.</returns>
+    public Task<bool> FlushPendingLeaseEndsAsync(CancellationToken cancellationToken) => _leaseEnds.FlushAsync(cancellationToken);
+
+    /// <summary>
+    /// Flushes what must not be lost on shutdown: the settles and releases on their way, then the aborts still waiting
+    /// (each for at most <see cref="BudgetOptions.StoreTimeout"/> times the lease-operation attempts). The connection stays the caller's.
+    /// </summary>
+    /// <returns>A task that completes when both are flushed or their time is up.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        using var timeout = new CancellationTokenSource(_options.StoreTimeout * GuardedBudgetStore.LeaseOperationAttempts, _timeProvider);
+        await _leaseEnds.FlushAsync(timeout.Token).ConfigureAwait(false);
+        if (_store.PendingAborts.Count != 0)
+        {
+            await FlushPendingAbortsAsync(timeout.Token).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Finds a policy of <see cref="BudgetOptions.Policies"/> by name.</summary>
@@ -308,7 +336,7 @@ public sealed class BudgetService
     }
 
     internal BudgetLease CreateLease(BudgetPolicy policy, PartitionId partition, BudgetDecision decision)
-        => new(_store, policy, partition, decision, _timeProvider);
+        => new(_leaseEnds, policy, partition, decision, _timeProvider);
 
     /// <summary>The denied-until entry a rate limiter keeps for its partition (never null: an unused one when the cache is off).</summary>
     internal DeniedEntry EntryFor(BudgetPolicy policy, PartitionId partition)

@@ -21,6 +21,7 @@ internal sealed class BudgetMetrics : IDisposable
     private readonly Counter<long> _fallbacks;
     private readonly Counter<long> _fallbackContinued;
     private readonly Counter<long> _leaseAborts;
+    private readonly Counter<long> _leaseEnds;
 
     public BudgetMetrics(IMeterFactory? meterFactory)
     {
@@ -31,6 +32,7 @@ internal sealed class BudgetMetrics : IDisposable
         _roundTrips = _meter.CreateCounter<long>("okome.budget.round_trips", "{round_trip}", "Calls to the budget store, by operation.");
         _fallbacks = _meter.CreateCounter<long>("okome.budget.fallbacks", "{decision}", "Decisions made by the failure mode because the store was unreachable or too slow.");
         _fallbackContinued = _meter.CreateCounter<long>("okome.budget.fallback.continued", "{partition}", "Partitions the local fallback started from the store's last answer instead of a full bucket.");
+        _leaseEnds = _meter.CreateCounter<long>("okome.budget.lease_ends", "{lease}", "Settles and releases, by how they were sent: background (queued off the request path) or inline (the queue was full, the caller sent it).");
         _leaseAborts = _meter.CreateCounter<long>("okome.budget.lease_aborts", "{abort}", "Aborts of acquires whose answer never came back, by outcome (queued, undone, nothing_to_undo, dropped).");
     }
 
@@ -126,6 +128,14 @@ internal sealed class BudgetMetrics : IDisposable
         if (_leaseAborts.Enabled)
         {
             _leaseAborts.Add(1, new("okome.budget.policy", policyName), new("okome.budget.outcome", outcome));
+        }
+    }
+
+    public void LeaseEnd(string policyName, string how)
+    {
+        if (_leaseEnds.Enabled)
+        {
+            _leaseEnds.Add(1, new("okome.budget.policy", policyName), new("okome.budget.sent", how));
         }
     }
 

@@ -42,6 +42,12 @@ internal static partial class Log
     [LoggerMessage(EventId = LeaseOperationRetriedId, Level = LogLevel.Debug, Message = "Budget store did not answer {Operation} of a lease of policy {Policy} for partition {PartitionHash} in time (attempt {Attempt}); sending it again (idempotent).")]
     public static partial void LeaseOperationRetried(ILogger logger, string operation, string policy, string partitionHash, int attempt);
 
+    /// <summary>Event id of <see cref="LeaseEndsInline"/>.</summary>
+    public const int LeaseEndsInlineId = 11;
+
+    [LoggerMessage(EventId = LeaseEndsInlineId, Level = LogLevel.Debug, Message = "Budget: {Capacity} settles and releases are already on their way; a lease end of policy {Policy} is sent inline by its caller.")]
+    public static partial void LeaseEndsInline(ILogger logger, int capacity, string policy);
+
     [LoggerMessage(EventId = ServerTimeFallbackId, Level = LogLevel.Warning, Message = "Budget store: the Redis server refuses TIME inside scripts; scripts now take the time from a measured server-clock offset.")]
     public static partial void ServerTimeFallback(ILogger logger, Exception exception);
 

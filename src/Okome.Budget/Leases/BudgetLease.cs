@@ -13,16 +13,16 @@ namespace Okome.Budget.Leases;
 /// </summary>
 public sealed class BudgetLease : IAsyncDisposable
 {
-    private readonly IBudgetStore _store;
+    private readonly LeaseEnds _ends;
     private readonly BudgetPolicy _policy;
     private readonly PartitionId _partition;
     private readonly ITimer? _renewal;
     private int _renewing;
     private int _finished;
 
-    internal BudgetLease(IBudgetStore store, BudgetPolicy policy, PartitionId partition, BudgetDecision decision, TimeProvider timeProvider)
+    internal BudgetLease(LeaseEnds ends, BudgetPolicy policy, PartitionId partition, BudgetDecision decision, TimeProvider timeProvider)
     {
-        _store = store;
+        _ends = ends;
         _policy = policy;
         _partition = partition;
         Decision = decision;
@@ -65,12 +65,38 @@ public sealed class BudgetLease : IAsyncDisposable
             return BudgetSettleResult.NotFound;
         }
 
-        var result = await _store.SettleAsync(_policy, _partition, LeaseId, actualCost, cancellationToken).ConfigureAwait(false);
+        var result = await _ends.Store.SettleAsync(_policy, _partition, LeaseId, actualCost, cancellationToken).ConfigureAwait(false);
         Finish();
         return result;
     }
 
-    /// <summary>Frees the concurrency slots and, when the lease was not settled, ends it by policy: the reservation stays charged.</summary>
+    /// <summary>
+    /// Settles the lease with the cost actually incurred, as <see cref="SettleAsync"/>, without waiting for the store's answer:
+    /// the settle is on its way when this returns (settles of one partition share a round trip), and
+    /// <see cref="BudgetService.FlushPendingLeaseEndsAsync"/> or disposing the service waits for it. When too many settles and
+    /// releases are already on their way, this one is sent by the caller and awaited. Idempotent like <see cref="SettleAsync"/>;
+    /// a lease already settled or disposed sends nothing.
+    /// </summary>
+    /// <param name="actualCost">The actual cost; at least zero.</param>
+    /// <returns>A task that completes once the settle is on its way.</returns>
+    public ValueTask SettleInBackgroundAsync(long actualCost)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(actualCost);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(actualCost, BudgetLimit.MaxQuota);
+        if (LeaseId is null || Interlocked.Exchange(ref _finished, 1) != 0)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        _renewal?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        return _ends.EndAsync(_policy, _partition, LeaseId, actualCost);
+    }
+
+    /// <summary>
+    /// Frees the concurrency slots and, when the lease was not settled, ends it by policy: the reservation stays charged.
+    /// The release is sent without waiting for its answer (see <see cref="SettleInBackgroundAsync"/>): the slots are free
+    /// within a round trip.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         var first = Interlocked.Exchange(ref _finished, 1) == 0;
@@ -86,7 +112,7 @@ public sealed class BudgetLease : IAsyncDisposable
 
         try
         {
-            await _store.ReleaseAsync(_policy, _partition, LeaseId, CancellationToken.None).ConfigureAwait(false);
+            await _ends.EndAsync(_policy, _partition, LeaseId, actualCost: null).ConfigureAwait(false);
         }
 #pragma warning disable CA1031 // Disposal must not throw: a lease that cannot be released expires by itself after its lease duration.
         catch (Exception)
@@ -105,7 +131,7 @@ public sealed class BudgetLease : IAsyncDisposable
 
         try
         {
-            if (!await _store.RenewAsync(_policy, _partition, LeaseId, CancellationToken.None).ConfigureAwait(false)
+            if (!await _ends.Store.RenewAsync(_policy, _partition, LeaseId, CancellationToken.None).ConfigureAwait(false)
                 && Volatile.Read(ref _finished) == 0)
             {
                 IsLost = true;

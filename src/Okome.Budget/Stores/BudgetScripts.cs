@@ -17,6 +17,9 @@ internal static class BudgetScripts
     /// <summary>Ends an unsettled lease by policy.</summary>
     public static readonly RedisScript Release = RedisScript.Embedded(typeof(BudgetScripts), "release.lua");
 
+    /// <summary>Settles and releases several leases of one partition in one call (coalesced lease ends).</summary>
+    public static readonly RedisScript Ends = RedisScript.Embedded(typeof(BudgetScripts), "ends.lua");
+
     /// <summary>Undoes an acquire the client gave up on and leaves a tombstone for its lease id.</summary>
     public static readonly RedisScript Abort = RedisScript.Embedded(typeof(BudgetScripts), "abort.lua");
 

@@ -22,6 +22,7 @@ internal sealed class RedisBudgetStore : IBudgetStore
     private readonly string _prefix;
     private readonly RedisServerClock _clock;
     private readonly AcquireBatcher? _batcher;
+    private readonly LeaseEndBatcher _ends;
     private readonly bool? _clusterOverride;
     private readonly ConcurrentDictionary<BudgetPolicy, RedisPolicyShape> _shapes = new(ReferenceEqualityComparer.Instance);
     private int _cluster; // 0 unknown, 1 single node, 2 cluster
@@ -46,6 +47,7 @@ internal sealed class RedisBudgetStore : IBudgetStore
         _prefix = keyPrefix;
         _clock = new RedisServerClock(redis, serverTime, timeProvider, logger);
         _batcher = batchHotPartitions ? new AcquireBatcher(SendBatchAsync) : null;
+        _ends = new LeaseEndBatcher(SendEndsAsync);
         _clusterOverride = clusterOverride;
     }
 
@@ -281,18 +283,64 @@ internal sealed class RedisBudgetStore : IBudgetStore
     {
         if (!policy.HasGlobalLimits || !IsCluster)
         {
-            var shape = Shape(policy);
-            return new ValueTask<BudgetSettleResult>(RunAsync(
-                script,
-                shape.Keys(partition, leaseId),
-                shape.Arguments(leaseId, cost, createLease: false),
-                shape.LimitCount,
-                static (result, _) => (BudgetSettleResult)(long)((RedisResult[])result!)[0],
-                0,
-                cancellationToken));
+            // Coalesced per partition: ends that arrive while one is on its way share the next call (ends.lua).
+            var task = _ends.EndAsync(policy, partition, leaseId, ReferenceEquals(script, BudgetScripts.Settle) ? cost : null);
+            return new ValueTask<BudgetSettleResult>(cancellationToken.CanBeCanceled ? task.WaitAsync(cancellationToken) : task);
         }
 
         return EachPartThenCombineAsync(script, policy, partition, leaseId, cost, cancellationToken);
+    }
+
+    /// <summary>
+    /// Ends a batch of leases of one partition (single node): one end alone as before (settle.lua or release.lua), several
+    /// in one ends.lua call, each exactly as alone, in order.
+    /// </summary>
+    internal async Task<BudgetSettleResult[]> SendEndsAsync(BudgetPolicy policy, PartitionId partition, IReadOnlyList<BatchedLeaseEnd> batch)
+    {
+        var shape = Shape(policy);
+        var first = batch[0];
+        if (batch.Count == 1)
+        {
+            var one = await RunAsync(
+                first.ActualCost is null ? BudgetScripts.Release : BudgetScripts.Settle,
+                shape.Keys(partition, first.LeaseId),
+                shape.Arguments(first.LeaseId, first.ActualCost ?? 0, createLease: false),
+                shape.LimitCount,
+                static (result, _) => (BudgetSettleResult)(long)((RedisResult[])result!)[0],
+                0,
+                CancellationToken.None).ConfigureAwait(false);
+            return [one];
+        }
+
+        var n = shape.LimitCount;
+        var extraIds = new string[batch.Count - 1];
+        for (var j = 1; j < batch.Count; j++)
+        {
+            extraIds[j - 1] = batch[j].LeaseId;
+        }
+
+        var keys = BudgetKeys.For(_prefix, policy, partition, first.LeaseId, extraIds);
+        var template = shape.Arguments(first.LeaseId, first.ActualCost ?? 0, createLease: false);
+        var args = new RedisValue[6 + (3 * n) + 1 + (3 * (batch.Count - 1))];
+        Array.Copy(template, args, 6 + (3 * n));
+        args[4] = first.ActualCost is null ? "r" : "s";
+        args[6 + (3 * n)] = batch.Count;
+        for (var j = 1; j < batch.Count; j++)
+        {
+            var at = 4 + (3 * n) + (3 * j);
+            args[at] = batch[j].LeaseId;
+            args[at + 1] = batch[j].ActualCost ?? 0;
+            args[at + 2] = batch[j].ActualCost is null ? "r" : "s";
+        }
+
+        var values = (RedisResult[])(await RunAsync(BudgetScripts.Ends, keys, args, n, CancellationToken.None).ConfigureAwait(false))!;
+        var results = new BudgetSettleResult[batch.Count];
+        for (var j = 0; j < results.Length; j++)
+        {
+            results[j] = (BudgetSettleResult)(long)values[2 * j];
+        }
+
+        return results;
     }
 
     private async ValueTask<BudgetSettleResult> EachPartThenCombineAsync(RedisScript script, BudgetPolicy policy, PartitionId partition, string leaseId, long cost, CancellationToken cancellationToken)
