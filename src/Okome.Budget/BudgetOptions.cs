@@ -114,11 +114,13 @@ public sealed class BudgetOptions
     /// <summary>
     /// Whether concurrent decisions for one partition of one policy are coalesced into one Redis round trip: while one is
     /// on its way, the next ones wait and then go together, in arrival order, in one script call that decides each of them
-    /// all or nothing, exactly as separate calls would. Pays only for a hot partition (many concurrent requests for one
-    /// key); see <c>docs/benchmarks.md</c>. Redis store only, and not for policies with a global limit on a Redis Cluster.
+    /// all or nothing, exactly as separate calls would. No timer: a lone request never waits, so it is on by default; it
+    /// pays for a hot partition (many concurrent requests for one key) and costs a little allocation otherwise; see
+    /// <c>docs/benchmarks.md</c>. A request aborted while it waited is refused alone, never its batch. Redis store only,
+    /// and not for policies with a global limit on a Redis Cluster (two calls in two slots).
     /// </summary>
-    /// <value><see langword="false"/>.</value>
-    public bool BatchHotPartitions { get; set; }
+    /// <value><see langword="true"/>.</value>
+    public bool BatchHotPartitions { get; set; } = true;
 
     /// <summary>The failure mode of a policy.</summary>
     internal BudgetFailureMode FailureModeOf(string policyName)

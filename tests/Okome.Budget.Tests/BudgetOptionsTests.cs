@@ -25,7 +25,7 @@ public sealed class BudgetOptionsTests
         options.Policies.Should().BeEmpty();
         options.PolicyFailureModes.Should().BeEmpty();
         options.ServerTime.Should().Be(BudgetServerTime.Auto);
-        options.BatchHotPartitions.Should().BeFalse();
+        options.BatchHotPartitions.Should().BeTrue();
         new BudgetOptionsValidator().Validate(null, options).Succeeded.Should().BeTrue();
     }
 

@@ -79,7 +79,14 @@ internal sealed class AcquireBatcher
                 var decisions = await _send(key.Policy, key.Partition, batch).ConfigureAwait(false);
                 for (var i = 0; i < batch.Count; i++)
                 {
-                    batch[i].TrySetResult(decisions[i]);
+                    if (decisions[i] is { } decision)
+                    {
+                        batch[i].TrySetResult(decision);
+                    }
+                    else
+                    {
+                        batch[i].TrySetException(new InvalidOperationException("okome budget: lease aborted"));
+                    }
                 }
             }
 #pragma warning disable CA1031 // The batch's failure is every member's failure; each caller's failure policy handles it.

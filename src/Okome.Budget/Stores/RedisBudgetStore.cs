@@ -184,7 +184,10 @@ internal sealed class RedisBudgetStore : IBudgetStore
         return _shapes.GetOrAdd(policy, static (p, prefix) => new RedisPolicyShape(prefix, p), _prefix);
     }
 
-    /// <summary>Decides a batch of acquires of one partition in one script call, in order, each all or nothing.</summary>
+    /// <summary>
+    /// Decides a batch of acquires of one partition in one script call, in order, each all or nothing. A request whose lease
+    /// id was aborted gets a null decision (the batcher fails it alone, as a lone call is refused).
+    /// </summary>
     internal async Task<BudgetDecision[]> SendBatchAsync(BudgetPolicy policy, PartitionId partition, IReadOnlyList<BatchedAcquire> batch)
     {
         var first = batch[0];
@@ -207,6 +210,13 @@ internal sealed class RedisBudgetStore : IBudgetStore
         {
             denied.Clear();
             numbers.Clear();
+            if ((long)values[(j * (3 + (3 * n))) + 1] == -1)
+            {
+                // Refused alone: its lease id was aborted (its caller gave up while it waited in the lane).
+                decisions[j] = null!;
+                continue;
+            }
+
             var allowed = Parse(values, j * (3 + (3 * n)), null, denied, numbers);
             decisions[j] = DecisionFactory.Create(policy, allowed, denied, numbers, policy.HasLeasedLimits ? batch[j].LeaseId : null, batch[j].Cost);
         }

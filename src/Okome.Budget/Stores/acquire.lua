@@ -21,7 +21,8 @@
 --               scripts; empty or absent = read TIME
 -- ARGV[7 + 3n]  optional: k, the number of requests (absent = 1); request j >= 2 is ARGV[6 + 3n + 2(j-1)] lease id and
 --               ARGV[7 + 3n + 2(j-1)] cost
--- Refused with an error reply, changing nothing, when a lease record already exists (the tombstone of an aborted lease id).
+-- Refused with an error reply, changing nothing, when a lease record already exists (the tombstone of an aborted lease id);
+-- in a batch, only that request is refused (block { 0, -1, now, zeros }) and the others are decided.
 -- Returns, per request in order, { allowed 1|0, first denying limit index or 0, server time (us), then per limit:
 -- remaining, retry-after (us), reset-after (us) }, the blocks concatenated.
 local n = tonumber(ARGV[4])
@@ -44,14 +45,26 @@ local function clamp0(x) if x < 0 then return 0 end return x end
 -- nothing: every request of the call is checked before any is applied.
 local function lease_key(j) if j == 1 then return KEYS[1] end return KEYS[n + j] end
 local function lease_arg(j) if j == 1 then return ARGV[1], tonumber(ARGV[3]) end return ARGV[6 + 3 * n + 2 * (j - 1)], tonumber(ARGV[7 + 3 * n + 2 * (j - 1)]) end
+-- In a batch (k > 1) only the aborted request is refused (its block says allowed 0, denying index -1, and it changes
+-- nothing): its caller has gone, and the others of the batch must not fail with it.
+local aborted = {}
 if ARGV[5] == '1' then
   for j = 1, k do
-    if redis.call('EXISTS', lease_key(j)) == 1 then return redis.error_reply('okome budget: lease aborted') end
+    if redis.call('EXISTS', lease_key(j)) == 1 then
+      if k == 1 then return redis.error_reply('okome budget: lease aborted') end
+      aborted[j] = true
+    end
   end
 end
 
 local result = {}
 for j = 1, k do
+  if aborted[j] then
+    result[#result + 1] = 0
+    result[#result + 1] = -1
+    result[#result + 1] = now
+    for i = 1, 3 * n do result[#result + 1] = 0 end
+  else
   local lease_id, cost = lease_arg(j)
   local lease_record = lease_key(j)
   local out = { 1, 0, now }
@@ -162,5 +175,6 @@ for j = 1, k do
     end
   end
   for x = 1, #out do result[#result + 1] = out[x] end
+  end
 end
 return result

@@ -34,6 +34,24 @@ public sealed class RedisBatchingTests
     }
 
     [Fact]
+    public async Task SendBatch_OneLeaseIdAborted_OnlyThatRequestRefused()
+    {
+        var redis = await TestRedis.GetAsync();
+        var store = new RedisBudgetStore(redis.Multiplexer, TestRedis.UniqueNamespace(), BudgetServerTime.Auto, batchHotPartitions: true, TimeProvider.System, NullLogger.Instance);
+        var policy = new BudgetPolicy("p", [BudgetLimit.Quota("tokens", 10, TimeSpan.FromDays(1)), BudgetLimit.Concurrency("gpu", 5)]);
+        var partition = PartitionId.FromKey("hot");
+        BatchedAcquire[] batch = [new(3, LeaseIds.Create()), new(3, LeaseIds.Create()), new(3, LeaseIds.Create())];
+        await store.AbortAsync(policy, partition, batch[1].LeaseId, CancellationToken.None);
+
+        var decisions = await store.SendBatchAsync(policy, partition, batch);
+
+        decisions[0].IsAllowed.Should().BeTrue();
+        decisions[1].Should().BeNull("its caller gave up and aborted it: refused alone");
+        decisions[2].IsAllowed.Should().BeTrue();
+        decisions[2].Limits[0].Remaining.Should().Be(4, "the refused request reserved nothing");
+    }
+
+    [Fact]
     public async Task AcquireAsync_ManyConcurrentCallersOnOneHotPartition_ExactAndFewerRoundTrips()
     {
         var redis = await TestRedis.GetAsync();
