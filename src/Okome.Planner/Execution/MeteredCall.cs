@@ -190,7 +190,8 @@ internal sealed class MeteredCall
         {
             try
             {
-                await _lease.SettleAsync(Cost, CancellationToken.None).ConfigureAwait(false);
+                // Off the response's path: the settle is on its way when this returns (coalesced per partition, flushed on shutdown).
+                await _lease.SettleInBackgroundAsync(Cost).ConfigureAwait(false);
             }
 #pragma warning disable CA1031 // Settling must never fail a response: an unsettled lease expires and keeps its reservation.
             catch (Exception ex)

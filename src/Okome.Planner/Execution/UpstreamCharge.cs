@@ -61,7 +61,7 @@ internal sealed class UpstreamCharge
 
             try
             {
-                await _lease.SettleAsync(0, CancellationToken.None).ConfigureAwait(false);
+                await _lease.SettleInBackgroundAsync(0).ConfigureAwait(false);
             }
 #pragma warning disable CA1031 // A refund that fails leaves the lease to expire; the response is not affected.
             catch (Exception ex)
