@@ -235,9 +235,8 @@ public sealed class BudgetService : IAsyncDisposable
 
     /// <summary>
     /// Checks and charges only the request-rate limits of <paramref name="policy"/> for <paramref name="partitionKey"/>, one
-    /// unit each: what a cache answer costs (cost quotas and concurrency caps apply only to upstream calls, so they are neither
-    /// checked nor charged, and no lease is taken). One script call on Redis; allowed without a call when the policy has no
-    /// rate limit. The decision lists the rate limits only.
+    /// unit each: what a cache answer costs (cost quotas and concurrency caps apply only to upstream calls, so they are
+    /// reported in the decision but never deny and are not charged, and no lease is taken). One script call on Redis.
     /// </summary>
     /// <param name="policy">The policy.</param>
     /// <param name="partitionKey">The partition; only its hash is stored or logged.</param>
@@ -247,14 +246,7 @@ public sealed class BudgetService : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(policy);
         ArgumentNullException.ThrowIfNull(partitionKey);
-        if (policy.RateView is not { } rates)
-        {
-            var allowed = new BudgetDecision(true, policy.Name, [], leaseId: null, reservedCost: 0);
-            Metrics.Decision(allowed);
-            return new ValueTask<BudgetDecision>(allowed);
-        }
-
-        return DecideAsync(rates, PartitionId.FromKey(partitionKey), 0, null, cancellationToken);
+        return DecideAsync(policy.RateView, PartitionId.FromKey(partitionKey), 0, null, cancellationToken);
     }
 
     /// <summary>
@@ -297,7 +289,7 @@ public sealed class BudgetService : IAsyncDisposable
     /// <summary><see cref="DecideAsync(BudgetPolicy, PartitionId, long, DeniedEntry?, CancellationToken)"/> with the decision mapped by <paramref name="finish"/> in the same state machine.</summary>
     private async ValueTask<TResult> DecideAsync<TState, TResult>(BudgetPolicy policy, PartitionId partition, long cost, DeniedEntry? entry, Func<BudgetDecision, TState, TResult> finish, TState state, CancellationToken cancellationToken)
     {
-        var useCache = _options.DeniedCacheMaxDuration > TimeSpan.Zero && !policy.IsRateView;
+        var useCache = _options.DeniedCacheMaxDuration > TimeSpan.Zero && !policy.ChargesRatesOnly;
         entry ??= useCache ? _deniedCache.Get(policy, partition) : null;
         var now = _timeProvider.GetTimestamp();
         BudgetDecision decision;

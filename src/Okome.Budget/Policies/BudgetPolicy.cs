@@ -74,9 +74,20 @@ public sealed class BudgetPolicy
         Name = name;
         LeaseDuration = leaseDuration;
 
-        // What a cache answer is charged: the rate limits alone, under the same names, so the same state (keys) is charged.
-        var rates = Array.FindAll(_limits, static l => l.Kind == BudgetLimitKind.Rate);
-        RateView = rates.Length == _limits.Length ? this : rates.Length == 0 ? null : new BudgetPolicy(name, rates, leaseDuration) { IsRateView = true };
+        // What a cache answer is charged: the same limits (same state, all reported), only the rate limits checked and charged.
+        RateView = Array.TrueForAll(_limits, static l => l.Kind == BudgetLimitKind.Rate) ? this : new BudgetPolicy(this);
+    }
+
+    /// <summary>The <see cref="RateView"/> of <paramref name="whole"/>: its limits, no lease, only rate limits charged.</summary>
+    private BudgetPolicy(BudgetPolicy whole)
+    {
+        _limits = whole._limits;
+        Name = whole.Name;
+        LeaseDuration = whole.LeaseDuration;
+        GlobalLimitIndexes = whole.GlobalLimitIndexes;
+        PartitionLimitIndexes = whole.PartitionLimitIndexes;
+        ChargesRatesOnly = true;
+        RateView = this;
     }
 
     /// <summary>The policy's name.</summary>
@@ -101,13 +112,17 @@ public sealed class BudgetPolicy
     internal int[] PartitionLimitIndexes { get; }
 
     /// <summary>
-    /// The policy's request-rate limits alone (same name, same limit objects, so the same state), or null when it has none;
-    /// the policy itself when it has only rate limits. A rate-only policy has no lease, so charging it is one script call.
+    /// What a cache answer is charged (<see cref="BudgetService.ChargeRatesAsync"/>): the same limits and state, every limit
+    /// reported, but only the rate limits checked and charged; no lease (<see cref="ChargesRatesOnly"/>). The policy itself
+    /// when it has only rate limits. One script call.
     /// </summary>
-    internal BudgetPolicy? RateView { get; }
+    internal BudgetPolicy RateView { get; }
 
-    /// <summary>Whether this is another policy's <see cref="RateView"/> (its denials say nothing about the whole policy, so the denied-until cache skips it).</summary>
-    internal bool IsRateView { get; private init; }
+    /// <summary>
+    /// Whether this is another policy's <see cref="RateView"/>: quotas and concurrency caps are reported, never deny and are
+    /// not charged (scripts: <c>ARGV[5] = 'h'</c>). Its denials say nothing about the whole policy, so the denied-until cache skips it.
+    /// </summary>
+    internal bool ChargesRatesOnly { get; }
 
     /// <summary>The lease duration in microseconds.</summary>
     internal long LeaseMicroseconds => LeaseDuration.Ticks / TimeSpan.TicksPerMicrosecond;

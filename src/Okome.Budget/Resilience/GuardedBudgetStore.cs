@@ -271,7 +271,8 @@ internal sealed class GuardedBudgetStore : IBudgetStore
             }
         }
 
-        return new BudgetPolicy(policy.Name, limits, policy.LeaseDuration);
+        var scaled = new BudgetPolicy(policy.Name, limits, policy.LeaseDuration);
+        return policy.ChargesRatesOnly ? scaled.RateView : scaled;
     }
 
     private static int Part(long value, double share) => (int)Math.Clamp(Math.Floor(value * share), 1, int.MaxValue);

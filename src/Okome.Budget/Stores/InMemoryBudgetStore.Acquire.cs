@@ -77,6 +77,12 @@ internal sealed partial class InMemoryBudgetStore
                 _ => CheckConcurrency(limit, ls, now),
             };
 
+            if (policy.ChargesRatesOnly && limit.Kind != BudgetLimitKind.Rate)
+            {
+                // As acquire.lua with ARGV[5] = 'h': reported as it stands, never denies.
+                check = check with { Ok = true, Retry = 0 };
+            }
+
             denied[i] = !check.Ok;
             allowed &= check.Ok;
             numbers[3 * i] = Math.Max(0, check.Remaining);
@@ -161,6 +167,11 @@ internal sealed partial class InMemoryBudgetStore
         for (var i = 0; i < limits.Length; i++)
         {
             var limit = limits[i];
+            if (policy.ChargesRatesOnly && limit.Kind != BudgetLimitKind.Rate)
+            {
+                continue;
+            }
+
             var ls = state.Limit(limit);
             switch (limit.Kind)
             {

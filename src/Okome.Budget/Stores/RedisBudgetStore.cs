@@ -468,7 +468,7 @@ internal sealed class RedisBudgetStore : IBudgetStore
         args[1] = policy.LeaseMicroseconds;
         args[2] = cost;
         args[3] = n;
-        args[4] = createLease ? 1 : 0;
+        args[4] = policy.ChargesRatesOnly ? "h" : createLease ? 1 : 0;
         for (var j = 0; j < n; j++)
         {
             var limit = limits[indexes is null ? j : indexes[j]];

@@ -31,7 +31,7 @@ internal sealed class RedisPolicyShape
         args[1] = policy.LeaseMicroseconds;
         args[2] = 0;
         args[3] = n;
-        args[4] = 0;
+        args[4] = policy.ChargesRatesOnly ? "h" : 0;
         for (var j = 0; j < n; j++)
         {
             var (kind, a, b) = Triple(limits[j]);

@@ -11,7 +11,8 @@
 -- ARGV[2]       lease duration, microseconds
 -- ARGV[3]       cost charged to every quota (the estimate), >= 0
 -- ARGV[4]       n, the number of limits
--- ARGV[5]       1 = create the lease record, 0 = no lease (the policy has only rates)
+-- ARGV[5]       1 = create the lease record, 0 = no lease (the policy has only rates), 'h' = no lease and only rate limits
+--               checked and charged (a cache answer): the others are reported as they stand, never deny, are not charged
 -- ARGV[3 + 3i], ARGV[4 + 3i], ARGV[5 + 3i]   limit i: kind, a, b
 --   kind 'r' GCRA rate:            a = emission interval (us), b = burst          state: string, theoretical arrival time (us)
 --   kind 'f' calendar quota:       a = limit,                  b = window (us)    state: hash w = window id, u = used
@@ -35,6 +36,7 @@ else
 end
 local lease_us = tonumber(ARGV[2])
 local k = tonumber(ARGV[7 + 3 * n] or '1')
+local rates_only = ARGV[5] == 'h'
 
 local function num(x) return string.format('%.0f', x) end
 local function ms(us) local v = math.ceil(us / 1000) if v < 1 then v = 1 end return v end
@@ -135,6 +137,7 @@ for j = 1, k do
     else
       return redis.error_reply('okome budget: unknown limit kind')
     end
+    if rates_only and kind ~= 'r' then ok, retry = true, 0 end
     if not ok then
       out[1] = 0
       if out[2] == 0 then out[2] = i end
@@ -150,7 +153,9 @@ for j = 1, k do
       local kind, a, b = ARGV[3 + 3 * i], tonumber(ARGV[4 + 3 * i]), tonumber(ARGV[5 + 3 * i])
       local key = KEYS[1 + i]
       local s = new_state[i]
-      if kind == 'r' then
+      if rates_only and kind ~= 'r' then
+        -- a cache answer: only its rate limits are charged
+      elseif kind == 'r' then
         redis.call('SET', key, num(s), 'PX', ms(s - now))
       elseif kind == 'f' then
         redis.call('HSET', key, 'w', num(s[1]), 'u', num(s[2] + cost))
