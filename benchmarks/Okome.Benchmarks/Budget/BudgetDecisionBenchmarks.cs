@@ -45,11 +45,18 @@ public class BudgetDecisionBenchmarks
         await Raw_EvalSha_ReturnOne();
         await Okome_ThreeLimits_AcquireAndSettle();
         await Okome_RateOnly_Acquire();
+        await Okome_ThreeLimits_RequestPath();
+        await Okome_ThreeLimits_CacheHitCharge();
+        await _okome.FlushPendingLeaseEndsAsync(CancellationToken.None);
     }
 
     /// <summary>Frees the peer limiter.</summary>
     [GlobalCleanup]
-    public void Cleanup() => _peer.Dispose();
+    public void Cleanup()
+    {
+        _okome.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        _peer.Dispose();
+    }
 
     /// <summary>RedisRateLimiting: one token-bucket script per decision (its lease needs no release).</summary>
     [Benchmark(Baseline = true)]
@@ -77,6 +84,30 @@ public class BudgetDecisionBenchmarks
         // After a settle the lease is finished: disposing it sends nothing.
         await lease.SettleAsync(BudgetBenchmarkPolicies.Cost, CancellationToken.None);
         return true;
+    }
+
+    /// <summary>
+    /// OKOME, rate + quota + concurrency, what the request path waits for: the acquire (one script, all three limits); the
+    /// settle at the end of the stream goes in the background (<see cref="Okome.Budget.Leases.BudgetLease.SettleInBackgroundAsync"/>,
+    /// coalesced per partition) and overlaps the next decision, as it does in the service.
+    /// </summary>
+    [Benchmark]
+    public async Task<bool> Okome_ThreeLimits_RequestPath()
+    {
+        await using var lease = await _okome.AcquireAsync(BudgetBenchmarkPolicies.ThreeLimits, _partition, BudgetBenchmarkPolicies.Cost, CancellationToken.None);
+        BudgetBenchmarkPolicies.EnsureGrantedByStore(lease, "OKOME three-limit decision (request path)");
+        await lease.SettleInBackgroundAsync(BudgetBenchmarkPolicies.Cost);
+        return true;
+    }
+
+    /// <summary>OKOME, the three-limit policy charged for a cache answer (<see cref="BudgetService.ChargeRatesAsync"/>): its rate limit only, one script, no lease.</summary>
+    [Benchmark]
+    public async Task<bool> Okome_ThreeLimits_CacheHitCharge()
+    {
+        var decision = await _okome.ChargeRatesAsync(BudgetBenchmarkPolicies.ThreeLimits, _partition, CancellationToken.None);
+        return decision.IsAllowed && decision.Source == Okome.Budget.Decisions.BudgetDecisionSource.Store
+            ? true
+            : throw BudgetBenchmarkPolicies.Denied("OKOME cache-hit charge");
     }
 
     /// <summary>OKOME with one rate limit: one script, no lease, so one round trip, like the peer.</summary>
