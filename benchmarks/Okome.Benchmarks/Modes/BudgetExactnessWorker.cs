@@ -58,6 +58,9 @@ internal static class BudgetExactnessWorker
             // Acquires that timed out on this side but may have run in Redis are undone by queued aborts: deliver them before exiting.
             using var flush = new CancellationTokenSource(TimeSpan.FromSeconds(30));
             await budgets.FlushPendingAbortsAsync(flush.Token);
+
+            // Releases (and background settles) are on their way when DisposeAsync returns: wait for them before reporting.
+            await budgets.FlushPendingLeaseEndsAsync(flush.Token);
             Console.Out.WriteLine("result " + result);
             Console.Out.Flush();
             return 0;

@@ -106,16 +106,23 @@ public sealed class BudgetLeaseTests
     {
         var redis = await TestRedis.GetAsync();
         await using var other = await redis.ConnectNewAsync();
-        var budgets = BudgetService.CreateRedis(redis.Multiplexer, TimeProvider.System);
-        var elsewhere = BudgetService.CreateRedis(other, TimeProvider.System);
+        // A 5 s store timeout: a cold first call on a loaded machine must not hand the decision to the local fallback.
+        var options = new BudgetOptions { StoreTimeout = TimeSpan.FromSeconds(5) };
+        var budgets = BudgetService.CreateRedis(redis.Multiplexer, options, TimeProvider.System);
+        var elsewhere = BudgetService.CreateRedis(other, options, TimeProvider.System);
         var partition = TestRedis.UniqueNamespace();
 
         var lease = await budgets.AcquireAsync(_policy, partition, 10, CancellationToken.None);
         var whileHeld = await elsewhere.AcquireAsync(_policy, partition, 10, CancellationToken.None);
         await lease.DisposeAsync();
+
+        // The release is on its way when DisposeAsync returns; another connection sees it once it was answered.
+        (await budgets.FlushPendingLeaseEndsAsync(CancellationToken.None)).Should().BeTrue();
         await using var afterDispose = await elsewhere.AcquireAsync(_policy, partition, 10, CancellationToken.None);
 
+        lease.Decision.Source.Should().Be(BudgetDecisionSource.Store);
         lease.IsAcquired.Should().BeTrue();
+        whileHeld.Decision.Source.Should().Be(BudgetDecisionSource.Store);
         whileHeld.IsAcquired.Should().BeFalse();
         afterDispose.IsAcquired.Should().BeTrue();
         afterDispose.Decision.Limits[0].Remaining.Should().Be(80);
