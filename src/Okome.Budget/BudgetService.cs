@@ -30,7 +30,7 @@ namespace Okome.Budget;
 /// try { produced = await StreamAsync(ct); } finally { await lease.SettleAsync(produced, CancellationToken.None); }
 /// </code>
 /// </example>
-public sealed class BudgetService : IAsyncDisposable
+public sealed class BudgetService : IAsyncDisposable, IDisposable
 {
     private static readonly Lazy<BudgetMetrics> SharedMetrics = new(() => new BudgetMetrics(null));
 
@@ -193,6 +193,13 @@ public sealed class BudgetService : IAsyncDisposable
             await FlushPendingAbortsAsync(timeout.Token).ConfigureAwait(false);
         }
     }
+
+    /// <summary>
+    /// Flushes as <see cref="DisposeAsync"/> does, blocking the calling thread until it is done or its time is up. For a
+    /// container disposed synchronously (<c>ServiceProvider.Dispose()</c> throws for a singleton that is only
+    /// <see cref="IAsyncDisposable"/>); prefer <see cref="DisposeAsync"/> where you can await.
+    /// </summary>
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 
     /// <summary>Finds a policy of <see cref="BudgetOptions.Policies"/> by name.</summary>
     /// <param name="name">The policy's name.</param>

@@ -87,6 +87,26 @@ public sealed class LeaseEndBatchingTests
     }
 
     [Fact]
+    public async Task Dispose_SynchronousDispose_FlushesTheSettlesOnTheirWay()
+    {
+        // A container disposed synchronously (ServiceProvider.Dispose) throws for a singleton that is only IAsyncDisposable.
+        var redis = await TestRedis.GetAsync();
+        var options = new BudgetOptions { KeyPrefix = TestRedis.UniqueNamespace() };
+        var budgets = BudgetService.CreateRedis(redis.Multiplexer, options, TimeProvider.System);
+        var lease = await budgets.AcquireAsync(Policy, "tenant", 10, CancellationToken.None);
+        await lease.SettleInBackgroundAsync(1);
+        await lease.DisposeAsync();
+
+        budgets.Dispose();
+
+        budgets.LeaseEnds.Count.Should().Be(0);
+        await using var other = BudgetService.CreateRedis(redis.Multiplexer, options, TimeProvider.System);
+        var probe = await other.AcquireAsync(Policy, "tenant", 0, CancellationToken.None);
+        probe.Decision.Limits[0].Remaining.Should().Be(1000 - 1, "the lease was settled at 1, not left at its 10 reserved");
+        await probe.DisposeAsync();
+    }
+
+    [Fact]
     public async Task SettleInBackgroundAsync_ConnectionLost_FlushEndsAndTheFailureIsLogged()
     {
         await using var redis = await RedisOutage.StartAsync();
