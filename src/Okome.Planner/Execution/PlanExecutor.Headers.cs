@@ -1,5 +1,6 @@
 using Okome.Budget.Decisions;
 using Okome.Budget.Headers;
+using Okome.Budget.Policies;
 using Okome.Caching;
 using Okome.Caching.Status;
 using Okome.Planner.Decisions;
@@ -82,12 +83,34 @@ public sealed partial class PlanExecutor
 
     private void AddBudgetHeaders(List<KeyValuePair<string, string>> headers, BudgetDecision? decision)
     {
-        if (decision is null || _policyHeader is null || decision.Limits.Count == 0)
+        if (decision is null || decision.Limits.Count == 0 || PolicyHeaderOf(decision.PolicyName) is not { } policyHeader)
         {
             return;
         }
 
-        headers.Add(new(RateLimitHeaders.PolicyFieldName, _policyHeader));
+        headers.Add(new(RateLimitHeaders.PolicyFieldName, policyHeader));
         headers.Add(new(RateLimitHeaders.RateLimitFieldName, RateLimitHeaders.FormatRateLimit(RateLimitHeaders.ForDecision(decision))));
     }
+
+    /// <summary>The <c>RateLimit-Policy</c> value of the policy a decision was made under: the executor's own, or one a request named.</summary>
+    private string? PolicyHeaderOf(string policyName)
+    {
+        if (_policy is not null && string.Equals(policyName, _policy.Name, StringComparison.Ordinal))
+        {
+            return _policyHeader;
+        }
+
+        // Formatted once per policy object (a reloaded policy is a new object, so its header follows it).
+        return _budget is not null && _budget.TryGetPolicy(policyName, out var policy)
+            ? _policyHeaders.GetValue(policy, static policy => RateLimitHeaders.FormatPolicy(RateLimitHeaders.ForPolicy(policy)))
+            : null;
+    }
+
+    /// <summary>The policy a request names in <see cref="PlannedRequest.BudgetPolicy"/>.</summary>
+    private BudgetPolicy PolicyNamed(string name)
+        => _budget is not null && _budget.TryGetPolicy(name, out var policy)
+            ? policy
+            : throw new InvalidOperationException(_budget is null
+                ? $"PlannedRequest.BudgetPolicy names '{name}', but the executor has no budget service (AddOkomeBudget)."
+                : $"PlannedRequest.BudgetPolicy names '{name}', which is not among the budget's BudgetOptions.Policies (AddOkomeBudget).");
 }

@@ -30,6 +30,7 @@ public sealed partial class PlanExecutor : IDisposable
     private readonly BudgetService? _budget;
     private readonly BudgetPolicy? _policy;
     private readonly string? _policyHeader;
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<BudgetPolicy, string> _policyHeaders = [];
     private readonly RequestPlanner _planner;
     private readonly PlannerPolicy _plannerPolicy;
     private readonly CanarySplit? _canary;
@@ -127,6 +128,7 @@ public sealed partial class PlanExecutor : IDisposable
     /// <param name="cancellationToken">The client's cancellation (the shared upstream call goes on while others wait for it).</param>
     /// <returns>The response to send; dispose it after sending.</returns>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled (nothing stays charged or held).</exception>
+    /// <exception cref="InvalidOperationException"><see cref="PlannedRequest.BudgetPolicy"/> names a policy the budget does not define.</exception>
     public ValueTask<PlannedResponse> ExecuteAsync(PlannedRequest request, PlannerUpstream upstream, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -146,16 +148,17 @@ public sealed partial class PlanExecutor : IDisposable
         BudgetLease? lease = null;
         BudgetDecision? decision = null;
         var answer = BudgetAnswer.Allowed;
-        if (charge != BudgetCharge.None && _budget is not null && _policy is not null)
+        var policy = request.BudgetPolicy is { } policyName ? PolicyNamed(policyName) : _policy;
+        if (charge != BudgetCharge.None && _budget is not null && policy is not null)
         {
             if (charge == BudgetCharge.RateOnly)
             {
                 // A cache answer holds no concurrency slot and consumes no cost: only the rate limits, one script call, no lease.
-                decision = await _budget.ChargeRatesAsync(_policy, request.PartitionKey, cancellationToken).ConfigureAwait(false);
+                decision = await _budget.ChargeRatesAsync(policy, request.PartitionKey, cancellationToken).ConfigureAwait(false);
             }
             else
             {
-                lease = await _budget.AcquireAsync(_policy, request.PartitionKey, request.EstimatedCost, cancellationToken).ConfigureAwait(false);
+                lease = await _budget.AcquireAsync(policy, request.PartitionKey, request.EstimatedCost, cancellationToken).ConfigureAwait(false);
                 decision = lease.Decision;
                 if (!lease.IsAcquired)
                 {

@@ -38,6 +38,13 @@ public sealed class PlannedRequest
         }
     }
 
+    /// <summary>
+    /// The name of the budget policy, among the budget's <c>BudgetOptions.Policies</c>, this request is charged (a tier, a
+    /// plan); null for the executor's own policy (<see cref="DependencyInjection.PlannerServiceOptions.BudgetPolicyName"/>).
+    /// </summary>
+    /// <value>Default null. A name the budget does not define makes <see cref="PlanExecutor.ExecuteAsync"/> throw.</value>
+    public string? BudgetPolicy { get; init; }
+
     /// <summary>The cost reserved up front (for example prompt tokens plus <c>max_tokens</c>); settled with the real cost.</summary>
     /// <value>Default 0. Must not be negative.</value>
     public long EstimatedCost
