@@ -200,4 +200,44 @@ public sealed class PlanExecutorBudgetTests
         var after = await harness.ProbeAsync();
         after.Should().Be(idle);
     }
+
+    [Fact]
+    public async Task ExecuteAsync_RequestNamesAPolicy_IsChargedThatPolicyAndItsHeaderNamesIt()
+    {
+        var gold = new BudgetPolicy("chat-gold", [BudgetLimit.Rate("gold-requests", 2, TimeSpan.FromMinutes(1))]);
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        var budgetOptions = new Okome.Budget.BudgetOptions();
+        budgetOptions.Policies.Add(gold);
+        using var harness = new ExecutorHarness(time: time, budget: Okome.Budget.BudgetService.CreateInMemory(budgetOptions, time));
+        var upstream = FakeUpstream.Chunks("x");
+        PlannedRequest Gold(int id) => new(new Okome.Caching.CacheRequest(ExecutorHarness.Key(id))) { PartitionKey = "tenant-a", BudgetPolicy = gold.Name };
+
+        var statuses = new List<int>();
+        string? policyHeader = null;
+        for (var i = 0; i < 3; i++)
+        {
+            var result = await harness.SendAsync(Gold(300 + i), upstream);
+            statuses.Add(result.Status);
+            policyHeader = result.Headers.First(h => h.Key == "RateLimit-Policy").Value;
+        }
+
+        var ownPolicy = await harness.SendAsync(ExecutorHarness.Request(310), upstream);
+
+        statuses.Should().Equal(200, 200, 429);
+        RateLimitHeaders.TryParsePolicy(policyHeader, out var items).Should().BeTrue(policyHeader);
+        items.Select(p => p.Name).Should().Equal("gold-requests");
+        ownPolicy.Status.Should().Be(200, "a request naming no policy is charged the executor's own, untouched by the gold partition");
+        ownPolicy.Headers.First(h => h.Key == "RateLimit-Policy").Value.Should().StartWith($"\"{ExecutorHarness.Rate}\"");
+    }
+
+    [Fact]
+    public async Task ExecuteAsync_RequestNamesAnUnknownPolicy_Throws()
+    {
+        using var harness = new ExecutorHarness();
+        var request = new PlannedRequest(new Okome.Caching.CacheRequest(ExecutorHarness.Key(320))) { BudgetPolicy = "nope" };
+
+        var act = async () => await harness.Executor.ExecuteAsync(request, FakeUpstream.Chunks("x").Delegate, CancellationToken.None);
+
+        (await act.Should().ThrowAsync<InvalidOperationException>()).WithMessage("*'nope'*");
+    }
 }
