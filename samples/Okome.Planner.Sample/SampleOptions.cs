@@ -172,6 +172,37 @@ public sealed class SampleOptions
         /// <summary>The share of each limit one instance's local fallback grants: <c>1 / N</c> for N instances. Above 0, at most 1.</summary>
         /// <value>Default 1.</value>
         public double LocalFallbackShare { get; set; } = 1.0;
+
+        /// <summary>
+        /// Named tiers (<c>Okome:Budget:Tiers:{name}:*</c>), each its own policy <c>chat-{name}</c> with the limit keys above;
+        /// the limits above are the default tier, which every key not in <see cref="Keys"/> gets.
+        /// </summary>
+        public Dictionary<string, BudgetTierSettings> Tiers { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+        /// <summary>
+        /// The API keys of the named tiers, stored as hashes: <c>Okome:Budget:Keys:{hash} = {tier}</c>, with the hash as
+        /// <c>okome key-hash &lt;key&gt;</c> prints it (<c>key-</c> and 32 lower-case hex digits), never the key itself.
+        /// </summary>
+        public Dictionary<string, string> Keys { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+    }
+
+    /// <summary>
+    /// The limits of one named tier: the default tier's keys, each off when not set (a tier must set at least one).
+    /// </summary>
+    public sealed class BudgetTierSettings
+    {
+        /// <summary>Requests per minute in the long run; unset or 0 turns the rate limit off.</summary>
+        public int? RequestsPerMinute { get; set; }
+
+        /// <summary>Requests allowed at once after a quiet spell.</summary>
+        /// <value>Default (unset): <see cref="RequestsPerMinute"/>.</value>
+        public int? Burst { get; set; }
+
+        /// <summary>Tokens per UTC calendar day; unset or 0 turns the quota off.</summary>
+        public long? TokensPerDay { get; set; }
+
+        /// <summary>Requests in flight at once; unset or 0 turns the cap off.</summary>
+        public int? MaxConcurrent { get; set; }
     }
 
     /// <summary>The response cache.</summary>

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using Okome.Planner.Execution;
+using Okome.Planner.Sample.Hosting;
 
 namespace Okome.Planner.Sample.Api;
 
@@ -16,14 +17,16 @@ internal sealed partial class ChatCompletionsHandler
 
     private readonly PlanExecutor _executor;
     private readonly ChatPlannedRequestBuilder _builder;
+    private readonly BudgetTiers _tiers;
     private readonly SampleOptions _options;
     private readonly ILogger<ChatCompletionsHandler> _logger;
 
     public ChatCompletionsHandler(
-        PlanExecutor executor, ChatPlannedRequestBuilder builder, IOptions<SampleOptions> options, ILogger<ChatCompletionsHandler> logger)
+        PlanExecutor executor, ChatPlannedRequestBuilder builder, BudgetTiers tiers, IOptions<SampleOptions> options, ILogger<ChatCompletionsHandler> logger)
     {
         _executor = executor;
         _builder = builder;
+        _tiers = tiers;
         _options = options.Value;
         _logger = logger;
     }
@@ -47,7 +50,7 @@ internal sealed partial class ChatCompletionsHandler
             return;
         }
 
-        var client = ChatClientFacts.From(request);
+        var client = ChatClientFacts.From(request, _tiers);
         var partition = client.Partition;
         if (!_builder.TryBuild(body, chat, client, out var planned, out var upstream))
         {

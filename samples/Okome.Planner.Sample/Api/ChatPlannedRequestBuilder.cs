@@ -63,6 +63,7 @@ internal sealed class ChatPlannedRequestBuilder
         })
         {
             PartitionKey = client.Partition,
+            BudgetPolicy = client.BudgetPolicy,
             EstimatedCost = chat.EstimatedCost(_options.Budget.DefaultMaxTokens),
             Priority = client.Priority,
             RequestId = client.RequestId,

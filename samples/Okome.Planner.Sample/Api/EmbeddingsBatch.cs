@@ -108,6 +108,7 @@ internal sealed class EmbeddingsBatch
         var planned = new PlannedRequest(new CacheRequest(Key) { CacheControl = NoStore, IsDeterministic = true })
         {
             PartitionKey = _client.Partition,
+            BudgetPolicy = _client.BudgetPolicy,
             EstimatedCost = Math.Max(1, estimate),
             Priority = _client.Priority,
             RequestId = _client.RequestId,

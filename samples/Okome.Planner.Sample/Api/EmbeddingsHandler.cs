@@ -6,6 +6,7 @@ using Okome.Caching.Keys;
 using Okome.Caching.Status;
 using Okome.Planner.DependencyInjection;
 using Okome.Planner.Execution;
+using Okome.Planner.Sample.Hosting;
 using Okome.Planner.Sample.Upstream;
 
 namespace Okome.Planner.Sample.Api;
@@ -28,6 +29,7 @@ internal sealed partial class EmbeddingsHandler
     private readonly PlanExecutor _executor;
     private readonly CacheKeyBuilder _keys;
     private readonly UpstreamRouter _upstreams;
+    private readonly BudgetTiers _tiers;
     private readonly SampleOptions _options;
     private readonly ILogger<EmbeddingsHandler> _logger;
     private readonly string _cacheName;
@@ -37,6 +39,7 @@ internal sealed partial class EmbeddingsHandler
         PlanExecutor executor,
         CacheKeyBuilder keys,
         UpstreamRouter upstreams,
+        BudgetTiers tiers,
         IOptions<SampleOptions> options,
         IOptions<PlannerServiceOptions> planner,
         ILogger<EmbeddingsHandler> logger)
@@ -46,6 +49,7 @@ internal sealed partial class EmbeddingsHandler
         _executor = executor;
         _keys = keys;
         _upstreams = upstreams;
+        _tiers = tiers;
         _options = options.Value;
         _logger = logger;
     }
@@ -65,7 +69,7 @@ internal sealed partial class EmbeddingsHandler
             return;
         }
 
-        var client = ChatClientFacts.From(context.Request);
+        var client = ChatClientFacts.From(context.Request, _tiers);
         try
         {
             await AnswerAsync(context, request, client, cancellationToken).ConfigureAwait(false);

@@ -5,7 +5,6 @@ using Microsoft.Extensions.Options;
 using Okome.Budget;
 using Okome.Budget.DependencyInjection;
 using Okome.Budget.Diagnostics;
-using Okome.Budget.Policies;
 using Okome.Caching;
 using Okome.Caching.DependencyInjection;
 using Okome.Caching.Diagnostics;
@@ -38,9 +37,6 @@ namespace Okome.Planner.Sample.Hosting;
 /// </summary>
 internal static class ServiceRegistration
 {
-    /// <summary>The name of the one budget policy (every API key gets its own partition of it).</summary>
-    public const string BudgetPolicyName = "api-key";
-
     // OpenTelemetry's default histogram buckets (0, 5, 10, 25, … 10000) suit milliseconds; the Okome durations are in seconds.
     private static readonly ExplicitBucketHistogramConfiguration SecondsBuckets = new()
     {
@@ -68,6 +64,7 @@ internal static class ServiceRegistration
         services.AddSingleton(static provider => new CacheKeyBuilder(provider.GetRequiredService<CacheKeyPolicy>()));
         AddOkomeLibraries(services, !string.IsNullOrWhiteSpace(configuration.GetSection(SampleOptions.Section)[nameof(SampleOptions.Redis)]));
         services.AddSingleton(CreateUpstreams);
+        services.AddSingleton(static provider => new BudgetTiers(Options(provider).Budget));
         services.AddSingleton<ChatPlannedRequestBuilder>();
         services.AddSingleton<ChatCompletionsHandler>();
         services.AddSingleton<EmbeddingsHandler>();
@@ -143,28 +140,6 @@ internal static class ServiceRegistration
             : Guid.NewGuid().ToString("N");
     }
 
-    /// <summary>The limits every API key gets: rate (with burst), tokens per UTC day, concurrency; empty when all are off.</summary>
-    internal static List<BudgetLimit> BudgetLimits(SampleOptions.BudgetSettings budget)
-    {
-        var limits = new List<BudgetLimit>(3);
-        if (budget.RequestsPerMinute > 0)
-        {
-            limits.Add(BudgetLimit.Rate("requests", budget.RequestsPerMinute, TimeSpan.FromMinutes(1), budget.Burst));
-        }
-
-        if (budget.TokensPerDay > 0)
-        {
-            limits.Add(BudgetLimit.Quota("tokens", budget.TokensPerDay, TimeSpan.FromDays(1), QuotaWindowKind.Calendar));
-        }
-
-        if (budget.MaxConcurrent > 0)
-        {
-            limits.Add(BudgetLimit.Concurrency("concurrent", budget.MaxConcurrent));
-        }
-
-        return limits;
-    }
-
     /// <summary>
     /// The cache, the budget, the health monitor and the executor, each with its package's own <c>AddOkome…</c> method and
     /// its options set from <c>Okome:</c> (read when first resolved). All three run on the one Redis connection when
@@ -208,14 +183,15 @@ internal static class ServiceRegistration
             cacheOptions.LocalCacheDuration = TimeSpan.FromSeconds(options.Cache.LocalSeconds);
         });
 
-        // The budget policy is defined here only; the executor charges it by name (PlannerServiceOptions.BudgetPolicyName).
+        // The tiers' policies are defined here only; the executor charges the default tier's by name
+        // (PlannerServiceOptions.BudgetPolicyName) and a named tier's when the request names it (PlannedRequest.BudgetPolicy).
         var budget = services.AddOkomeBudget();
         if (useRedis)
         {
             budget.UseRedis();
         }
 
-        services.AddOptions<BudgetOptions>().Configure<IOptions<SampleOptions>>(static (budgetOptions, sample) =>
+        services.AddOptions<BudgetOptions>().Configure<IOptions<SampleOptions>, BudgetTiers>(static (budgetOptions, sample, tiers) =>
         {
             var settings = sample.Value.Budget;
             budgetOptions.FailureMode = settings.FailureMode;
@@ -225,9 +201,9 @@ internal static class ServiceRegistration
                 budgetOptions.StoreTimeout = TimeSpan.FromMilliseconds(timeout);
             }
 
-            if (BudgetLimits(settings) is { Count: > 0 } limits)
+            foreach (var policy in tiers.Policies)
             {
-                budgetOptions.Policies.Add(new BudgetPolicy(BudgetPolicyName, limits));
+                budgetOptions.Policies.Add(policy);
             }
         });
 
@@ -247,11 +223,11 @@ internal static class ServiceRegistration
         });
 
         services.AddOkomePlanner();
-        services.AddOptions<PlannerServiceOptions>().Configure<IOptions<SampleOptions>>(static (planner, sample) =>
+        services.AddOptions<PlannerServiceOptions>().Configure<IOptions<SampleOptions>, BudgetTiers>(static (planner, sample, tiers) =>
         {
             var options = sample.Value;
             planner.GpuCapacity = options.Gpu.MaxConcurrent;
-            planner.BudgetPolicyName = BudgetLimits(options.Budget).Count > 0 ? BudgetPolicyName : null;
+            planner.BudgetPolicyName = tiers.DefaultPolicy;
             var executor = planner.Executor;
             executor.Canary = options.Upstream.CanaryUrls().Count == 0
                 ? null

@@ -5,6 +5,7 @@ using Okome.Caching.Freshness;
 using Okome.Planner.Decisions;
 using Okome.Planner.Prewarm;
 using Okome.Planner.Sample.Api;
+using Okome.Planner.Sample.Hosting;
 
 namespace Okome.Planner.Sample.Prewarm;
 
@@ -30,7 +31,8 @@ internal static class PrewarmRequests
 
         // No namespace version here: the cache applies the current one whenever an item runs, so after a bump the list
         // warms the new keys.
-        var client = new ChatClientFacts(partition, hasAuthorization, CacheControl.Parse(string.Empty), RequestPriority.Background, null, null);
+        var client = new ChatClientFacts(
+            partition, hasAuthorization, CacheControl.Parse(string.Empty), RequestPriority.Background, null, null, services.GetRequiredService<BudgetTiers>().PolicyOf(partition));
         var items = new List<PrewarmItem>(requests.Count);
         for (var i = 0; i < requests.Count; i++)
         {

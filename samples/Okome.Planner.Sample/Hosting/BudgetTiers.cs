@@ -1,0 +1,105 @@
+using Okome.Budget.Policies;
+
+namespace Okome.Planner.Sample.Hosting;
+
+/// <summary>
+/// The budget tiers as budget policies, and which tier an API key is in. The default tier (<c>Okome:Budget:*</c>) is the
+/// policy <see cref="DefaultPolicyName"/> with the limits <c>requests</c>, <c>tokens</c>, <c>concurrent</c>, as before tiers
+/// existed (so its Redis counters and header names stay); a named tier <c>{name}</c> (<c>Okome:Budget:Tiers:{name}:*</c>) is
+/// the policy <c>chat-{name}</c> with the limits <c>{name}-requests</c>, <c>{name}-tokens</c>, <c>{name}-concurrent</c>, so
+/// its <c>RateLimit-Policy</c> names the tier. A key's partition (<see cref="Api.ApiKeys.Partition"/>) listed in
+/// <c>Okome:Budget:Keys</c> is charged its tier's policy; every other partition the default tier's. Built once from the
+/// validated options.
+/// </summary>
+internal sealed class BudgetTiers
+{
+    /// <summary>The default tier's policy (the one budget policy before tiers).</summary>
+    public const string DefaultPolicyName = "api-key";
+
+    /// <summary>The longest tier name: its policy and limit names (<c>{name}-concurrent</c>) stay within a budget name's 64 characters.</summary>
+    public const int MaxTierNameLength = 32;
+
+    private const string KeyHashPrefix = "key-";
+    private const int KeyHashLength = 36; // "key-" and 32 hex digits
+
+    private static readonly System.Buffers.SearchValues<char> HexDigits = System.Buffers.SearchValues.Create("0123456789abcdefABCDEF");
+
+    // Partition (lower-case, as ApiKeys computes it) → the tier's policy name; read on every request.
+    private readonly Dictionary<string, string> _policyByPartition = new(StringComparer.Ordinal);
+
+    /// <summary>Builds the tiers from validated settings (<see cref="SampleOptionsValidator"/> has checked names, hashes and limits).</summary>
+    public BudgetTiers(SampleOptions.BudgetSettings budget)
+    {
+        ArgumentNullException.ThrowIfNull(budget);
+        var policies = new List<BudgetPolicy>();
+        var defaultLimits = Limits(null, budget.RequestsPerMinute, budget.Burst, budget.TokensPerDay, budget.MaxConcurrent);
+        if (defaultLimits.Count > 0)
+        {
+            policies.Add(new BudgetPolicy(DefaultPolicyName, defaultLimits));
+            DefaultPolicy = DefaultPolicyName;
+        }
+
+        // Configuration keys are case-insensitive: a key's tier matches a tier's name in any case.
+        var tierPolicies = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (name, tier) in budget.Tiers ?? [])
+        {
+            var rate = tier.RequestsPerMinute ?? 0;
+            var policy = new BudgetPolicy(
+                PolicyName(name),
+                Limits(name + "-", rate, tier.Burst ?? Math.Clamp(rate, 1, 1_000_000), tier.TokensPerDay ?? 0, tier.MaxConcurrent ?? 0));
+            policies.Add(policy);
+            tierPolicies[name] = policy.Name;
+        }
+
+        foreach (var (hash, tier) in budget.Keys ?? [])
+        {
+            _policyByPartition[hash.ToLowerInvariant()] = tierPolicies[tier];
+        }
+
+        Policies = policies;
+    }
+
+    /// <summary>Every tier's policy, the default tier's first (absent when all its limits are off).</summary>
+    public IReadOnlyList<BudgetPolicy> Policies { get; }
+
+    /// <summary>The default tier's policy name; null when all its limits are off (keys in no tier are then not charged).</summary>
+    public string? DefaultPolicy { get; }
+
+    /// <summary>The policy name of a named tier.</summary>
+    public static string PolicyName(string tier) => "chat-" + tier;
+
+    /// <summary>The policy of a partition's named tier, or null for the default tier (the executor's own policy).</summary>
+    public string? PolicyOf(string partition) => _policyByPartition.GetValueOrDefault(partition);
+
+    /// <summary>Whether a tier name is 1 to <see cref="MaxTierNameLength"/> ASCII letters, digits, '-' or '_'.</summary>
+    public static bool IsTierName(string? name)
+        => name is { Length: > 0 and <= MaxTierNameLength } && name.All(static c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
+
+    /// <summary>Whether a configuration key is a key hash as <c>okome key-hash</c> prints it: <c>key-</c> and 32 hex digits.</summary>
+    public static bool IsKeyHash(string? hash)
+        => hash is { Length: KeyHashLength }
+            && hash.StartsWith(KeyHashPrefix, StringComparison.OrdinalIgnoreCase)
+            && !hash.AsSpan(KeyHashPrefix.Length).ContainsAnyExcept(HexDigits);
+
+    /// <summary>A tier's limits, named with <paramref name="prefix"/>: rate (with burst), tokens per UTC day, concurrency; empty when all are off.</summary>
+    internal static List<BudgetLimit> Limits(string? prefix, int requestsPerMinute, int burst, long tokensPerDay, int maxConcurrent)
+    {
+        var limits = new List<BudgetLimit>(3);
+        if (requestsPerMinute > 0)
+        {
+            limits.Add(BudgetLimit.Rate(prefix + "requests", requestsPerMinute, TimeSpan.FromMinutes(1), burst));
+        }
+
+        if (tokensPerDay > 0)
+        {
+            limits.Add(BudgetLimit.Quota(prefix + "tokens", tokensPerDay, TimeSpan.FromDays(1), QuotaWindowKind.Calendar));
+        }
+
+        if (maxConcurrent > 0)
+        {
+            limits.Add(BudgetLimit.Concurrency(prefix + "concurrent", maxConcurrent));
+        }
+
+        return limits;
+    }
+}
