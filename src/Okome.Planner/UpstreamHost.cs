@@ -43,7 +43,7 @@ public readonly struct UpstreamHost : IEquatable<UpstreamHost>
     public int Index { get; }
 
     /// <summary>The label from configuration; null for a pool's one unnamed host.</summary>
-    public string? Label { get; }
+    internal string? Label { get; }
 
     /// <summary>
     /// <c>&lt;pool&gt;/&lt;label&gt;</c> (for example <c>stable/gpu-a</c>), or the pool's name for its unnamed host: the value

@@ -29,7 +29,7 @@ public readonly struct Plan
     /// <see cref="Caching.Status.CacheStatus.Stale"/> instead); <see langword="null"/> for a 429 or 503 the planner generates,
     /// which carries no cache status.
     /// </summary>
-    public CacheStatus? CacheStatus { get; }
+    internal CacheStatus? CacheStatus { get; }
 
     /// <summary>The upstream to call (for <see cref="PlanKind.CallUpstream"/>, <see cref="PlanKind.Queue"/> and the refresh of <see cref="PlanKind.ServeStaleAndRefresh"/>); otherwise <see langword="null"/>.</summary>
     public UpstreamChoice? Upstream { get; }
