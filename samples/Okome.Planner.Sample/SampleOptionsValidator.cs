@@ -104,7 +104,7 @@ internal sealed class SampleOptionsValidator : IValidateOptions<SampleOptions>
             }
 
             Check(
-                cache.CacheNonDeterministic || CacheKeyBuilder.IsDeterministic(body, new CacheKeyPolicy().DefaultTemperature),
+                cache.CacheNonDeterministic || new CacheKeyBuilder(new CacheKeyPolicy()).IsDeterministic(body),
                 key, null, "is never cached, so it cannot be pre-warmed: give it \"temperature\": 0 or a \"seed\" (or set Okome:Cache:CacheNonDeterministic)");
             Check(body.LongLength <= options.MaxRequestBodyBytes, key, null, "is larger than Okome:MaxRequestBodyBytes");
         }

@@ -36,7 +36,7 @@ public readonly struct CacheRequest
         init
         {
             _cacheControl = value;
-            HasDirectives = value != default;
+            HasDirectives = !value.IsEmpty;
         }
     }
 

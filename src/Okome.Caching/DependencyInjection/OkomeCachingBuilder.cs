@@ -24,7 +24,7 @@ public sealed class OkomeCachingBuilder
     public IServiceCollection Services { get; }
 
     /// <summary>The cache's name: its service key, and the name of its options; empty for the default (unkeyed) cache.</summary>
-    public string Name { get; }
+    internal string Name { get; }
 
     /// <summary>
     /// Runs the cache on Redis, shared by every process that uses the same Redis. The

@@ -51,15 +51,6 @@ public static class OkomeCachingServiceCollectionExtensions
         return new OkomeCachingBuilder(services, name);
     }
 
-    /// <summary>
-    /// Registers the default <see cref="ResponseCache"/> (if not yet registered, with default options on the in-memory
-    /// store) and makes it the application's <see cref="Microsoft.Extensions.Caching.Hybrid.HybridCache"/>.
-    /// </summary>
-    /// <param name="services">The services.</param>
-    /// <returns>A builder for the default cache.</returns>
-    public static OkomeCachingBuilder AddOkomeHybridCache(this IServiceCollection services)
-        => AddOkomeCaching(services).AddOkomeHybridCache();
-
     private static void AddCore(IServiceCollection services, string name, Action<ResponseCacheOptions> configure)
     {
         services.AddOptions<ResponseCacheOptions>(name).Configure(configure).ValidateOnStart();

@@ -1,3 +1,5 @@
+using System.Text;
+
 namespace Okome.Caching.Freshness;
 
 /// <summary>
@@ -11,12 +13,13 @@ namespace Okome.Caching.Freshness;
 /// <c>stale-if-error</c> and <c>max-stale</c>, the largest <c>min-fresh</c>. A <c>max-age</c> or <c>s-maxage</c>
 /// whose value is not a number counts as 0 (RFC 9111 treats invalid freshness information as stale); other
 /// directives with an invalid value are ignored. <c>private</c> and <c>no-cache</c> with a field-name list are
-/// treated as their unqualified forms, which RFC 9111 allows and which is the stricter reading.
+/// treated as their unqualified forms, which RFC 9111 allows and which is the stricter reading. The default value
+/// says nothing. Directives are not compared whole (no equality members): read the ones that matter.
 /// </remarks>
-public readonly record struct CacheControl
+public readonly struct CacheControl
 {
-    /// <summary>Directives that say nothing.</summary>
-    public static readonly CacheControl None;
+    /// <summary>Directives that say nothing (the default value), kept in a field so the hot path can pass it by reference.</summary>
+    internal static readonly CacheControl None;
 
     /// <summary>The longest duration a directive can carry: 2^31 seconds.</summary>
     internal static readonly TimeSpan MaxDelta = TimeSpan.FromSeconds(2147483648);
@@ -60,6 +63,12 @@ public readonly record struct CacheControl
     /// <summary><c>min-fresh</c> (request): the response must stay fresh for at least this long.</summary>
     public TimeSpan? MinFresh { get; internal init; }
 
+    /// <summary>Whether no directive is set (the default value).</summary>
+    internal bool IsEmpty
+        => !(NoStore || NoCache || Private || Public || MustRevalidate || OnlyIfCached)
+            && MaxAge is null && SharedMaxAge is null && StaleWhileRevalidate is null && StaleIfError is null
+            && MaxStale is null && MinFresh is null;
+
     /// <summary>
     /// These directives for a call that refreshes the entry whatever its freshness (a pre-warm, a forced reload):
     /// <c>no-cache</c> set; <c>only-if-cached</c>, <c>max-stale</c> and <c>min-fresh</c> removed; the rest kept.
@@ -69,7 +78,7 @@ public readonly record struct CacheControl
 
     /// <summary>Parses a <c>Cache-Control</c> value; see <see cref="Parse(ReadOnlySpan{char})"/>.</summary>
     /// <param name="value">The header value (several field lines joined with commas), or <see langword="null"/>.</param>
-    /// <returns>The directives; <see cref="None"/> for <see langword="null"/> or empty text.</returns>
+    /// <returns>The directives; the default value for <see langword="null"/> or empty text.</returns>
     public static CacheControl Parse(string? value) => Parse(value.AsSpan());
 
     /// <summary>
@@ -134,6 +143,51 @@ public readonly record struct CacheControl
         }
 
         return result;
+    }
+
+    /// <summary>The directives as <c>Cache-Control</c> text, for example <c>no-cache, max-age=0</c> (for debugging).</summary>
+    /// <returns>The directives, comma-separated; empty when there are none.</returns>
+    public override string ToString()
+    {
+        var text = new StringBuilder();
+        Flag(text, NoStore, "no-store");
+        Flag(text, NoCache, "no-cache");
+        Flag(text, Private, "private");
+        Flag(text, Public, "public");
+        Flag(text, MustRevalidate, "must-revalidate");
+        Flag(text, OnlyIfCached, "only-if-cached");
+        Delta(text, MaxAge, "max-age");
+        Delta(text, SharedMaxAge, "s-maxage");
+        Delta(text, StaleWhileRevalidate, "stale-while-revalidate");
+        Delta(text, StaleIfError, "stale-if-error");
+        if (MaxStale == TimeSpan.MaxValue)
+        {
+            Flag(text, true, "max-stale");
+        }
+        else
+        {
+            Delta(text, MaxStale, "max-stale");
+        }
+
+        Delta(text, MinFresh, "min-fresh");
+        return text.ToString();
+
+        static void Flag(StringBuilder text, bool set, string directive)
+        {
+            if (set)
+            {
+                text.Append(text.Length == 0 ? string.Empty : ", ").Append(directive);
+            }
+        }
+
+        static void Delta(StringBuilder text, TimeSpan? value, string directive)
+        {
+            if (value is { } delta)
+            {
+                Flag(text, true, directive);
+                text.Append('=').Append((long)delta.TotalSeconds);
+            }
+        }
     }
 
     private static CacheControl Apply(CacheControl result, ReadOnlySpan<char> name, bool hasArgument, bool argumentValid, ReadOnlySpan<char> argument)

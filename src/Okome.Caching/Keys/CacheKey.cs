@@ -12,7 +12,7 @@ namespace Okome.Caching.Keys;
 public readonly struct CacheKey : IEquatable<CacheKey>
 {
     /// <summary>The longest namespace name accepted.</summary>
-    public const int MaxNamespaceLength = 64;
+    internal const int MaxNamespaceLength = 64;
 
     /// <summary>Creates a key.</summary>
     /// <param name="namespace">The namespace: 1 to 64 characters of ASCII letters, digits, '.', '-' or '_'.</param>

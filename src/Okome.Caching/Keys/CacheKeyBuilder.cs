@@ -170,7 +170,7 @@ public sealed class CacheKeyBuilder
     /// <param name="jsonBody">The UTF-8 JSON body.</param>
     /// <param name="defaultTemperature">The temperature the upstream applies when the request does not give one.</param>
     /// <returns><see langword="true"/> when the answer is reproducible and so may be cached by default.</returns>
-    public static bool IsDeterministic(ReadOnlySpan<byte> jsonBody, double defaultTemperature)
+    internal static bool IsDeterministic(ReadOnlySpan<byte> jsonBody, double defaultTemperature)
     {
         var temperature = defaultTemperature;
         var hasSeed = false;

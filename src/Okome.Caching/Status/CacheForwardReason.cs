@@ -1,7 +1,10 @@
 namespace Okome.Caching.Status;
 
-/// <summary>The <c>fwd</c> parameter of an RFC 9211 <c>Cache-Status</c> member: why the request went to the next hop.</summary>
-public enum CacheForwardReason
+/// <summary>
+/// The <c>fwd</c> parameter of an RFC 9211 <c>Cache-Status</c> member: why the request went to the next hop. Kept
+/// inside the package; <see cref="CacheStatusEntry.Forward"/> shows it as the RFC's token.
+/// </summary>
+internal enum CacheForwardReason
 {
     /// <summary>No <c>fwd</c> parameter (the request was not forwarded, or the reason was not understood).</summary>
     None = 0,

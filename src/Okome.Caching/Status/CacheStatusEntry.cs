@@ -6,9 +6,10 @@ namespace Okome.Caching.Status;
 /// One cache's member of the RFC 9211 <c>Cache-Status</c> response header: what that cache did with the request.
 /// Boolean parameters that are <see langword="false"/> and <see langword="null"/> values are not written.
 /// Read from a header with <see cref="CacheStatusHeader.TryParse"/>; this cache's own member of a response is
-/// <see cref="CacheResponse.ToCacheStatus(string)"/>.
+/// <see cref="CacheResponse.ToCacheStatus(string)"/>. Members are not compared whole (no equality members): read the
+/// parameters that matter.
 /// </summary>
-public readonly record struct CacheStatusEntry
+public readonly struct CacheStatusEntry
 {
     private readonly string? _key;
     private readonly string? _detail;
@@ -28,8 +29,15 @@ public readonly record struct CacheStatusEntry
     /// <summary><c>hit</c>: the request was satisfied from the cache without going forward.</summary>
     public bool Hit { get; internal init; }
 
-    /// <summary><c>fwd</c>: why the request went forward; <see cref="CacheForwardReason.None"/> when it did not.</summary>
-    public CacheForwardReason Forward { get; internal init; }
+    /// <summary>
+    /// <c>fwd</c>: why the request went forward, as the RFC 9211 token (<c>bypass</c>, <c>method</c>, <c>uri-miss</c>,
+    /// <c>vary-miss</c>, <c>miss</c>, <c>request</c>, <c>stale</c>, <c>partial</c>); <see langword="null"/> when it did
+    /// not, or when a parsed header gave a value RFC 9211 does not define.
+    /// </summary>
+    public string? Forward => CacheStatusHeader.ForwardText(ForwardReason);
+
+    /// <summary>The <c>fwd</c> parameter as this package keeps it (no string to compare or allocate).</summary>
+    internal CacheForwardReason ForwardReason { get; init; }
 
     /// <summary><c>fwd-status</c>: the status code the next hop returned, when the request went forward.</summary>
     public int? ForwardStatus { get; internal init; }
@@ -98,12 +106,12 @@ public readonly record struct CacheStatusEntry
         return status switch
         {
             CacheStatus.Hit => entry with { Hit = true },
-            CacheStatus.Miss => entry with { Forward = CacheForwardReason.Miss },
-            CacheStatus.Expired => entry with { Forward = CacheForwardReason.Stale },
+            CacheStatus.Miss => entry with { ForwardReason = CacheForwardReason.Miss },
+            CacheStatus.Expired => entry with { ForwardReason = CacheForwardReason.Stale },
             CacheStatus.Stale => entry with { Hit = true, Detail = "stale-if-error" },
             CacheStatus.Updating => entry with { Hit = true, Detail = "updating" },
-            CacheStatus.Revalidated => entry with { Forward = CacheForwardReason.Stale, ForwardStatus = 304 },
-            CacheStatus.Bypass => entry with { Forward = CacheForwardReason.Bypass },
+            CacheStatus.Revalidated => entry with { ForwardReason = CacheForwardReason.Stale, ForwardStatus = 304 },
+            CacheStatus.Bypass => entry with { ForwardReason = CacheForwardReason.Bypass },
             _ => throw new ArgumentOutOfRangeException(nameof(status), status, "Not a defined cache status."),
         };
     }

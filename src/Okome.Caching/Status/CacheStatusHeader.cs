@@ -96,7 +96,7 @@ public static class CacheStatusHeader
                 "hit" => entry with { Hit = value.Boolean },
                 "stored" => entry with { Stored = value.Boolean },
                 "collapsed" => entry with { Collapsed = value.Boolean },
-                "fwd" => entry with { Forward = value.Kind == BareItemKind.Token ? ParseForward(value.Text) : CacheForwardReason.None },
+                "fwd" => entry with { ForwardReason = value.Kind == BareItemKind.Token ? ParseForward(value.Text) : CacheForwardReason.None },
                 "fwd-status" => entry with { ForwardStatus = value.Kind == BareItemKind.Integer && value.Integer is >= 0 and <= int.MaxValue ? (int)value.Integer : null },
                 "ttl" => entry with { TimeToLive = value.Kind == BareItemKind.Integer ? value.Integer : null },
                 "key" => entry with { Key = value.Kind is BareItemKind.String or BareItemKind.DisplayString ? PrintableOrNull(value.Text) : null },
@@ -152,10 +152,10 @@ public static class CacheStatusHeader
             writer.AppendRaw("; hit");
         }
 
-        if (entry.Forward != CacheForwardReason.None)
+        if (entry.Forward is { } forward)
         {
             writer.AppendRaw("; fwd=");
-            writer.AppendRaw(ForwardText(entry.Forward));
+            writer.AppendRaw(forward);
         }
 
         if (entry.ForwardStatus is { } status)
@@ -193,7 +193,8 @@ public static class CacheStatusHeader
         }
     }
 
-    internal static string ForwardText(CacheForwardReason reason) => reason switch
+    /// <summary>The RFC 9211 token of a <c>fwd</c> value; <see langword="null"/> for <see cref="CacheForwardReason.None"/>.</summary>
+    internal static string? ForwardText(CacheForwardReason reason) => reason switch
     {
         CacheForwardReason.Bypass => "bypass",
         CacheForwardReason.Method => "method",
@@ -203,6 +204,6 @@ public static class CacheStatusHeader
         CacheForwardReason.Request => "request",
         CacheForwardReason.Stale => "stale",
         CacheForwardReason.Partial => "partial",
-        _ => throw new ArgumentOutOfRangeException(nameof(reason), reason, "Not a defined forward reason."),
+        _ => null,
     };
 }

@@ -87,7 +87,7 @@ public sealed class UpstreamCacheControlTests : IDisposable
         }
 
         upstream.Calls.Should().Be(3);
-        statuses.Should().OnlyContain(s => s.Detail == detail && s.Forward == CacheForwardReason.Miss && !s.Stored);
+        statuses.Should().OnlyContain(s => s.Detail == detail && s.Forward == "miss" && !s.Stored);
         CacheStatusHeader.Format(statuses[0]).Should().Contain("detail=" + detail);
         var line = _logs.Lines.Should().ContainSingle("one line a minute, not one per request").Subject;
         line.EventId.Should().Be(Log.NotStoredForUpstreamCacheControlId);

@@ -10,9 +10,9 @@ namespace Okome.Caching.Tests.Hybrid;
 public sealed class OkomeHybridCacheRegistrationTests
 {
     [Fact]
-    public async Task AddOkomeHybridCache_OnServices_ResolvesTheAdapterOnTheDefaultCache()
+    public async Task AddOkomeHybridCache_OnTheDefaultCache_ResolvesTheAdapterOnIt()
     {
-        await using var provider = new ServiceCollection().AddOkomeHybridCache().Services.BuildServiceProvider();
+        await using var provider = new ServiceCollection().AddOkomeCaching().AddOkomeHybridCache().Services.BuildServiceProvider();
         provider.GetRequiredService<IStartupValidator>().Validate();
 
         var hybrid = provider.GetRequiredService<HybridCache>();

@@ -13,7 +13,7 @@ public sealed class CacheStatusHeaderTests
     {
         var entry = new CacheStatusEntry("ExampleCache")
         {
-            Forward = CacheForwardReason.VaryMiss,
+            ForwardReason = CacheForwardReason.VaryMiss,
             ForwardStatus = 200,
             TimeToLive = -12,
             Stored = true,
@@ -116,7 +116,10 @@ public sealed class CacheStatusHeaderTests
     public void TryParse_Rfc9211CollapseAttemptThatFailed_CollapsedIsFalse()
     {
         CacheStatusHeader.TryParse("ExampleCache; fwd=uri-miss; collapsed=?0", out var entries).Should().BeTrue();
-        entries.Single().Should().Be(new CacheStatusEntry("ExampleCache") { Forward = CacheForwardReason.UriMiss });
+        var entry = entries.Single();
+        entry.Forward.Should().Be("uri-miss");
+        entry.Collapsed.Should().BeFalse();
+        entry.ToString().Should().Be("ExampleCache; fwd=uri-miss", "nothing else was set");
     }
 
     [Fact]
@@ -125,7 +128,10 @@ public sealed class CacheStatusHeaderTests
         const string joined = "ReverseProxyCache; hit, ForwardProxyCache; fwd=uri-miss; collapsed; stored, BrowserCache; fwd=uri-miss";
         CacheStatusHeader.TryParse(joined, out var entries).Should().BeTrue();
         entries.Select(e => e.CacheName).Should().Equal("ReverseProxyCache", "ForwardProxyCache", "BrowserCache");
-        entries[1].Should().Be(new CacheStatusEntry("ForwardProxyCache") { Forward = CacheForwardReason.UriMiss, Collapsed = true, Stored = true });
+        entries[1].Forward.Should().Be("uri-miss");
+        entries[1].Collapsed.Should().BeTrue();
+        entries[1].Stored.Should().BeTrue();
+        entries[1].Hit.Should().BeFalse();
     }
 
     [Fact]
@@ -133,9 +139,12 @@ public sealed class CacheStatusHeaderTests
     {
         const string value = "\"Origin Cache\";fwd=miss;fwd-status=200;stored, CDN;hit;ttl=-10;key=\"k\\\"1\";detail=\"a b\";collapsed";
         CacheStatusHeader.TryParse(value, out var entries).Should().BeTrue();
-        entries.Should().Equal(
-            new CacheStatusEntry("Origin Cache") { Forward = CacheForwardReason.Miss, ForwardStatus = 200, Stored = true },
-            new CacheStatusEntry("CDN") { Hit = true, TimeToLive = -10, Key = "k\"1", Detail = "a b", Collapsed = true });
+        entries.Should().HaveCount(2);
+        var (origin, cdn) = (entries[0], entries[1]);
+        (origin.CacheName, origin.Hit, origin.Forward, origin.ForwardStatus, origin.Stored, origin.TimeToLive, origin.Collapsed, origin.Key, origin.Detail)
+            .Should().Be(("Origin Cache", false, "miss", 200, true, (long?)null, false, (string?)null, (string?)null));
+        (cdn.CacheName, cdn.Hit, cdn.Forward, cdn.ForwardStatus, cdn.Stored, cdn.TimeToLive, cdn.Collapsed, cdn.Key, cdn.Detail)
+            .Should().Be(("CDN", true, (string?)null, (int?)null, false, -10L, true, "k\"1", "a b"));
     }
 
     [Theory]
@@ -160,7 +169,7 @@ public sealed class CacheStatusHeaderTests
     public void TryParse_UnknownOrMistypedParameters_AreIgnored(string value)
     {
         CacheStatusHeader.TryParse(value, out var entries).Should().BeTrue();
-        entries.Single().Should().Be(new CacheStatusEntry("c"));
+        ShouldHaveNoParameters(entries.Single());
     }
 
     [Fact]
@@ -177,7 +186,7 @@ public sealed class CacheStatusHeaderTests
     public void TryParse_DisplayStringNotPrintableAscii_IgnoredNotThrown(string value)
     {
         CacheStatusHeader.TryParse(value, out var entries).Should().BeTrue();
-        entries.Single().Should().Be(new CacheStatusEntry("c"));
+        ShouldHaveNoParameters(entries.Single());
     }
 
     [Theory]
@@ -273,11 +282,20 @@ public sealed class CacheStatusHeaderTests
             {
                 parsedSome++;
                 // Whatever parsed must format to text that parses back to the same members.
-                CacheStatusHeader.TryParse(CacheStatusHeader.Format([.. entries]), out var again).Should().BeTrue(text);
-                again.Should().Equal(entries, text);
+                var formatted = CacheStatusHeader.Format([.. entries]);
+                CacheStatusHeader.TryParse(formatted, out var again).Should().BeTrue(text);
+                again.Select(e => e.CacheName).Should().Equal(entries.Select(e => e.CacheName), text);
+                CacheStatusHeader.Format([.. again]).Should().Be(formatted, text);
             }
         }
 
         parsedSome.Should().BeGreaterThan(1000, "mutations of valid headers are often still valid");
+    }
+
+    private static void ShouldHaveNoParameters(CacheStatusEntry entry)
+    {
+        entry.CacheName.Should().Be("c");
+        (entry.Hit, entry.Forward, entry.ForwardStatus, entry.TimeToLive, entry.Stored, entry.Collapsed, entry.Key, entry.Detail)
+            .Should().Be((false, (string?)null, (int?)null, (long?)null, false, false, (string?)null, (string?)null));
     }
 }

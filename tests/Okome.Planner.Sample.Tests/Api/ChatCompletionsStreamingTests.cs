@@ -26,7 +26,7 @@ public sealed class ChatCompletionsStreamingTests
         response.Header("X-Request-ID").Should().Be("e2e-stream-1");
         response.Header("X-Upstream").Should().Be("stable/" + bed.Upstream.BaseUrl.Authority, "X-Upstream names the pool and the host (its host:port)");
         CacheStatusHeader.TryParse(response.Header("Cache-Status"), out var cacheStatus).Should().BeTrue();
-        cacheStatus.Should().ContainSingle().Which.Forward.Should().Be(CacheForwardReason.Miss);
+        cacheStatus.Should().ContainSingle().Which.Forward.Should().Be("miss");
 
         await using var body = await response.Content.ReadAsStreamAsync(ct);
         var events = Sse.ReadDataAsync(body, ct).GetAsyncEnumerator(ct);

@@ -49,7 +49,7 @@ public sealed class PlanExecutorStoreTrafficTests
         PlanExecutorTests.Value(stale.Headers, "X-OKOME-Cache").Should().Be("STALE");
         CacheStatusHeader.TryParse(PlanExecutorTests.Value(stale.Headers, "Cache-Status"), out var entries).Should().BeTrue();
         entries.Should().ContainSingle().Which.Should().Match<CacheStatusEntry>(e => e.CacheName == "OKOME" && e.Hit && e.TimeToLive == -30 && e.Detail == "stale-if-error"
-            && e.Forward == CacheForwardReason.None && !e.Stored && !e.Collapsed && e.Key == null);
+            && e.Forward == null && !e.Stored && !e.Collapsed && e.Key == null);
         PlanExecutorTests.Value(stale.Headers, "Age").Should().Be("90");
         PlanExecutorTests.Value(stale.Headers, "X-Upstream").Should().Be("cache");
         nothing.Status.Should().Be(503);

@@ -25,7 +25,7 @@ public sealed class PlanExecutorTests
             "Content-Type", "X-OKOME-Cache", "Cache-Status", "RateLimit-Policy", "RateLimit", "X-Request-ID", "X-Upstream");
         Value(first.Headers, "X-OKOME-Cache").Should().Be("MISS");
         CacheStatusHeader.TryParse(Value(first.Headers, "Cache-Status"), out var firstStatus).Should().BeTrue();
-        firstStatus.Should().ContainSingle().Which.Should().Match<CacheStatusEntry>(e => e.CacheName == "OKOME" && !e.Hit && e.Forward == CacheForwardReason.Miss && e.Stored);
+        firstStatus.Should().ContainSingle().Which.Should().Match<CacheStatusEntry>(e => e.CacheName == "OKOME" && !e.Hit && e.Forward == "miss" && e.Stored);
         Value(first.Headers, "X-Request-ID").Should().Be("req-1");
         Value(first.Headers, "X-Upstream").Should().Be("stable");
 
