@@ -45,7 +45,7 @@ public readonly struct CachePeek
     public bool InFlight { get; }
 
     /// <summary>Whether the store answered; <see langword="false"/> when it failed or timed out (the peek is then a miss).</summary>
-    public bool StoreAvailable { get; }
+    internal bool StoreAvailable { get; }
 
     /// <summary>
     /// For <see cref="CacheAction.UseFresh"/>: the fresh entry as a <c>HIT</c> response, so that serving it needs no second

@@ -48,8 +48,11 @@ public readonly struct CacheResponse
     /// <summary>Whether this caller waited for another caller's upstream call instead of making one (reported as <c>HIT</c>).</summary>
     public bool Collapsed { get; }
 
-    /// <summary>Whether this response is being stored (a streamed one once it completes successfully).</summary>
-    public bool Stored { get; }
+    /// <summary>
+    /// Whether this response is being stored (a streamed one once it completes successfully); outside the package it
+    /// reads as <see cref="CacheStatusEntry.Stored"/> of <see cref="ToCacheStatus(string)"/>.
+    /// </summary>
+    internal bool Stored { get; }
 
     /// <summary>The response status code.</summary>
     public int StatusCode { get; }
@@ -75,9 +78,6 @@ public readonly struct CacheResponse
     /// <summary>The response headers worth replaying (content type, validators, ...).</summary>
     public IReadOnlyList<KeyValuePair<string, string>> Headers
         => _entry?.Headers ?? _live?.Capture.Head.Headers ?? [];
-
-    /// <summary>The entity tag, if the upstream gave one.</summary>
-    public string? ETag => _entry?.ETag ?? FindHeader(Headers, "etag");
 
     /// <summary>Whether this is the <c>only-if-cached</c> answer: nothing usable stored, upstream not called (status 504).</summary>
     public bool IsGatewayTimeout => _entry is null && _live is null && StatusCode == 504;
@@ -179,18 +179,5 @@ public readonly struct CacheResponse
     {
         var seconds = span.Ticks / TimeSpan.TicksPerSecond;
         return span.Ticks < 0 && span.Ticks % TimeSpan.TicksPerSecond != 0 ? seconds - 1 : seconds;
-    }
-
-    private static string? FindHeader(IReadOnlyList<KeyValuePair<string, string>> headers, string name)
-    {
-        foreach (var (key, value) in headers)
-        {
-            if (string.Equals(key, name, StringComparison.OrdinalIgnoreCase))
-            {
-                return value;
-            }
-        }
-
-        return null;
     }
 }

@@ -38,11 +38,10 @@ public sealed class OkomeCachingBuilder
         return this;
     }
 
-    /// <summary>Runs the cache on the embedded in-memory store (one process) with default bounds. This is the default.</summary>
-    /// <returns>This builder.</returns>
-    public OkomeCachingBuilder UseInMemory() => UseInMemory(static _ => { });
-
-    /// <summary>Runs the cache on the embedded in-memory store (one process). This is the default.</summary>
+    /// <summary>
+    /// Runs the cache on the embedded in-memory store (one process). This is the default (with default bounds), so call
+    /// it only to set the bounds.
+    /// </summary>
     /// <param name="configure">Sets the bounds of the store.</param>
     /// <returns>This builder.</returns>
     public OkomeCachingBuilder UseInMemory(Action<InMemoryCacheStoreOptions> configure)

@@ -6,7 +6,7 @@ public sealed class MemoryHybridCacheTests : OkomeHybridCacheContract
 {
     internal override Task ConfigureStoreAsync(OkomeCachingBuilder builder, int node)
     {
-        builder.UseInMemory();
+        builder.UseInMemory(static _ => { }); // the default, said explicitly
         return Task.CompletedTask;
     }
 }
