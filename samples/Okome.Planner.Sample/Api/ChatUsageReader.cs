@@ -12,7 +12,9 @@ namespace Okome.Planner.Sample.Api;
 internal sealed class ChatUsageReader
 {
     private const int MaxLineBytes = 64 * 1024;
-    private readonly ArrayBufferWriter<byte> _line = new(256);
+
+    // Only a line split across chunks is copied here; a line whole in one chunk is read where it is.
+    private ArrayBufferWriter<byte>? _line;
     private bool _skipping;
 
     /// <summary>The last usage read.</summary>
@@ -24,53 +26,87 @@ internal sealed class ChatUsageReader
         while (!chunk.IsEmpty)
         {
             var newline = chunk.IndexOf((byte)'\n');
-            var part = newline < 0 ? chunk : chunk[..newline];
-            if (!_skipping)
-            {
-                if (_line.WrittenCount + part.Length > MaxLineBytes)
-                {
-                    _line.ResetWrittenCount();
-                    _skipping = true;
-                }
-                else
-                {
-                    _line.Write(part);
-                }
-            }
-
             if (newline < 0)
             {
+                Hold(chunk);
                 return;
             }
 
-            if (!_skipping)
+            var part = chunk[..newline];
+            if (_line is { WrittenCount: > 0 } held)
             {
-                Line(_line.WrittenSpan);
+                Hold(part);
+                if (!_skipping)
+                {
+                    Line(held.WrittenSpan);
+                }
+            }
+            else if (!_skipping)
+            {
+                Line(part);
             }
 
             _skipping = false;
-            _line.ResetWrittenCount();
+            _line?.ResetWrittenCount();
             chunk = chunk[(newline + 1)..];
+        }
+    }
+
+    /// <summary>Keeps the start of an unfinished line, or skips the whole line once it is longer than <see cref="MaxLineBytes"/>.</summary>
+    private void Hold(ReadOnlySpan<byte> part)
+    {
+        if (_skipping)
+        {
+            return;
+        }
+
+        _line ??= new ArrayBufferWriter<byte>(256);
+        if (_line.WrittenCount + part.Length > MaxLineBytes)
+        {
+            _line.ResetWrittenCount();
+            _skipping = true;
+        }
+        else
+        {
+            _line.Write(part);
         }
     }
 
     private void Line(ReadOnlySpan<byte> line)
     {
         line = line.Trim(" \t\r"u8);
-        if (!line.StartsWith("data:"u8) || line.IndexOf("\"usage\""u8) < 0)
+        if (!line.StartsWith("data:"u8) || !MayHoldUsage(line))
         {
             return;
         }
 
         try
         {
+            // One forward pass, no document: the event must be a whole JSON object whose "usage" is an object.
             var reader = new Utf8JsonReader(line["data:"u8.Length..], new JsonReaderOptions { MaxDepth = 32 });
-            using var document = JsonDocument.ParseValue(ref reader);
-            if (document.RootElement.ValueKind == JsonValueKind.Object
-                && document.RootElement.TryGetProperty("usage", out var usage)
-                && usage.ValueKind == JsonValueKind.Object)
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
             {
-                Usage = new ChatUsage(Tokens(usage, "prompt_tokens"), Tokens(usage, "completion_tokens"));
+                return;
+            }
+
+            ChatUsage? usage = null;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var isUsage = reader.ValueTextEquals("usage"u8);
+                reader.Read();
+                if (isUsage)
+                {
+                    usage = reader.TokenType == JsonTokenType.StartObject ? ReadUsage(ref reader) : null;
+                }
+                else
+                {
+                    reader.Skip();
+                }
+            }
+
+            if (usage is { } read)
+            {
+                Usage = read;
             }
         }
         catch (JsonException)
@@ -79,6 +115,53 @@ internal sealed class ChatUsageReader
         }
     }
 
-    private static long Tokens(JsonElement usage, string name)
-        => usage.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var tokens) ? tokens : 0;
+    /// <summary>
+    /// Whether a <c>"usage"</c> member name in the line is followed by an object: with <c>include_usage</c> every event
+    /// carries <c>"usage":null</c>, and those need no parse.
+    /// </summary>
+    private static bool MayHoldUsage(ReadOnlySpan<byte> line)
+    {
+        while (true)
+        {
+            var at = line.IndexOf("\"usage\""u8);
+            if (at < 0)
+            {
+                return false;
+            }
+
+            line = line[(at + "\"usage\""u8.Length)..];
+            var value = line.TrimStart(" \t\r\n"u8);
+            if (value is [(byte)':', ..] && value[1..].TrimStart(" \t\r\n"u8) is [(byte)'{', ..])
+            {
+                return true;
+            }
+        }
+    }
+
+    private static ChatUsage ReadUsage(ref Utf8JsonReader reader)
+    {
+        long prompt = 0;
+        long completion = 0;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var isPrompt = reader.ValueTextEquals("prompt_tokens"u8);
+            var isCompletion = !isPrompt && reader.ValueTextEquals("completion_tokens"u8);
+            reader.Read();
+            if (isPrompt)
+            {
+                prompt = Tokens(ref reader);
+            }
+            else if (isCompletion)
+            {
+                completion = Tokens(ref reader);
+            }
+
+            reader.Skip();
+        }
+
+        return new ChatUsage(prompt, completion);
+    }
+
+    private static long Tokens(ref Utf8JsonReader reader)
+        => reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var tokens) ? tokens : 0;
 }

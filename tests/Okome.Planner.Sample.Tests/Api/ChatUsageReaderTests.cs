@@ -34,6 +34,9 @@ public sealed class ChatUsageReaderTests
     [InlineData("data: {\"usage\": not json\n")]
     [InlineData("event: usage\ndata: [DONE]\n")]
     [InlineData("data: {\"choices\":[]}")]
+    [InlineData("data: {\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":3}\n")]
+    [InlineData("data: [{\"usage\":{\"prompt_tokens\":5}}]\n")]
+    [InlineData("data: {\"usage\":null,\"x\":{\"usage\":{\"prompt_tokens\":5}}}\n")]
     public void Observe_NoUsableUsage_LeavesZeros(string stream)
     {
         var reader = new ChatUsageReader();
@@ -41,5 +44,25 @@ public sealed class ChatUsageReaderTests
         reader.Observe(Encoding.UTF8.GetBytes(stream));
 
         reader.Usage.Should().Be(default(ChatUsage));
+    }
+
+    [Fact]
+    public void Observe_UsageWithNestedDetails_ReadsTheTokens()
+    {
+        var reader = new ChatUsageReader();
+
+        reader.Observe("data: {\"usage\":{\"prompt_tokens_details\":{\"cached_tokens\":4},\"prompt_tokens\":12,\"completion_tokens\":7,\"completion_tokens_details\":{\"reasoning_tokens\":[1,2]}},\"choices\":[{\"usage\":{\"prompt_tokens\":99}}]}\n"u8);
+
+        reader.Usage.Should().Be(new ChatUsage(12, 7));
+    }
+
+    [Fact]
+    public void Observe_UsageAfterSpaces_IsRead()
+    {
+        var reader = new ChatUsageReader();
+
+        reader.Observe("data: {\"usage\":null} \ndata: {\"usage\" :\t {\"prompt_tokens\":3,\"completion_tokens\":4}}\n"u8);
+
+        reader.Usage.Should().Be(new ChatUsage(3, 4));
     }
 }
