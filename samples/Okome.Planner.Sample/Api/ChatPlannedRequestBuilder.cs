@@ -21,11 +21,14 @@ internal sealed class ChatPlannedRequestBuilder
     public const string CacheNamespace = "chat";
 
     private readonly CacheKeyBuilder _keys;
+    private readonly double _defaultTemperature;
     private readonly UpstreamRouter _upstreams;
     private readonly SampleOptions _options;
 
-    public ChatPlannedRequestBuilder(CacheKeyBuilder keys, UpstreamRouter upstreams, IOptions<SampleOptions> options)
+    public ChatPlannedRequestBuilder(CacheKeyPolicy keyPolicy, CacheKeyBuilder keys, UpstreamRouter upstreams, IOptions<SampleOptions> options)
     {
+        // The parser read the sampling members already: the determinism check needs no second pass over the body.
+        _defaultTemperature = keyPolicy.DefaultTemperature;
         _keys = keys;
         _upstreams = upstreams;
         _options = options.Value;
@@ -58,7 +61,7 @@ internal sealed class ChatPlannedRequestBuilder
         {
             CacheControl = client.CacheControl,
             HasAuthorization = client.HasAuthorization,
-            IsDeterministic = _keys.IsDeterministic(body),
+            IsDeterministic = chat.Sampling.IsDeterministic(_defaultTemperature),
             TenantsIsolated = _keys.IsolateTenants,
         })
         {

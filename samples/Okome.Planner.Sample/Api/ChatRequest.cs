@@ -11,6 +11,9 @@ internal sealed record ChatRequest(string Model, bool Stream, long? MaxTokens, l
     /// <summary>The endpoint the request came to: chat, or legacy text completions.</summary>
     public CompletionsEndpoint Endpoint { get; init; } = CompletionsEndpoint.Chat;
 
+    /// <summary>The sampling members, for whether the answer is reproducible (read by the parser, so the body needs no other pass).</summary>
+    public ChatSampling Sampling { get; init; }
+
     /// <summary>The cost reserved up front: a rough prompt token count (characters / 4) plus the tokens it may generate.</summary>
     public long EstimatedCost(int defaultMaxTokens) => ((PromptChars + 3) / 4) + (MaxTokens ?? defaultMaxTokens);
 }
