@@ -38,7 +38,7 @@ public sealed class BudgetService : IAsyncDisposable, IDisposable
     private readonly TimeProvider _timeProvider;
     private readonly BudgetOptions _options;
     private readonly DeniedCache _deniedCache;
-    private readonly Dictionary<string, BudgetPolicy> _policies;
+    private volatile Dictionary<string, BudgetPolicy> _policies; // swapped whole by ReplacePolicies; readers see the old map or the new
     private readonly ILogger _logger;
     private readonly LeaseEnds _leaseEnds;
 
@@ -209,6 +209,20 @@ public sealed class BudgetService : IAsyncDisposable, IDisposable
     {
         ArgumentNullException.ThrowIfNull(name);
         return _policies.TryGetValue(name, out policy);
+    }
+
+    /// <summary>
+    /// Replaces the policies <see cref="TryGetPolicy"/> finds (a configuration reload). State is kept by policy and limit
+    /// name, so a policy replaced by a new one of the same name carries on with its counters; decisions already made stand,
+    /// and partitions denied locally are forgotten so a raised limit applies at once.
+    /// </summary>
+    /// <param name="policies">Every policy from now on; names must be distinct.</param>
+    /// <exception cref="ArgumentException">Two policies have the same name.</exception>
+    public void ReplacePolicies(IEnumerable<BudgetPolicy> policies)
+    {
+        ArgumentNullException.ThrowIfNull(policies);
+        _policies = policies.ToDictionary(static p => p.Name, StringComparer.Ordinal);
+        _deniedCache.Clear();
     }
 
     /// <summary>

@@ -8,8 +8,8 @@ namespace Okome.Planner.Sample.Hosting;
 /// existed (so its Redis counters and header names stay); a named tier <c>{name}</c> (<c>Okome:Budget:Tiers:{name}:*</c>) is
 /// the policy <c>chat-{name}</c> with the limits <c>{name}-requests</c>, <c>{name}-tokens</c>, <c>{name}-concurrent</c>, so
 /// its <c>RateLimit-Policy</c> names the tier. A key's partition (<see cref="Api.ApiKeys.Partition"/>) listed in
-/// <c>Okome:Budget:Keys</c> is charged its tier's policy; every other partition the default tier's. Built once from the
-/// validated options.
+/// <c>Okome:Budget:Keys</c> is charged its tier's policy; every other partition the default tier's. Built from the validated
+/// options, and replaced whole on a good configuration reload (<see cref="BudgetReload"/>): readers see the old tiers or the new.
 /// </summary>
 internal sealed class BudgetTiers
 {
@@ -24,19 +24,35 @@ internal sealed class BudgetTiers
 
     private static readonly System.Buffers.SearchValues<char> HexDigits = System.Buffers.SearchValues.Create("0123456789abcdefABCDEF");
 
-    // Partition (lower-case, as ApiKeys computes it) → the tier's policy name; read on every request.
-    private readonly Dictionary<string, string> _policyByPartition = new(StringComparer.Ordinal);
+    // The tiers now: replaced whole, never changed in place, so a request reads one consistent set.
+    private volatile Snapshot _current;
 
     /// <summary>Builds the tiers from validated settings (<see cref="SampleOptionsValidator"/> has checked names, hashes and limits).</summary>
-    public BudgetTiers(SampleOptions.BudgetSettings budget)
+    public BudgetTiers(SampleOptions.BudgetSettings budget) => _current = Build(budget);
+
+    /// <summary>Every tier's policy, the default tier's first (absent when all its limits are off).</summary>
+    public IReadOnlyList<BudgetPolicy> Policies => _current.Policies;
+
+    /// <summary>The default tier's policy name; null when all its limits are off (keys in no tier are then not charged).</summary>
+    public string? DefaultPolicy => _current.DefaultPolicy;
+
+    /// <summary>Takes the tiers of <paramref name="next"/> (built from a reloaded, validated configuration).</summary>
+    public void ReplaceWith(BudgetTiers next)
+    {
+        ArgumentNullException.ThrowIfNull(next);
+        _current = next._current;
+    }
+
+    private static Snapshot Build(SampleOptions.BudgetSettings budget)
     {
         ArgumentNullException.ThrowIfNull(budget);
         var policies = new List<BudgetPolicy>();
+        string? defaultPolicy = null;
         var defaultLimits = Limits(null, budget.RequestsPerMinute, budget.Burst, budget.TokensPerDay, budget.MaxConcurrent);
         if (defaultLimits.Count > 0)
         {
             policies.Add(new BudgetPolicy(DefaultPolicyName, defaultLimits));
-            DefaultPolicy = DefaultPolicyName;
+            defaultPolicy = DefaultPolicyName;
         }
 
         // Configuration keys are case-insensitive: a key's tier matches a tier's name in any case.
@@ -51,25 +67,28 @@ internal sealed class BudgetTiers
             tierPolicies[name] = policy.Name;
         }
 
+        // Partition (lower-case, as ApiKeys computes it) → the tier's policy name; read on every request.
+        var policyByPartition = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (hash, tier) in budget.Keys ?? [])
         {
-            _policyByPartition[hash.ToLowerInvariant()] = tierPolicies[tier];
+            policyByPartition[hash.ToLowerInvariant()] = tierPolicies[tier];
         }
 
-        Policies = policies;
+        return new Snapshot(policies, defaultPolicy, policyByPartition);
     }
-
-    /// <summary>Every tier's policy, the default tier's first (absent when all its limits are off).</summary>
-    public IReadOnlyList<BudgetPolicy> Policies { get; }
-
-    /// <summary>The default tier's policy name; null when all its limits are off (keys in no tier are then not charged).</summary>
-    public string? DefaultPolicy { get; }
 
     /// <summary>The policy name of a named tier.</summary>
     public static string PolicyName(string tier) => "chat-" + tier;
 
-    /// <summary>The policy of a partition's named tier, or null for the default tier (the executor's own policy).</summary>
-    public string? PolicyOf(string partition) => _policyByPartition.GetValueOrDefault(partition);
+    /// <summary>
+    /// The policy a partition is charged: its named tier's, else the default tier's (null when that has every limit off).
+    /// Always named, never the executor's own policy, so a reloaded default tier applies too.
+    /// </summary>
+    public string? PolicyOf(string partition)
+    {
+        var current = _current;
+        return current.PolicyByPartition.GetValueOrDefault(partition) ?? current.DefaultPolicy;
+    }
 
     /// <summary>Whether a tier name is 1 to <see cref="MaxTierNameLength"/> ASCII letters, digits, '-' or '_'.</summary>
     public static bool IsTierName(string? name)
@@ -102,4 +121,6 @@ internal sealed class BudgetTiers
 
         return limits;
     }
+
+    private sealed record Snapshot(IReadOnlyList<BudgetPolicy> Policies, string? DefaultPolicy, Dictionary<string, string> PolicyByPartition);
 }

@@ -46,7 +46,11 @@ internal static class ServiceRegistration
     public static IServiceCollection AddOkomeService(this IServiceCollection services, IConfiguration configuration)
     {
         services.TryAddSingleton(TimeProvider.System);
-        services.AddOptions<SampleOptions>().Bind(configuration.GetSection(SampleOptions.Section)).ValidateOnStart();
+        // Bound once, with no change token: the options monitor that ValidateOnStart creates would otherwise re-run the
+        // validator on every configuration reload and throw out of the reload callback on a bad edit. Reloads go through
+        // BudgetReload, which validates the new configuration itself and keeps the last good one.
+        var section = configuration.GetSection(SampleOptions.Section);
+        services.AddOptions<SampleOptions>().Configure(options => section.Bind(options)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SampleOptions>, SampleOptionsValidator>());
 
         services.AddHttpClient(HttpChatUpstream.ClientName, static client => client.Timeout = Timeout.InfiniteTimeSpan)
@@ -65,6 +69,7 @@ internal static class ServiceRegistration
         AddOkomeLibraries(services, !string.IsNullOrWhiteSpace(configuration.GetSection(SampleOptions.Section)[nameof(SampleOptions.Redis)]));
         services.AddSingleton(CreateUpstreams);
         services.AddSingleton(static provider => new BudgetTiers(Options(provider).Budget));
+        services.AddHostedService<BudgetReload>();
         services.AddSingleton<ChatPlannedRequestBuilder>();
         services.AddSingleton<ChatCompletionsHandler>();
         services.AddSingleton<EmbeddingsHandler>();
@@ -183,8 +188,8 @@ internal static class ServiceRegistration
             cacheOptions.LocalCacheDuration = TimeSpan.FromSeconds(options.Cache.LocalSeconds);
         });
 
-        // The tiers' policies are defined here only; the executor charges the default tier's by name
-        // (PlannerServiceOptions.BudgetPolicyName) and a named tier's when the request names it (PlannedRequest.BudgetPolicy).
+        // The tiers' policies at start-up (BudgetReload replaces them on a good configuration reload); the executor charges
+        // the one a request names (PlannedRequest.BudgetPolicy, from BudgetTiers.PolicyOf).
         var budget = services.AddOkomeBudget();
         if (useRedis)
         {
@@ -223,11 +228,12 @@ internal static class ServiceRegistration
         });
 
         services.AddOkomePlanner();
-        services.AddOptions<PlannerServiceOptions>().Configure<IOptions<SampleOptions>, BudgetTiers>(static (planner, sample, tiers) =>
+        // No executor policy (PlannerServiceOptions.BudgetPolicyName): every request names its tier's, default tier included
+        // (BudgetTiers.PolicyOf), so a reloaded policy is found by name (BudgetReload).
+        services.AddOptions<PlannerServiceOptions>().Configure<IOptions<SampleOptions>>(static (planner, sample) =>
         {
             var options = sample.Value;
             planner.GpuCapacity = options.Gpu.MaxConcurrent;
-            planner.BudgetPolicyName = tiers.DefaultPolicy;
             var executor = planner.Executor;
             executor.Canary = options.Upstream.CanaryUrls().Count == 0
                 ? null

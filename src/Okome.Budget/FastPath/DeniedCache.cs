@@ -27,6 +27,9 @@ internal sealed class DeniedCache
     /// <summary>The number of entries.</summary>
     public int Count => _entries.Count;
 
+    /// <summary>Forgets every entry (the policies were replaced; a raised limit must not be denied locally).</summary>
+    public void Clear() => _entries.Clear();
+
     /// <summary>The entry of a partition of a policy, created when missing.</summary>
     public DeniedEntry Get(BudgetPolicy policy, PartitionId partition)
     {
