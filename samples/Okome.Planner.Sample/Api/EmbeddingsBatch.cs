@@ -26,16 +26,24 @@ internal sealed class EmbeddingsBatch
     private readonly PlanExecutor _executor;
     private readonly CacheKeyBuilder _keys;
     private readonly UpstreamRouter _upstreams;
+    private readonly AccessFeature? _access;
     private readonly List<(int Input, TaskCompletionSource<UpstreamResponse> Answer)> _members = [];
     private bool _started;
 
-    public EmbeddingsBatch(EmbeddingsRequest request, in ChatClientFacts client, PlanExecutor executor, CacheKeyBuilder keys, UpstreamRouter upstreams)
+    /// <param name="request">The embeddings request.</param>
+    /// <param name="client">Who asks.</param>
+    /// <param name="executor">Carries the call out.</param>
+    /// <param name="keys">Builds the batch's key.</param>
+    /// <param name="upstreams">The upstream pools.</param>
+    /// <param name="access">The request's access line facts: the batch's call records its pool, host, tries and status there; null for a background refresh, which outlives the request.</param>
+    public EmbeddingsBatch(EmbeddingsRequest request, in ChatClientFacts client, PlanExecutor executor, CacheKeyBuilder keys, UpstreamRouter upstreams, AccessFeature? access)
     {
         _request = request;
         _client = client;
         _executor = executor;
         _keys = keys;
         _upstreams = upstreams;
+        _access = access;
     }
 
     /// <summary>The inputs that joined, in the order they joined.</summary>
@@ -125,6 +133,9 @@ internal sealed class EmbeddingsBatch
         try
         {
             response = await _executor.ExecuteAsync(planned, _upstreams.For(UpstreamPaths.Embeddings, body), cancellationToken).ConfigureAwait(false);
+
+            // The request's access line names who answered the inputs it fetched (as a chat request's does), whatever came back.
+            _access?.Answered(response);
             if (response.IsGenerated || response.StatusCode != StatusCodes.Status200OK)
             {
                 Fail(members, StatusCodes.Status502BadGateway);
@@ -213,7 +224,7 @@ internal sealed class EmbeddingsBatch
 
     private async ValueTask<UpstreamResponse> AloneAsync(int input, TaskCompletionSource<UpstreamResponse> answer, CancellationToken cancellationToken)
     {
-        var alone = new EmbeddingsBatch(_request, _client, _executor, _keys, _upstreams);
+        var alone = new EmbeddingsBatch(_request, _client, _executor, _keys, _upstreams, access: null);
         alone._members.Add((input, answer));
         var refused = await alone.RunAsync(cancellationToken).ConfigureAwait(false);
         if (refused is not null)

@@ -114,7 +114,8 @@ internal sealed partial class EmbeddingsHandler
         // The others through get-or-create one at a time, in key order: each either is answered, joins a call in flight, or
         // elects this request to fetch it (its factory joins the batch). Taking the leases in one global order means two
         // requests sharing inputs never wait on each other in a cycle (Api/embeddings.md).
-        var batch = new EmbeddingsBatch(request, client, _executor, _keys, _upstreams);
+        var access = context.Features.Get<AccessFeature>();
+        var batch = new EmbeddingsBatch(request, client, _executor, _keys, _upstreams, access);
         for (var i = 0; i < ordered.Length; i++)
         {
             var lookup = ordered[i];
@@ -178,11 +179,17 @@ internal sealed partial class EmbeddingsHandler
         response.Headers[CacheStatusHeader.Name] = string.Create(CultureInfo.InvariantCulture,
             $"{_cacheName}; {(fetched > 0 ? "fwd=miss" : "hit")}; detail=\"{ordered.Length - fetched} of {ordered.Length} inputs cached\"");
         response.Headers["X-Request-ID"] = RequestIds.EchoOrCreate(client.RequestId);
-        if (context.Features.Get<AccessFeature>() is { } access)
+        if (access is not null)
         {
+            // With inputs fetched, the batch's call filled pool, host, tries and upstream status (AccessFeature.Answered);
+            // with every input cached (or joined to another request's call) nothing of this request reached an upstream.
             access.KeyHash = (fetched > 0 ? batch.Key : ordered[0].Request.Key).HashText;
             access.ApiKeyHash = client.Partition;
-            access.Pool = fetched > 0 ? "stable" : "cache";
+            if (fetched == 0)
+            {
+                access.Pool = "cache";
+            }
+
             access.Usage = new ChatUsage(tokens, 0);
         }
 
