@@ -1,6 +1,7 @@
 using System.ClientModel;
 using System.ClientModel.Primitives;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using OpenAI;
 using OpenAI.Chat;
 using Okome.Planner.Sample.Tests.Fakes;
@@ -38,6 +39,7 @@ public sealed class LegacyCompletionsClientTests
             var choice = root.GetProperty("choices")[0];
             choice.GetProperty("text").GetString().Should().Be(bed.Upstream.Text);
             choice.GetProperty("finish_reason").GetString().Should().Be("stop");
+            choice.GetProperty("logprobs").ValueKind.Should().Be(JsonValueKind.Null, "no logprobs were asked for");
             root.GetProperty("usage").GetProperty("completion_tokens").GetInt32().Should().Be(bed.Upstream.Tokens.Count);
         }
     }
@@ -66,6 +68,52 @@ public sealed class LegacyCompletionsClientTests
     }
 
     [Fact]
+    public async Task Completions_TwoChoicesWithLogprobs_NotStreamedAndStreamed_GiveTheSameChoicesLogprobsAndFingerprint()
+    {
+        await using var bed = await ServiceTestbed.StartAsync(withRedis: false);
+        using var http = bed.StartInstance().CreateClient();
+        var pipeline = Pipeline(http);
+        var ct = Chat.Within(60);
+        var prompt = Chat.UniquePrompt();
+
+        // n = 2 is cacheable with a seed: the streamed request replays what the non-streamed one stored.
+        var (firstCache, answer) = await CompleteAsync(pipeline, new { model = FakeOpenAIUpstream.Model, prompt, temperature = 0, max_tokens = 16, n = 2, seed = 7, logprobs = 2, stream = false }, ct);
+        var (secondCache, events) = await CompleteAsync(pipeline, new { model = FakeOpenAIUpstream.Model, prompt, temperature = 0, max_tokens = 16, n = 2, seed = 7, logprobs = 2, stream = true }, ct);
+
+        (firstCache, secondCache).Should().Be(("MISS", "HIT"));
+        bed.Upstream.CompletionsCalls.Should().Be(1);
+        var whole = JsonNode.Parse(answer)!;
+        var streamed = Assemble(events);
+        whole["object"]!.GetValue<string>().Should().Be("text_completion");
+        whole["system_fingerprint"]!.GetValue<string>().Should().Be(bed.Upstream.Fingerprint).And.Be(streamed.Fingerprint);
+        var choices = whole["choices"]!.AsArray();
+        choices.Select(static c => c!["index"]!.GetValue<int>()).Should().Equal(0, 1);
+        for (var i = 0; i < 2; i++)
+        {
+            var choice = choices[i]!;
+            var text = bed.Upstream.TextOf(i);
+            choice["text"]!.GetValue<string>().Should().Be(text).And.Be(streamed.Texts[i]);
+            choice["finish_reason"]!.GetValue<string>().Should().Be(bed.Upstream.FinishReasonOf(i)).And.Be(streamed.FinishReasons[i]);
+
+            var logprobs = choice["logprobs"]!;
+            foreach (var field in new[] { "tokens", "token_logprobs", "top_logprobs", "text_offset" })
+            {
+                JsonNode.DeepEquals(logprobs[field], streamed.Logprobs[i][field]).Should().BeTrue(
+                    "choice {0}'s {1} are the streamed chunks' in order: {2} vs {3}", i, field, logprobs[field]?.ToJsonString(), streamed.Logprobs[i][field]?.ToJsonString());
+            }
+
+            var tokens = logprobs["tokens"]!.AsArray().Select(static t => t!.GetValue<string>()).ToList();
+            string.Concat(tokens).Should().Be(text);
+            logprobs["token_logprobs"]!.AsArray().Should().HaveCount(tokens.Count);
+            logprobs["top_logprobs"]!.AsArray().Should().HaveCount(tokens.Count).And.OnlyContain(static top => top!.AsObject().Count == 2);
+            var offsets = logprobs["text_offset"]!.AsArray().Select(static o => o!.GetValue<int>()).ToList();
+            offsets.Should().Equal(tokens.Select((_, k) => tokens.Take(k).Sum(static t => t.Length)), "each token's offset in the choice's text");
+        }
+
+        whole["usage"]!["completion_tokens"]!.GetValue<int>().Should().Be(streamed.CompletionTokens);
+    }
+
+    [Fact]
     public async Task Completions_WithoutAPrompt_IsRefusedWithAnOpenAIError()
     {
         await using var bed = await ServiceTestbed.StartAsync(withRedis: false);
@@ -81,15 +129,58 @@ public sealed class LegacyCompletionsClientTests
         bed.Upstream.CompletionsCalls.Should().Be(0);
     }
 
-    private static async Task<(string? Cache, string Body)> CompleteAsync(ClientPipeline pipeline, string prompt, bool stream, CancellationToken ct)
+    private static Task<(string? Cache, string Body)> CompleteAsync(ClientPipeline pipeline, string prompt, bool stream, CancellationToken ct)
+        => CompleteAsync(pipeline, new { model = FakeOpenAIUpstream.Model, prompt, temperature = 0, max_tokens = 16, stream }, ct);
+
+    private static async Task<(string? Cache, string Body)> CompleteAsync(ClientPipeline pipeline, object body, CancellationToken ct)
     {
-        using var message = Message(pipeline, JsonSerializer.Serialize(new { model = FakeOpenAIUpstream.Model, prompt, temperature = 0, max_tokens = 16, stream }));
+        using var message = Message(pipeline, JsonSerializer.Serialize(body));
         message.Apply(new RequestOptions { CancellationToken = ct });
         await pipeline.SendAsync(message);
         var response = message.Response!;
         response.Status.Should().Be(200);
         response.Headers.TryGetValue("X-OKOME-Cache", out var cache);
         return (cache, response.Content.ToString());
+    }
+
+    /// <summary>What a streaming client reads from <c>text_completion</c> events: per choice index, its text, finish reason and legacy logprobs arrays concatenated.</summary>
+    private static StreamedCompletion Assemble(string events)
+    {
+        var streamed = new StreamedCompletion();
+        foreach (var line in events.Split('\n').Where(static line => line.StartsWith("data: {", StringComparison.Ordinal)))
+        {
+            var chunk = JsonNode.Parse(line["data: ".Length..])!;
+            streamed.Fingerprint ??= chunk["system_fingerprint"]?.GetValue<string>();
+            if (chunk["usage"] is { } usage)
+            {
+                streamed.CompletionTokens = usage["completion_tokens"]!.GetValue<int>();
+            }
+
+            foreach (var choice in chunk["choices"]!.AsArray())
+            {
+                var index = choice!["index"]!.GetValue<int>();
+                streamed.Texts[index] = streamed.Texts.GetValueOrDefault(index, "") + choice["text"]!.GetValue<string>();
+                if (choice["finish_reason"] is { } finish)
+                {
+                    streamed.FinishReasons[index] = finish.GetValue<string>();
+                }
+
+                if (choice["logprobs"] is JsonObject logprobs)
+                {
+                    var gathered = streamed.Logprobs.TryGetValue(index, out var known) ? known : streamed.Logprobs[index] = [];
+                    foreach (var (field, items) in logprobs)
+                    {
+                        var array = gathered[field] as JsonArray ?? (JsonArray)(gathered[field] = new JsonArray());
+                        foreach (var item in items!.AsArray())
+                        {
+                            array.Add(item?.DeepClone());
+                        }
+                    }
+                }
+            }
+        }
+
+        return streamed;
     }
 
     private static PipelineMessage Message(ClientPipeline pipeline, string json)
@@ -112,5 +203,18 @@ public sealed class LegacyCompletionsClientTests
             Transport = new HttpClientPipelineTransport(http),
         };
         return new ChatClient(FakeOpenAIUpstream.Model, new ApiKeyCredential("sk-e2e-legacy"), options).Pipeline;
+    }
+
+    private sealed class StreamedCompletion
+    {
+        public string? Fingerprint { get; set; }
+
+        public int CompletionTokens { get; set; }
+
+        public Dictionary<int, string> Texts { get; } = [];
+
+        public Dictionary<int, string> FinishReasons { get; } = [];
+
+        public Dictionary<int, JsonObject> Logprobs { get; } = [];
     }
 }

@@ -318,8 +318,11 @@ public sealed class FakeOpenAIUpstream : IAsyncDisposable
     }
 
     /// <summary>
-    /// <c>POST /v1/completions</c> (legacy): <see cref="Tokens"/> streamed as <c>text_completion</c> chunks, then a chunk with
-    /// the finish reason and the usage, then <c>data: [DONE]</c>.
+    /// <c>POST /v1/completions</c> (legacy): each of the <c>n</c> choices' tokens (<see cref="TextOf"/>) streamed as
+    /// <c>text_completion</c> chunks, round robin across the choices, each with the legacy <c>logprobs</c> (<c>tokens</c>,
+    /// <c>token_logprobs</c>, <c>top_logprobs</c> with up to <c>logprobs</c> alternatives, <c>text_offset</c> counted from
+    /// the start of the choice's text, as OpenAI and vLLM count it) when the request asked for them; then each choice's finish
+    /// reason (<see cref="FinishReasonOf"/>), the last with the usage; then <c>data: [DONE]</c>.
     /// </summary>
     private async Task CompletionsAsync(HttpContext context)
     {
@@ -327,26 +330,83 @@ public sealed class FakeOpenAIUpstream : IAsyncDisposable
         using var reader = new StreamReader(context.Request.Body, Encoding.UTF8);
         var body = await reader.ReadToEndAsync(context.RequestAborted).ConfigureAwait(false);
         _requests.Enqueue(new RecordedRequest(body, context.Request.Headers.Authorization.ToString()));
+        var (choices, topLogprobs) = ReadLegacyAsk(body);
         var ct = context.RequestAborted;
         context.Response.ContentType = "text/event-stream";
         const string id = "cmpl-fake";
-        foreach (var token in Tokens)
+        var scripts = Enumerable.Range(0, choices).Select(TokensOf).ToArray();
+        var offsets = new int[choices];
+        var generated = 0;
+        for (var step = 0; step < scripts.Max(static script => script.Count); step++)
         {
-            var chunk = new { id, @object = "text_completion", created = 1_700_000_000L, model = Model, choices = new[] { new { text = token, index = 0, logprobs = (object?)null, finish_reason = (string?)null } } };
-            await WriteEventAsync(context, JsonSerializer.Serialize(chunk, Json), ct).ConfigureAwait(false);
+            for (var choice = 0; choice < choices; choice++)
+            {
+                if (step >= scripts[choice].Count)
+                {
+                    continue;
+                }
+
+                var token = scripts[choice][step];
+                var logprobs = topLogprobs is { } top ? LegacyLogprobs(token, step, offsets[choice], top) : null;
+                offsets[choice] += token.Length;
+                var chunk = new
+                {
+                    id,
+                    @object = "text_completion",
+                    created = 1_700_000_000L,
+                    model = Model,
+                    system_fingerprint = Fingerprint,
+                    choices = new[] { new { text = token, index = choice, logprobs, finish_reason = (string?)null } },
+                };
+                await WriteEventAsync(context, JsonSerializer.Serialize(chunk, Json), ct).ConfigureAwait(false);
+                generated++;
+            }
         }
 
-        var finish = new
+        for (var choice = 0; choice < choices; choice++)
         {
-            id,
-            @object = "text_completion",
-            created = 1_700_000_000L,
-            model = Model,
-            choices = new[] { new { text = "", index = 0, logprobs = (object?)null, finish_reason = (string?)"stop" } },
-            usage = new { prompt_tokens = 5, completion_tokens = Tokens.Count, total_tokens = 5 + Tokens.Count },
-        };
-        await WriteEventAsync(context, JsonSerializer.Serialize(finish, Json), ct).ConfigureAwait(false);
+            var finish = new
+            {
+                id,
+                @object = "text_completion",
+                created = 1_700_000_000L,
+                model = Model,
+                system_fingerprint = Fingerprint,
+                choices = new[] { new { text = "", index = choice, logprobs = (object?)null, finish_reason = (string?)FinishReasonOf(choice) } },
+                usage = choice == choices - 1 ? new { prompt_tokens = 5, completion_tokens = generated, total_tokens = 5 + generated } : null,
+            };
+            await WriteEventAsync(context, JsonSerializer.Serialize(finish, Json), ct).ConfigureAwait(false);
+        }
+
         await WriteEventAsync(context, "[DONE]", ct).ConfigureAwait(false);
+    }
+
+    /// <summary>The legacy logprobs of one streamed token: its log probability, <paramref name="top"/> alternatives (itself first), its offset.</summary>
+    private static object LegacyLogprobs(string token, int position, int offset, int top)
+    {
+        var logprob = -0.125 * (position + 1);
+        var alternatives = new Dictionary<string, double>(StringComparer.Ordinal);
+        for (var i = 0; i < top; i++)
+        {
+            alternatives[i == 0 ? token : string.Create(CultureInfo.InvariantCulture, $"{token}~{i}")] = logprob - i;
+        }
+
+        return new { tokens = new[] { token }, token_logprobs = new[] { logprob }, top_logprobs = new[] { alternatives }, text_offset = new[] { offset } };
+    }
+
+    /// <summary>What a legacy request asked for that shapes the stream: <c>n</c> and <c>logprobs</c> (an integer, 0 to 5; null when not asked).</summary>
+    private static (int Choices, int? TopLogprobs) ReadLegacyAsk(string body)
+    {
+        var (choices, _) = ReadAsk(body);
+        try
+        {
+            using var json = JsonDocument.Parse(body);
+            return (choices, json.RootElement.TryGetProperty("logprobs", out var logprobs) && logprobs.ValueKind == JsonValueKind.Number && logprobs.TryGetInt32(out var top) ? Math.Clamp(top, 0, 5) : null);
+        }
+        catch (JsonException)
+        {
+            return (choices, null);
+        }
     }
 
     /// <summary>The text choice <paramref name="choice"/> answers: <see cref="Text"/> for the first, a variant for the others.</summary>
