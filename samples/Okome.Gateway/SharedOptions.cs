@@ -54,5 +54,35 @@ public sealed class SharedOptions
 
         /// <summary>Read by the service; listed so that one configuration serves both.</summary>
         public int DefaultMaxTokens { get; set; }
+
+        /// <summary>
+        /// The service's named tiers (<c>Okome:Budget:Tiers:{name}:*</c>), each enforced at the edge under its own policy
+        /// <c>edge-chat-{name}</c> (its rate and concurrency limits; the token quota stays with the service); the limits
+        /// above are the default tier, which every key not in <see cref="Keys"/> gets.
+        /// </summary>
+        public Dictionary<string, BudgetTierSettings> Tiers { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+        /// <summary>
+        /// The API keys of the named tiers, as hashes: <c>Okome:Budget:Keys:{hash} = {tier}</c>, the hash as
+        /// <c>okome key-hash &lt;key&gt;</c> prints it (<c>key-</c> and 32 hex digits), never the key itself.
+        /// </summary>
+        public Dictionary<string, string> Keys { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+    }
+
+    /// <summary>The limits of one named tier (the service's keys): each off when not set.</summary>
+    public sealed class BudgetTierSettings
+    {
+        /// <summary>Requests per minute in the long run; unset or 0 turns the rate limit off.</summary>
+        public int? RequestsPerMinute { get; set; }
+
+        /// <summary>Requests allowed at once after a quiet spell.</summary>
+        /// <value>Default (unset): <see cref="RequestsPerMinute"/>.</value>
+        public int? Burst { get; set; }
+
+        /// <summary>Read by the service (the token quota is not enforced at the edge); listed so that one configuration serves both.</summary>
+        public long? TokensPerDay { get; set; }
+
+        /// <summary>Requests in flight at once; unset or 0 turns the cap off.</summary>
+        public int? MaxConcurrent { get; set; }
     }
 }

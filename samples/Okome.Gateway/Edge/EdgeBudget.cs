@@ -1,31 +1,28 @@
 using Microsoft.AspNetCore.Http.Features;
 using Okome.Budget;
 using Okome.Budget.Headers;
-using Okome.Budget.Policies;
 
 namespace Okome.Gateway.Edge;
 
 /// <summary>
 /// Budgets at the edge with <c>Okome.Budget</c>: each API key's requests are checked against the rate and concurrency limits
-/// of <c>Okome:Budget</c> (its own policy, <see cref="PolicyName"/>, so a request is not counted twice in the services'
-/// buckets on a shared Redis). A denied request gets 429 with <c>RateLimit-Policy</c>, <c>RateLimit</c> and
-/// <c>Retry-After</c> and never reaches an instance; an allowed one holds its concurrency slot until its response is done.
+/// of its budget tier (<see cref="EdgeTiers"/>: the service's tiers from <c>Okome:Budget</c>, under the edge's own policy
+/// names, so a request is not counted twice in the services' buckets on a shared Redis). A denied request gets 429 with
+/// <c>RateLimit-Policy</c> (naming the tier's limits), <c>RateLimit</c> and <c>Retry-After</c> and never reaches an
+/// instance; an allowed one holds its concurrency slot until its response is done.
 /// </summary>
-internal sealed class EdgeBudget(RequestDelegate next, BudgetService budget, EdgeBudgetPolicy policy, ILogger<EdgeBudget> logger)
+internal sealed class EdgeBudget(RequestDelegate next, BudgetService budget, EdgeTiers tiers, ILogger<EdgeBudget> logger)
 {
-    /// <summary>The policy's name in <c>BudgetOptions.Policies</c>.</summary>
-    public const string PolicyName = "edge-api-key";
-
     public async Task InvokeAsync(HttpContext context)
     {
-        if (policy.Policy is not { } limits)
+        var partition = context.Features.GetRequiredFeature<EdgeFeature>().Partition;
+        if (tiers.PolicyOf(partition) is not { } policy)
         {
             await next(context).ConfigureAwait(false);
             return;
         }
 
-        var partition = context.Features.GetRequiredFeature<EdgeFeature>().Partition;
-        var lease = await budget.AcquireAsync(limits, partition, 0, context.RequestAborted).ConfigureAwait(false);
+        var lease = await budget.AcquireAsync(policy.Policy, partition, 0, context.RequestAborted).ConfigureAwait(false);
         await using (lease.ConfigureAwait(false))
         {
             var decision = lease.Decision;

@@ -4,7 +4,6 @@ using Microsoft.Extensions.Options;
 using Okome.Budget;
 using Okome.Budget.DependencyInjection;
 using Okome.Budget.Diagnostics;
-using Okome.Budget.Policies;
 using Okome.Caching;
 using Okome.Caching.DependencyInjection;
 using Okome.Caching.Diagnostics;
@@ -16,6 +15,7 @@ using Okome.Gateway.Proxy;
 using Okome.Planner.Access;
 using Okome.Planner.DependencyInjection;
 using Okome.Planner.Diagnostics;
+using Okome.Planner.Sample.Hosting;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using Yarp.ReverseProxy.Forwarder;
@@ -26,7 +26,7 @@ namespace Okome.Gateway.Hosting;
 /// <summary>
 /// Registers the gateway: validated options, YARP (routes and the one cluster of service instances from
 /// <c>Gateway:Services</c>, transforms, the connect timeout), one Redis connection shared with the services (or none), and
-/// the Okome pieces through the packages' own <c>AddOkome…</c> methods: the budget (edge policy), the cache (cached routes)
+/// the Okome pieces through the packages' own <c>AddOkome…</c> methods: the budget (the service's tiers under edge policy names), the cache (cached routes)
 /// and the shared health state (maintenance). Only the store choice is read while registering.
 /// </summary>
 internal static class GatewayRegistration
@@ -41,7 +41,8 @@ internal static class GatewayRegistration
         services.TryAddSingleton(TimeProvider.System);
         services.AddOptions<GatewayOptions>().Bind(configuration.GetSection(GatewayOptions.Section)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>());
-        services.AddOptions<SharedOptions>().Bind(configuration.GetSection(SharedOptions.Section));
+        services.AddOptions<SharedOptions>().Bind(configuration.GetSection(SharedOptions.Section)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SharedOptions>, SharedOptionsValidator>());
 
         // YARP: the configuration is read when first resolved, from the validated options.
         var gateway = configuration.GetSection(GatewayOptions.Section).Get<GatewayOptions>() ?? new GatewayOptions();
@@ -113,7 +114,11 @@ internal static class GatewayRegistration
             budget.UseRedis();
         }
 
-        services.AddOptions<BudgetOptions>().Configure<IOptions<SharedOptions>>((budgetOptions, shared) =>
+        // The service's tiers, built from the validated Okome:Budget (SharedOptionsValidator); the edge's policies are theirs
+        // under edge names (EdgeTiers).
+        services.AddSingleton(static provider => new BudgetTiers(provider.GetRequiredService<IOptions<SharedOptions>>().Value.Budget));
+        services.AddSingleton<EdgeTiers>();
+        services.AddOptions<BudgetOptions>().Configure<IOptions<SharedOptions>, BudgetTiers>(static (budgetOptions, shared, tiers) =>
         {
             var settings = shared.Value.Budget;
             budgetOptions.FailureMode = settings.FailureMode;
@@ -123,13 +128,11 @@ internal static class GatewayRegistration
                 budgetOptions.StoreTimeout = TimeSpan.FromMilliseconds(timeout);
             }
 
-            if (EdgeBudgetPolicy.LimitsOf(settings) is { Count: > 0 } limits)
+            foreach (var policy in EdgeTiers.PoliciesOf(tiers))
             {
-                budgetOptions.Policies.Add(new BudgetPolicy(EdgeBudget.PolicyName, limits));
+                budgetOptions.Policies.Add(policy);
             }
         });
-        services.AddSingleton(static provider =>
-            new EdgeBudgetPolicy(provider.GetRequiredService<BudgetService>().TryGetPolicy(EdgeBudget.PolicyName, out var policy) ? policy : null));
 
         // The shared health state, read for the maintenance switch only (same key prefix as the services; no hosts of its own).
         var health = services.AddOkomeUpstreamHealth(static _ => { });
