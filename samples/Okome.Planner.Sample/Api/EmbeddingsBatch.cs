@@ -61,6 +61,9 @@ internal sealed class EmbeddingsBatch
     /// <summary>The key of the batch's own (never stored) upstream call, for the access line; empty before <see cref="RunAsync"/>.</summary>
     public CacheKey Key { get; private set; }
 
+    /// <summary>The executor's <c>X-Upstream</c> of the batch's call (<c>stable/host</c>, or <c>cache</c> when it joined an identical batch in flight); null before <see cref="RunAsync"/> or when it had none.</summary>
+    public string? Upstream { get; private set; }
+
     /// <summary>
     /// The factory of input <paramref name="input"/>: while the batch has not started, it joins the batch and waits for the
     /// batch's answer; a later call (a background refresh of a stale entry) asks the upstream for that input alone.
@@ -136,6 +139,13 @@ internal sealed class EmbeddingsBatch
 
             // The request's access line names who answered the inputs it fetched (as a chat request's does), whatever came back.
             _access?.Answered(response);
+            foreach (var (name, value) in response.Headers)
+            {
+                if (string.Equals(name, "X-Upstream", StringComparison.OrdinalIgnoreCase))
+                {
+                    Upstream = value;
+                }
+            }
             if (response.IsGenerated || response.StatusCode != StatusCodes.Status200OK)
             {
                 Fail(members, StatusCodes.Status502BadGateway);

@@ -137,6 +137,13 @@ internal sealed partial class EmbeddingsHandler
             refused = await batch.RunAsync(cancellationToken).ConfigureAwait(false);
         }
 
+        if (access is not null)
+        {
+            // Every line of this request, a refusal's or an upstream error's too, names its key and partition (as chat's do).
+            access.KeyHash = (fetched > 0 ? batch.Key : ordered[0].Request.Key).HashText;
+            access.ApiKeyHash = client.Partition;
+        }
+
         if (refused is not null)
         {
             // A budget, health or load refusal, or an upstream error: passed on as the chat route passes it on.
@@ -179,12 +186,11 @@ internal sealed partial class EmbeddingsHandler
         response.Headers[CacheStatusHeader.Name] = string.Create(CultureInfo.InvariantCulture,
             $"{_cacheName}; {(fetched > 0 ? "fwd=miss" : "hit")}; detail=\"{ordered.Length - fetched} of {ordered.Length} inputs cached\"");
         response.Headers["X-Request-ID"] = RequestIds.EchoOrCreate(client.RequestId);
+        response.Headers["X-Upstream"] = fetched > 0 && batch.Upstream is { } upstream ? upstream : "cache";
         if (access is not null)
         {
             // With inputs fetched, the batch's call filled pool, host, tries and upstream status (AccessFeature.Answered);
             // with every input cached (or joined to another request's call) nothing of this request reached an upstream.
-            access.KeyHash = (fetched > 0 ? batch.Key : ordered[0].Request.Key).HashText;
-            access.ApiKeyHash = client.Partition;
             if (fetched == 0)
             {
                 access.Pool = "cache";

@@ -36,9 +36,10 @@ public sealed class EmbeddingsAccessLogTests
         var hit = await PostAsync(client, first, ct);
 
         (miss.Cache, mixed.Cache, hit.Cache).Should().Be(("MISS", "MISS", "HIT"));
+        var host = bed.Upstream.BaseUrl.Authority;
+        (miss.Upstream, mixed.Upstream, hit.Upstream).Should().Be(("stable/" + host, "stable/" + host, "cache"), "X-Upstream names who answered, as on the chat route");
         bed.Upstream.EmbeddingsCalls.Should().Be(2, "the mix asked for its new input only, the hit for nothing");
         var lines = JsonLines(service, await ScriptedRun.AccessLinesAsync(logs, 3, ct));
-        var host = bed.Upstream.BaseUrl.Authority;
         foreach (var (sent, inputs) in new[] { (miss, first), (mixed, mix) })
         {
             var state = LineOf(lines, sent.RequestId);
@@ -105,7 +106,7 @@ public sealed class EmbeddingsAccessLogTests
         bed.Upstream.EmbeddingsCalls.Should().Be(sent.Count, "each request reached the healthy host once");
     }
 
-    private static async Task<(string? Cache, string RequestId)> PostAsync(HttpClient client, string[] inputs, CancellationToken ct)
+    private static async Task<(string? Cache, string RequestId, string? Upstream)> PostAsync(HttpClient client, string[] inputs, CancellationToken ct)
     {
         var body = JsonSerializer.Serialize(new { model = FakeOpenAIUpstream.Model, input = inputs });
         var requestId = "emb-" + Guid.NewGuid().ToString("N");
@@ -114,7 +115,10 @@ public sealed class EmbeddingsAccessLogTests
         using var response = await client.SendAsync(request, ct);
         response.StatusCode.Should().Be(HttpStatusCode.OK, await response.Content.ReadAsStringAsync(ct));
         await response.Content.ReadAsByteArrayAsync(ct);
-        return (response.Headers.TryGetValues("X-OKOME-Cache", out var cache) ? cache.Single() : null, requestId);
+        return (
+            response.Headers.TryGetValues("X-OKOME-Cache", out var cache) ? cache.Single() : null,
+            requestId,
+            response.Headers.TryGetValues("X-Upstream", out var upstream) ? upstream.Single() : null);
     }
 
     private static JsonElement LineOf(List<string> lines, string requestId)
