@@ -26,8 +26,9 @@ namespace Okome.Gateway.Hosting;
 /// <summary>
 /// Registers the gateway: validated options, YARP (routes and the one cluster of service instances from
 /// <c>Gateway:Services</c>, transforms, the connect timeout), one Redis connection shared with the services (or none), and
-/// the Okome pieces through the packages' own <c>AddOkome…</c> methods: the budget (the service's tiers under edge policy names), the cache (cached routes)
-/// and the shared health state (maintenance). Only the store choice is read while registering.
+/// the Okome pieces through the packages' own <c>AddOkome…</c> methods: the budget (the service's tiers under edge policy
+/// names), the cache (cached routes) and the shared health state (maintenance). Only the store choice is read while
+/// registering.
 /// </summary>
 internal static class GatewayRegistration
 {

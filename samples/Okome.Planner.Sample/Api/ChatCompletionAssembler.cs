@@ -6,7 +6,7 @@ namespace Okome.Planner.Sample.Api;
 
 /// <summary>
 /// Turns an OpenAI <c>chat.completion.chunk</c> event stream into the one <c>chat.completion</c> JSON a non-streaming client
-/// expects (or, from <c>text_completion</c> chunks, the one legacy <c>text_completion</c>, its logprobs in the legacy shape), as an OpenAI-compatible server would have sent it for <c>"stream": false</c>: id, object, created, model; each
+/// expects (or, from <c>text_completion</c> chunks, the one legacy <c>text_completion</c>), as an OpenAI-compatible server would have sent it for <c>"stream": false</c>: id, object, created, model; each
 /// choice (<c>n &gt; 1</c> included, in index order) with its message (role, content, refusal, tool calls assembled from
 /// their deltas, the legacy function call), its logprobs and its own finish_reason; usage (from the upstream's usage event,
 /// else estimated); service_tier and system_fingerprint when the stream had them.
