@@ -22,9 +22,8 @@ namespace Okome.Caching;
 internal sealed partial class DefaultResponseCache : ResponseCache, IFlightHost, IDisposable
 {
     private readonly ConcurrentDictionary<CacheKey, Flight> _flights = new();
-    private readonly Dictionary<string, FreshnessCalculator> _calculators = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, FactoryTiming> _timings = new(StringComparer.Ordinal);
-    private readonly FreshnessCalculator _defaultCalculator;
+    private volatile FreshnessCalculators _freshness; // swapped whole by ReplaceFreshness (an options reload)
     private readonly NamespaceVersions _versions;
 
     // Null for the in-memory store, which cannot fail. Shared by entries and namespace versions: one store, one connection.
@@ -47,11 +46,7 @@ internal sealed partial class DefaultResponseCache : ResponseCache, IFlightHost,
         Logger = loggerFactory.CreateLogger("Okome.Caching");
         Metrics = new CachingMetrics(meterFactory);
         UpstreamRefusalLog = new LogLimiter(timeProvider, TimeSpan.FromMinutes(1));
-        _defaultCalculator = new FreshnessCalculator(Options.Freshness, timeProvider);
-        foreach (var (name, policy) in Options.Namespaces)
-        {
-            _calculators[name] = new FreshnessCalculator(policy, timeProvider);
-        }
+        _freshness = new FreshnessCalculators(Options, timeProvider);
 
         if (store.IsShared)
         {
@@ -88,6 +83,7 @@ internal sealed partial class DefaultResponseCache : ResponseCache, IFlightHost,
         }
 
         _versions = new NamespaceVersions(this, Options.NamespaceVersionRefresh);
+        store.Events.Received += cacheEvent => OnStoreEvent(cacheEvent, Logger); // after _versions': handlers resolve the new version
         _hitClock = store.HasLocalCopies && ReferenceEquals(timeProvider, TimeProvider.System) ? CoarseClock.System : null;
     }
 
@@ -319,8 +315,10 @@ internal sealed partial class DefaultResponseCache : ResponseCache, IFlightHost,
     /// <summary>The time for a lookup in the in-memory store: the coarse clock on the system time, else the TimeProvider.</summary>
     private DateTimeOffset HitNow() => _hitClock is { } clock ? clock.GetUtcNow() : Time.GetUtcNow();
 
-    internal FreshnessCalculator CalculatorFor(string @namespace)
-        => _calculators.Count > 0 && _calculators.TryGetValue(@namespace, out var calculator) ? calculator : _defaultCalculator;
+    internal FreshnessCalculator CalculatorFor(string @namespace) => _freshness.For(@namespace);
+
+    /// <summary>Puts reloaded freshness policies in force for the next request (validated first; entries keep their lifetimes).</summary>
+    internal void ReplaceFreshness(ResponseCacheOptions options) => _freshness = new FreshnessCalculators(options, Time);
 
     /// <summary>
     /// The store is skipped: a fresh in-process copy (L1) still answers, anything else goes to the upstream without the

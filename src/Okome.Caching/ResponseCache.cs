@@ -21,6 +21,37 @@ public abstract class ResponseCache
     }
 
     /// <summary>
+    /// Raised with the namespace's name when a namespace's version was bumped — by this node, by another node on the same
+    /// shared store (through its notification), or by a tool such as <c>okome cache bump</c> — so a component that keeps
+    /// entries warm can fetch them again at once. Handlers run on the notification's thread: keep them short (signal
+    /// work, do not do it there); an exception a handler throws is logged and the others still run.
+    /// </summary>
+    public event Action<string>? NamespaceInvalidated;
+
+    /// <summary>Raises <see cref="NamespaceInvalidated"/> for a bump the store reported.</summary>
+    private protected void OnStoreEvent(CacheEvent cacheEvent, ILogger logger)
+    {
+        if (cacheEvent.Kind != CacheEventKind.NamespaceBumped || cacheEvent.Namespace is not { } name || NamespaceInvalidated is not { } handlers)
+        {
+            return;
+        }
+
+        foreach (var handler in handlers.GetInvocationList())
+        {
+            try
+            {
+                ((Action<string>)handler)(name);
+            }
+#pragma warning disable CA1031 // A subscriber's failure must not stop the store's own handling of the notification.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                Diagnostics.Log.NamespaceHandlerFailed(logger, name, ex);
+            }
+        }
+    }
+
+    /// <summary>
     /// Answers from the cache or calls <paramref name="factory"/> (at most once per key at a time, everywhere), streams the
     /// upstream's response to this caller and to every caller that joins meanwhile, and stores it once it completed
     /// successfully. Never throws for store failures: without a store the request goes to the upstream (<c>BYPASS</c>).

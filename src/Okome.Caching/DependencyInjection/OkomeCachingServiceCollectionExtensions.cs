@@ -17,7 +17,11 @@ public static class OkomeCachingServiceCollectionExtensions
     /// <see cref="OkomeCachingBuilder.UseRedis"/> is chosen. The options are validated at start-up (<c>ValidateOnStart</c>)
     /// with every error listed in one <see cref="OptionsValidationException"/>. The clock is the registered
     /// <see cref="TimeProvider"/> (<see cref="TimeProvider.System"/> is registered if none is); logs and metrics go to the
-    /// registered <c>ILoggerFactory</c> and <c>IMeterFactory</c> when there are.
+    /// registered <c>ILoggerFactory</c> and <c>IMeterFactory</c> when there are. <see cref="ResponseCacheOptions.Freshness"/>
+    /// and <see cref="ResponseCacheOptions.Namespaces"/> are reloaded without a restart: when
+    /// <c>IOptionsMonitor&lt;ResponseCacheOptions&gt;</c> reports a change (options bound from configuration that reloads, or
+    /// any <c>IOptionsChangeTokenSource</c>), the next request uses the new policies; entries already stored keep the
+    /// lifetimes they were stored with. Every other option (store, timeouts, key prefix) is read once.
     /// </summary>
     /// <param name="services">The services.</param>
     /// <param name="configure">Sets the cache options.</param>

@@ -14,7 +14,8 @@ internal static class ResponseCacheRegistry
     public static ResponseCache Create(IServiceProvider services, string name)
     {
         // Get validates: an invalid configuration throws OptionsValidationException here too, even without ValidateOnStart.
-        var options = services.GetRequiredService<IOptionsMonitor<ResponseCacheOptions>>().Get(name);
+        var monitor = services.GetRequiredService<IOptionsMonitor<ResponseCacheOptions>>();
+        var options = monitor.Get(name);
         var registration = services.GetRequiredService<IOptionsMonitor<CacheStoreRegistration>>().Get(name);
         var time = services.GetService<TimeProvider>() ?? TimeProvider.System;
         var loggerFactory = services.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance;
@@ -34,7 +35,19 @@ internal static class ResponseCacheRegistry
             store = new InMemoryCacheStore(services.GetRequiredService<IOptionsMonitor<InMemoryCacheStoreOptions>>().Get(name), time);
         }
 
-        return new DefaultResponseCache(store, options, time, loggerFactory, meterFactory);
+        var cache = new DefaultResponseCache(store, options, time, loggerFactory, meterFactory);
+
+        // The freshness policies follow the options monitor (the rest is read once): a reload of the options applies to the
+        // next request, and entries keep the lifetimes they were stored with. The monitor validates first, so an invalid
+        // reload never gets here. The subscription lives as long as the monitor, which the container disposes with the cache.
+        _ = monitor.OnChange((changed, changedName) =>
+        {
+            if (string.Equals(changedName ?? Options.DefaultName, name, StringComparison.Ordinal))
+            {
+                cache.ReplaceFreshness(changed);
+            }
+        });
+        return cache;
     }
 
     public static ResponseCache Resolve(IServiceProvider services, string name)

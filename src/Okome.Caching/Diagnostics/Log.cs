@@ -36,6 +36,9 @@ internal static partial class Log
     /// <summary>Event id of <see cref="NotStoredForUpstreamCacheControl"/> (at most one line a minute per cache).</summary>
     public const int NotStoredForUpstreamCacheControlId = 20;
 
+    /// <summary>Event id of <see cref="NamespaceHandlerFailed"/>.</summary>
+    public const int NamespaceHandlerFailedId = 40;
+
     /// <summary>Event id of <see cref="AbandonedStreamDrained"/>.</summary>
     public const int AbandonedStreamDrainedId = 30;
 
@@ -77,4 +80,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = AbandonedStreamCancelledId, Level = LogLevel.Debug, Message = "Every reader left the stream for key {KeyHash} before its end; the upstream call was cancelled (no drain, or it ran out), nothing stored.")]
     public static partial void AbandonedStreamCancelled(ILogger logger, string keyHash);
+
+    [LoggerMessage(EventId = NamespaceHandlerFailedId, Level = LogLevel.Warning, Message = "A handler of the bump of namespace {Namespace} threw; the other handlers ran.")]
+    public static partial void NamespaceHandlerFailed(ILogger logger, string @namespace, Exception exception);
 }

@@ -60,7 +60,7 @@ public static partial class OkomePlannerServiceCollectionExtensions
     /// <see cref="AddOkomePlannerPrewarm(IServiceCollection, Func{IServiceProvider, IEnumerable{PrewarmItem}}, Action{PrewarmOptions})"/>.
     /// </summary>
     /// <param name="services">The services.</param>
-    /// <param name="itemsFactory">Creates the items from the services, once, when the host starts.</param>
+    /// <param name="itemsFactory">Creates the items from the services, when the host starts and after every change of the options.</param>
     /// <returns>The services.</returns>
     public static IServiceCollection AddOkomePlannerPrewarm(this IServiceCollection services, Func<IServiceProvider, IEnumerable<PrewarmItem>> itemsFactory)
         => AddOkomePlannerPrewarm(services, itemsFactory, static _ => { });
@@ -69,13 +69,18 @@ public static partial class OkomePlannerServiceCollectionExtensions
     /// Keeps the requests of <paramref name="itemsFactory"/> fresh over the registered
     /// <see cref="PlanExecutor"/> (<c>AddOkomePlanner</c>, or your own registration), in a hosted service (an
     /// <see cref="IHostedService"/>): a round at start-up, then one every <see cref="PrewarmOptions.Interval"/> on the
-    /// registered <see cref="TimeProvider"/>; it stops on shutdown. The factory runs once, on the loop's thread when the host
-    /// starts; if it throws, the error is logged and nothing is pre-warmed. Nothing here stops the host. Each call adds its
-    /// items to the same loop; the options of every call (and any other <c>Configure&lt;PrewarmOptions&gt;</c>) apply, and
-    /// are validated at start-up (<c>ValidateOnStart</c>), every error naming its option.
+    /// registered <see cref="TimeProvider"/>; it stops on shutdown. A bump of the namespace of an item
+    /// (<see cref="Caching.ResponseCache.NamespaceInvalidated"/>, on any node of a shared store) runs a round at once, so the
+    /// new keys are warm before clients ask. The factory runs on the loop's thread when the host starts, and again whenever
+    /// <c>IOptionsMonitor&lt;PrewarmOptions&gt;</c> reports a change (options bound from configuration that reloads, or any
+    /// <c>IOptionsChangeTokenSource</c>): a factory that reads reloadable settings gives a new list, and the round that
+    /// follows at once uses it and the new schedule. If the factory throws, the error is logged and the last good items stay
+    /// (none at start-up). Nothing here stops the host. Each call adds its items to the same loop; the options of every call
+    /// (and any other <c>Configure&lt;PrewarmOptions&gt;</c>) apply, and are validated at start-up (<c>ValidateOnStart</c>),
+    /// every error naming its option.
     /// </summary>
     /// <param name="services">The services.</param>
-    /// <param name="itemsFactory">Creates the items from the services, once, when the host starts.</param>
+    /// <param name="itemsFactory">Creates the items from the services, when the host starts and after every change of the options.</param>
     /// <param name="configure">Sets the schedule and budget partition.</param>
     /// <returns>The services.</returns>
     public static IServiceCollection AddOkomePlannerPrewarm(this IServiceCollection services, Func<IServiceProvider, IEnumerable<PrewarmItem>> itemsFactory, Action<PrewarmOptions> configure)
@@ -88,7 +93,9 @@ public static partial class OkomePlannerServiceCollectionExtensions
         services.AddSingleton(new PrewarmItemSource(itemsFactory));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, PrewarmHostedService>(static provider =>
         {
-            var options = provider.GetRequiredService<IOptions<PrewarmOptions>>().Value;
+            // Read once here so invalid options fail the host's start, not the loop.
+            var options = provider.GetRequiredService<IOptionsMonitor<PrewarmOptions>>();
+            _ = options.CurrentValue;
             var executor = provider.GetService<PlanExecutor>() ?? throw new InvalidOperationException(
                 "AddOkomePlannerPrewarm needs a registered PlanExecutor (AddOkomePlanner).");
             var loggers = provider.GetService<ILoggerFactory>();

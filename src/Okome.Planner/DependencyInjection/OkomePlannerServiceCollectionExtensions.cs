@@ -26,7 +26,10 @@ public static partial class OkomePlannerServiceCollectionExtensions
     /// and <see cref="UpstreamHealthMonitor"/> (<c>AddOkomeUpstreamHealth</c>) when registered, <see cref="PlannerServiceOptions.GpuCapacity"/> GPU slots, the
     /// registered <see cref="TimeProvider"/> (<see cref="TimeProvider.System"/> is registered if none is), and the
     /// registered <see cref="ILoggerFactory"/> and <see cref="IMeterFactory"/>. The options are validated at start-up
-    /// (<c>ValidateOnStart</c>), every error naming its option.
+    /// (<c>ValidateOnStart</c>), every error naming its option. <see cref="PlanExecutorOptions.Canary"/> is reloaded without a
+    /// restart: when <c>IOptionsMonitor&lt;PlannerServiceOptions&gt;</c> reports a change (options bound from configuration
+    /// that reloads, or any <c>IOptionsChangeTokenSource</c>), the next request is split by the new settings; every other
+    /// option is read once, when the executor is built.
     /// </summary>
     /// <param name="services">The services.</param>
     /// <param name="configure">Sets the options.</param>
@@ -52,7 +55,7 @@ public static partial class OkomePlannerServiceCollectionExtensions
             var options = provider.GetRequiredService<IOptions<PlannerServiceOptions>>().Value;
             var time = provider.GetRequiredService<TimeProvider>();
             var slots = provider.GetService<GpuSlots>() ?? (options.GpuCapacity > 0 ? new GpuSlots(options.GpuCapacity, time) : null);
-            return new PlanExecutor(
+            var executor = new PlanExecutor(
                 provider.GetRequiredService<ResponseCache>(),
                 provider.GetService<BudgetService>(),
                 WithNamedPolicy(provider, options),
@@ -61,6 +64,19 @@ public static partial class OkomePlannerServiceCollectionExtensions
                 time,
                 provider.GetService<ILoggerFactory>(),
                 provider.GetService<IMeterFactory>());
+
+            // The canary split follows the options monitor: a reload of the options (a provider's change token) puts the
+            // new split in force for the next request. The monitor validates first, so an invalid reload never gets here.
+            // The subscription lives as long as the monitor, which the container disposes with the executor.
+            _ = provider.GetRequiredService<IOptionsMonitor<PlannerServiceOptions>>().OnChange(
+                (changed, name) =>
+                {
+                    if (string.IsNullOrEmpty(name))
+                    {
+                        executor.Canary.Replace(changed.Executor.Canary);
+                    }
+                });
+            return executor;
         });
         return services;
     }

@@ -116,16 +116,26 @@ internal static partial class Log
     public const int PrewarmNothingId = 5202;
     /// <summary>Event id of <see cref="PrewarmLoopFailed"/>.</summary>
     public const int PrewarmLoopFailedId = 5203;
+    /// <summary>Event id of <see cref="PrewarmItemsReloaded"/>.</summary>
+    public const int PrewarmItemsReloadedId = 5204;
+    /// <summary>Event id of <see cref="PrewarmAfterBump"/>.</summary>
+    public const int PrewarmAfterBumpId = 5205;
 
     [LoggerMessage(EventId = ProbeLoopFailedId, Level = LogLevel.Error, Message = "The health probe loop stopped on an error; upstream health is no longer probed by this node.")]
     public static partial void ProbeLoopFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(EventId = PrewarmItemsFailedId, Level = LogLevel.Error, Message = "The pre-warm items could not be built; nothing is pre-warmed by this node.")]
+    [LoggerMessage(EventId = PrewarmItemsFailedId, Level = LogLevel.Error, Message = "The pre-warm items could not be built; the last good items stay (none at start-up).")]
     public static partial void PrewarmItemsFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(EventId = PrewarmNothingId, Level = LogLevel.Information, Message = "No pre-warm items are configured; the pre-warm loop does not run.")]
+    [LoggerMessage(EventId = PrewarmNothingId, Level = LogLevel.Information, Message = "No pre-warm items are configured; the pre-warm loop waits for a change of its options.")]
     public static partial void PrewarmNothing(ILogger logger);
 
     [LoggerMessage(EventId = PrewarmLoopFailedId, Level = LogLevel.Error, Message = "The pre-warm loop stopped on an error; nothing more is pre-warmed by this node.")]
     public static partial void PrewarmLoopFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = PrewarmItemsReloadedId, Level = LogLevel.Information, Message = "The pre-warm options changed: {Count} items from now on; a round runs now.")]
+    public static partial void PrewarmItemsReloaded(ILogger logger, int count);
+
+    [LoggerMessage(EventId = PrewarmAfterBumpId, Level = LogLevel.Information, Message = "Namespace {Namespace} was bumped; a pre-warm round runs now.")]
+    public static partial void PrewarmAfterBump(ILogger logger, string @namespace);
 }

@@ -33,7 +33,7 @@ public sealed partial class PlanExecutor : IDisposable
     private readonly System.Runtime.CompilerServices.ConditionalWeakTable<BudgetPolicy, string> _policyHeaders = [];
     private readonly RequestPlanner _planner;
     private readonly PlannerPolicy _plannerPolicy;
-    private readonly CanarySplit? _canary;
+    private readonly CanaryRouting _canary;
     private readonly Func<ResponseCostMeter>? _costMeter;
     private readonly string _cacheName;
     private readonly TimeSpan _upstreamErrorRetryAfter;
@@ -86,7 +86,7 @@ public sealed partial class PlanExecutor : IDisposable
         _policyHeader = _policy is null ? null : RateLimitHeaders.FormatPolicy(RateLimitHeaders.ForPolicy(_policy));
         _planner = new RequestPlanner(options.Planner);
         _plannerPolicy = options.Planner.Copy();
-        _canary = options.Canary is null ? null : new CanarySplit(options.Canary);
+        _canary = new CanaryRouting(options.Canary);
         _costMeter = options.CostMeter;
         _cacheName = options.CacheName;
         _upstreamErrorRetryAfter = options.UpstreamErrorRetryAfter;
@@ -113,6 +113,9 @@ public sealed partial class PlanExecutor : IDisposable
     internal ResponseCache Cache => _cache;
 
     internal PlannerMetrics Metrics => _metrics;
+
+    /// <summary>The canary split in force, replaced when the options change (<c>AddOkomePlanner</c> follows the options monitor).</summary>
+    internal CanaryRouting Canary => _canary;
 
     /// <summary>Called with the outcome when an upstream call ended and its slot and lease were freed (for tests).</summary>
     internal Action<string>? UpstreamCallFinished { get; set; }
@@ -256,7 +259,7 @@ public sealed partial class PlanExecutor : IDisposable
             Cache = Lookup(peek),
             OnlyIfCached = onlyIfCached,
             Priority = request.Priority,
-            Upstream = _canary?.Choose(request.Canary).Upstream ?? UpstreamChoice.Stable,
+            Upstream = _canary.Choose(request.Canary),
             StableHealth = _health?.StatusOf(UpstreamChoice.Stable) ?? UpstreamStatus.Unknown,
             CanaryHealth = _health?.StatusOf(UpstreamChoice.Canary) ?? UpstreamStatus.Unknown,
             Maintenance = _health?.IsInMaintenance ?? false,

@@ -201,7 +201,7 @@ public sealed class PlannerHostedLoopsTests
     }
 
     [Fact]
-    public async Task AddOkomePlannerPrewarm_ItemsFactoryThrows_LoggedAndTheServiceEndsWithoutError()
+    public async Task AddOkomePlannerPrewarm_ItemsFactoryThrows_LoggedAndTheLoopStopsWithTheHostWithoutError()
     {
         var time = new FakeTimeProvider(Start);
         var logs = new CountingLoggerFactory();
@@ -212,12 +212,78 @@ public sealed class PlannerHostedLoopsTests
 
         await StartAsync(hosted);
         var task = ((BackgroundService)hosted[0]).ExecuteTask!;
-        await task.WaitAsync(HangGuard);
+        await ExecutorHarness.WaitUntilAsync(() => logs.Count(Log.PrewarmItemsFailedId) == 1, "the failure is logged");
+        time.Advance(TimeSpan.FromMinutes(5));
         await StopAsync(hosted);
+        await task.WaitAsync(HangGuard);
 
         task.IsCompletedSuccessfully.Should().BeTrue("a failure of the pre-warm loop never reaches the host");
         logs.Count(Log.PrewarmItemsFailedId).Should().Be(1);
         logs.Count(Log.PrewarmRunId).Should().Be(0);
+    }
+
+    [Fact]
+    public async Task AddOkomePlannerPrewarm_OptionsChange_FactoryRunsAgainAndTheNewListIsWarmedAtOnce()
+    {
+        var time = new FakeTimeProvider(Start);
+        var logs = new CountingLoggerFactory();
+        var first = FakeUpstream.Chunks("first");
+        var second = FakeUpstream.Chunks("second");
+        PrewarmItem[] items = [new PrewarmItem("first", ExecutorHarness.Request(720), first.Delegate)];
+        var interval = TimeSpan.FromSeconds(30);
+        using var changes = new OptionsChanges<PrewarmOptions>();
+        var services = PlannerServices(time, logs);
+        services.AddSingleton<IOptionsChangeTokenSource<PrewarmOptions>>(changes);
+        services.AddOkomePlannerPrewarm(_ => Volatile.Read(ref items), o => o.Interval = interval);
+        await using var provider = services.BuildServiceProvider();
+        var hosted = provider.GetServices<IHostedService>().ToArray();
+        int Rounds() => logs.Count(Log.PrewarmRunId);
+
+        await StartAsync(hosted);
+        await ExecutorHarness.WaitUntilAsync(() => Rounds() == 1, "a round runs at start-up");
+        Volatile.Write(ref items, [items[0], new PrewarmItem("second", ExecutorHarness.Request(721), second.Delegate)]);
+        interval = TimeSpan.FromSeconds(10);
+        changes.Fire();
+        await ExecutorHarness.WaitUntilAsync(() => Rounds() == 2, "a round runs at once after the change, the clock standing still");
+        var secondAfterChange = second.Calls;
+        time.Advance(TimeSpan.FromSeconds(10));
+        await ExecutorHarness.WaitUntilAsync(() => Rounds() == 3, "the next round comes on the new interval (10 s, not 30 s)");
+        await StopAsync(hosted);
+
+        first.Calls.Should().Be(1, "the first item was already fresh when the list changed");
+        secondAfterChange.Should().Be(1, "the new item was warmed by the round the change ran");
+        logs.Count(Log.PrewarmItemsReloadedId).Should().Be(1);
+        ((BackgroundService)hosted[0]).ExecuteTask!.IsCompletedSuccessfully.Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task AddOkomePlannerPrewarm_NamespaceOfAnItemBumped_RoundRunsAtOnceAndFetchesTheNewKey()
+    {
+        var time = new FakeTimeProvider(Start);
+        var logs = new CountingLoggerFactory();
+        var upstream = FakeUpstream.Chunks("warm");
+        var services = PlannerServices(time, logs);
+        services.AddOkomePlannerPrewarm(_ => [new PrewarmItem("greeting", ExecutorHarness.Request(730), upstream.Delegate)]);
+        await using var provider = services.BuildServiceProvider();
+        var hosted = provider.GetServices<IHostedService>().ToArray();
+        var cache = provider.GetRequiredService<Okome.Caching.ResponseCache>();
+        int Rounds() => logs.Count(Log.PrewarmRunId);
+
+        await StartAsync(hosted);
+        await ExecutorHarness.WaitUntilAsync(() => Rounds() == 1, "a round runs at start-up");
+        await cache.InvalidateNamespaceAsync("elsewhere", CancellationToken.None);
+        await cache.InvalidateNamespaceAsync(ExecutorHarness.Key(730).Namespace, CancellationToken.None);
+        await ExecutorHarness.WaitUntilAsync(() => Rounds() == 2, "the bump runs a round at once, the clock standing still");
+        var served = await provider.GetRequiredService<PlanExecutor>().ExecuteAsync(ExecutorHarness.Request(730), upstream.Delegate, CancellationToken.None);
+        await using (served)
+        {
+            ExecutorHarness.Header(served, "X-OKOME-Cache").Should().Be("HIT", "the round warmed the key under the new version");
+        }
+
+        await StopAsync(hosted);
+
+        upstream.Calls.Should().Be(2, "fetched at start-up, and again for the bumped namespace's new key");
+        logs.Count(Log.PrewarmAfterBumpId).Should().Be(1, "a bump of a namespace no item is in wakes nothing");
     }
 
     [Fact]
