@@ -130,12 +130,24 @@ public sealed class SampleOptions
             => many is { Count: > 0 } ? [.. many] : string.IsNullOrWhiteSpace(one) ? [] : [one];
     }
 
-    /// <summary>The canary split.</summary>
+    /// <summary>
+    /// The canary split by API key (the library's <c>CanaryOptions</c>, split by tenant: the key's partition, as
+    /// <c>okome key-hash</c> prints it, or <c>anonymous</c>). Reloaded without a restart.
+    /// </summary>
     public sealed class CanarySettings
     {
-        /// <summary>The percentage of API keys sent to the canary, 0 to 100.</summary>
+        /// <summary>The percentage of API keys sent to the canary, 0 to 100 (a stable hash of the key's hash).</summary>
         /// <value>Default 0.</value>
         public double Percent { get; set; }
+
+        /// <summary>
+        /// Keys always sent to the canary, whatever <see cref="Percent"/> (<c>Okome:Canary:AllowList:0</c>, …): each a key hash
+        /// as <c>okome key-hash &lt;key&gt;</c> prints it, or <c>anonymous</c> (requests without a key), never the key itself.
+        /// </summary>
+        public IList<string> AllowList { get; } = new List<string>();
+
+        /// <summary>Keys never sent to the canary by the split (<c>Okome:Canary:DenyList:0</c>, …), as <see cref="AllowList"/>; none in both.</summary>
+        public IList<string> DenyList { get; } = new List<string>();
     }
 
     /// <summary>The budget every API key gets (requests without a key share the <c>anonymous</c> partition).</summary>

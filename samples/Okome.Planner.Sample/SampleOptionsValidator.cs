@@ -57,6 +57,7 @@ internal sealed class SampleOptionsValidator : IValidateOptions<SampleOptions>
         var canary = options.Canary ?? new SampleOptions.CanarySettings();
         Check(canary.Percent is >= 0 and <= 100, "Canary:Percent", canary.Percent, "must be from 0 to 100");
         Check(canary.Percent == 0 || upstream.CanaryUrls().Count > 0, "Canary:Percent", canary.Percent, "needs Okome:Upstream:CanaryBaseUrl or CanaryBaseUrls when above 0");
+        CheckCanaryLists(errors, canary, upstream.CanaryUrls().Count > 0);
 
         var budget = options.Budget ?? new SampleOptions.BudgetSettings();
         Check(budget.RequestsPerMinute is >= 0 and <= 60_000_000, "Budget:RequestsPerMinute", budget.RequestsPerMinute, "must be from 0 (off) to 60000000");
@@ -168,6 +169,44 @@ internal sealed class SampleOptionsValidator : IValidateOptions<SampleOptions>
             }
         }
     }
+
+    /// <summary>
+    /// The canary's allow and deny lists: each entry a key hash (as <c>okome key-hash</c> prints it) or <c>anonymous</c>, in
+    /// one list at most, and a canary to send them to. An entry that is not a hash may be a raw API key: it is never echoed.
+    /// </summary>
+    private static void CheckCanaryLists(List<string> errors, SampleOptions.CanarySettings canary, bool hasCanary)
+    {
+        var allowed = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (name, list) in new[] { ("AllowList", canary.AllowList), ("DenyList", canary.DenyList) })
+        {
+            for (var i = 0; i < (list?.Count ?? 0); i++)
+            {
+                var entry = list![i];
+                var key = string.Create(CultureInfo.InvariantCulture, $"Okome:Canary:{name}:{i}");
+                if (!IsCanaryEntry(entry))
+                {
+                    errors.Add($"{key} is not a key hash (key- and 32 hex digits, as `okome key-hash <key>` prints it) nor 'anonymous'; the entry is not shown, since it may be a raw API key");
+                }
+                else if (name == "AllowList")
+                {
+                    allowed.Add(entry);
+                }
+                else if (allowed.Contains(entry))
+                {
+                    errors.Add($"{key} ({entry}) is in Okome:Canary:AllowList too; a key is in one list at most");
+                }
+            }
+        }
+
+        if (!hasCanary && (canary.AllowList?.Count > 0 || canary.DenyList?.Count > 0))
+        {
+            errors.Add("Okome:Canary:AllowList and DenyList need Okome:Upstream:CanaryBaseUrl or CanaryBaseUrls");
+        }
+    }
+
+    /// <summary>Whether a canary list entry is a key's partition: a key hash or <c>anonymous</c>.</summary>
+    internal static bool IsCanaryEntry(string? entry)
+        => BudgetTiers.IsKeyHash(entry) || string.Equals(entry, ApiKeys.Anonymous, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>A pool's URLs: the one-host shorthand or the list, not both; each list entry an http(s) URL; distinct host:port labels.</summary>
     private static void CheckPool(List<string> errors, string oneKey, string? one, string manyKey, IList<string>? many)

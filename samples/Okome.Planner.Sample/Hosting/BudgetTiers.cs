@@ -9,7 +9,7 @@ namespace Okome.Planner.Sample.Hosting;
 /// the policy <c>chat-{name}</c> with the limits <c>{name}-requests</c>, <c>{name}-tokens</c>, <c>{name}-concurrent</c>, so
 /// its <c>RateLimit-Policy</c> names the tier. A key's partition (<see cref="Api.ApiKeys.Partition"/>) listed in
 /// <c>Okome:Budget:Keys</c> is charged its tier's policy; every other partition the default tier's. Built from the validated
-/// options, and replaced whole on a good configuration reload (<see cref="BudgetReload"/>): readers see the old tiers or the new.
+/// options, and replaced whole on a good configuration reload (<see cref="ConfigurationReload"/>): readers see the old tiers or the new.
 /// </summary>
 internal sealed class BudgetTiers
 {

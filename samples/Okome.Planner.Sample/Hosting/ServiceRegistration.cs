@@ -48,7 +48,8 @@ internal static class ServiceRegistration
         services.TryAddSingleton(TimeProvider.System);
         // Bound once, with no change token: the options monitor that ValidateOnStart creates would otherwise re-run the
         // validator on every configuration reload and throw out of the reload callback on a bad edit. Reloads go through
-        // BudgetReload, which validates the new configuration itself and keeps the last good one.
+        // ConfigurationReload, which validates the new configuration itself, keeps the last good one in AppliedSettings, and
+        // tells the libraries' options monitors (cache windows, canary, pre-warm) through AppliedSettings' change token.
         var section = configuration.GetSection(SampleOptions.Section);
         services.AddOptions<SampleOptions>().Configure(options => section.Bind(options)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SampleOptions>, SampleOptionsValidator>());
@@ -69,7 +70,8 @@ internal static class ServiceRegistration
         AddOkomeLibraries(services, !string.IsNullOrWhiteSpace(configuration.GetSection(SampleOptions.Section)[nameof(SampleOptions.Redis)]));
         services.AddSingleton(CreateUpstreams);
         services.AddSingleton(static provider => new BudgetTiers(Options(provider).Budget));
-        services.AddHostedService<BudgetReload>();
+        services.AddSingleton<AppliedSettings>();
+        services.AddHostedService<ConfigurationReload>();
         services.AddSingleton<ChatPlannedRequestBuilder>();
         services.AddSingleton<ChatCompletionsHandler>();
         services.AddSingleton<EmbeddingsHandler>();
@@ -83,11 +85,12 @@ internal static class ServiceRegistration
             return (host, cancellationToken) => upstreams.Get(host).ProbeAsync(timeout, cancellationToken);
         });
         services.AddOkomePlannerPrewarm(PrewarmRequests.Create);
-        services.AddOptions<PrewarmOptions>().Configure<IOptions<SampleOptions>>(static (prewarm, sample) =>
+        services.AddOptions<PrewarmOptions>().Configure<AppliedSettings>(static (prewarm, applied) =>
         {
-            prewarm.Interval = TimeSpan.FromSeconds(sample.Value.Prewarm.IntervalSeconds);
-            prewarm.RefreshAhead = TimeSpan.FromSeconds(sample.Value.Prewarm.RefreshAheadSeconds);
+            prewarm.Interval = TimeSpan.FromSeconds(applied.Current.Prewarm.IntervalSeconds);
+            prewarm.RefreshAhead = TimeSpan.FromSeconds(applied.Current.Prewarm.RefreshAheadSeconds);
         });
+        AddReloadSource<PrewarmOptions>(services);
 
         services.AddSingleton(static provider => new AccessLog(provider.GetRequiredService<ILoggerFactory>(), provider.GetService<IMeterFactory>()));
         ConsoleFormats.Add(services);
@@ -165,9 +168,11 @@ internal static class ServiceRegistration
             cache.UseRedis();
         }
 
-        services.AddOptions<ResponseCacheOptions>().Configure<IOptions<SampleOptions>>(static (cacheOptions, sample) =>
+        // Configured from the settings in force: the freshness windows follow a reload (AppliedSettings' change token); the
+        // rest (timeouts, L1) is read once, when the cache is built.
+        services.AddOptions<ResponseCacheOptions>().Configure<AppliedSettings>(static (cacheOptions, applied) =>
         {
-            var options = sample.Value;
+            var options = applied.Current;
             var freshFor = TimeSpan.FromSeconds(options.Cache.FreshSeconds);
             var stale = TimeSpan.FromSeconds(options.Cache.StaleSeconds);
             cacheOptions.Freshness = new FreshnessPolicy
@@ -187,8 +192,9 @@ internal static class ServiceRegistration
             // The in-process copy (L1) in front of Redis: repeated prompts keep hitting while Redis is away.
             cacheOptions.LocalCacheDuration = TimeSpan.FromSeconds(options.Cache.LocalSeconds);
         });
+        AddReloadSource<ResponseCacheOptions>(services);
 
-        // The tiers' policies at start-up (BudgetReload replaces them on a good configuration reload); the executor charges
+        // The tiers' policies at start-up (ConfigurationReload replaces them on a good configuration reload); the executor charges
         // the one a request names (PlannedRequest.BudgetPolicy, from BudgetTiers.PolicyOf).
         var budget = services.AddOkomeBudget();
         if (useRedis)
@@ -229,15 +235,15 @@ internal static class ServiceRegistration
 
         services.AddOkomePlanner();
         // No executor policy (PlannerServiceOptions.BudgetPolicyName): every request names its tier's, default tier included
-        // (BudgetTiers.PolicyOf), so a reloaded policy is found by name (BudgetReload).
-        services.AddOptions<PlannerServiceOptions>().Configure<IOptions<SampleOptions>>(static (planner, sample) =>
+        // (BudgetTiers.PolicyOf), so a reloaded policy is found by name (ConfigurationReload).
+        // Configured from the settings in force: the canary split follows a reload (AppliedSettings' change token); the rest
+        // is read once, when the executor is built.
+        services.AddOptions<PlannerServiceOptions>().Configure<AppliedSettings>(static (planner, applied) =>
         {
-            var options = sample.Value;
+            var options = applied.Current;
             planner.GpuCapacity = options.Gpu.MaxConcurrent;
             var executor = planner.Executor;
-            executor.Canary = options.Upstream.CanaryUrls().Count == 0
-                ? null
-                : new CanaryOptions { Percent = options.Canary.Percent, SplitBy = CanarySplitBy.Tenant };
+            executor.Canary = options.Upstream.CanaryUrls().Count == 0 ? null : Canary(options.Canary);
 
             // The host pools and nginx-style next-upstream retry (Okome:Upstream:BaseUrls, Tries, ConnectTimeoutSeconds, …).
             executor.StableHosts = UpstreamRouter.LabelsOf(options.Upstream.StableUrls());
@@ -249,7 +255,32 @@ internal static class ServiceRegistration
             // The budget is settled with the upstream's usage.total_tokens (forced on by stream_options.include_usage).
             executor.CostMeter = static () => new OpenAIUsageMeter();
         });
+        AddReloadSource<PlannerServiceOptions>(services);
     }
+
+    /// <summary>
+    /// The canary split by API key: the tenant is the key's partition (<c>key-</c> and its hash, or <c>anonymous</c>), so the
+    /// lists hold hashes as <c>okome key-hash</c> prints them; lower-cased as the partition is, since the lists compare ordinally.
+    /// </summary>
+    private static CanaryOptions Canary(SampleOptions.CanarySettings settings)
+    {
+        var canary = new CanaryOptions { Percent = settings.Percent, SplitBy = CanarySplitBy.Tenant };
+        foreach (var entry in settings.AllowList)
+        {
+            canary.AllowList.Add(entry.ToLowerInvariant());
+        }
+
+        foreach (var entry in settings.DenyList)
+        {
+            canary.DenyList.Add(entry.ToLowerInvariant());
+        }
+
+        return canary;
+    }
+
+    /// <summary>Tells the options monitor of <typeparamref name="TOptions"/> when a reload was applied, so the package takes the new options.</summary>
+    private static void AddReloadSource<TOptions>(IServiceCollection services)
+        => services.AddSingleton<IOptionsChangeTokenSource<TOptions>, AppliedSettingsChangeTokenSource<TOptions>>();
 
     private static SampleOptions Options(IServiceProvider provider) => provider.GetRequiredService<IOptions<SampleOptions>>().Value;
 

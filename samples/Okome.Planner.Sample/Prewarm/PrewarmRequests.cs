@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using Microsoft.Extensions.Options;
 using Okome.Caching.Freshness;
 using Okome.Planner.Decisions;
 using Okome.Planner.Prewarm;
@@ -12,14 +11,16 @@ namespace Okome.Planner.Sample.Prewarm;
 /// <summary>
 /// The pre-warm list of <c>Okome:Prewarm:Requests</c>, built through the same <see cref="ChatPlannedRequestBuilder"/> as a
 /// client's request, so each pre-warmed entry is the one an identical client request reads. The library's hosted service
-/// (<c>AddOkomePlannerPrewarm</c>) calls <see cref="Create"/> once, on its own thread, when the service starts.
+/// (<c>AddOkomePlannerPrewarm</c>) calls <see cref="Create"/> on its own thread when the service starts, and again after
+/// every reload <see cref="ConfigurationReload"/> applied (through the <c>PrewarmOptions</c> monitor).
 /// </summary>
 internal static class PrewarmRequests
 {
     /// <summary>The items (none when no requests are configured). The bodies were validated at start-up.</summary>
     public static IEnumerable<PrewarmItem> Create(IServiceProvider services)
     {
-        var options = services.GetRequiredService<IOptions<SampleOptions>>().Value;
+        // The settings in force: the library calls this again after a reload (its PrewarmOptions monitor), so a new list applies.
+        var options = services.GetRequiredService<AppliedSettings>().Current;
         var requests = options.Prewarm.Requests;
         if (requests.Count == 0)
         {

@@ -8,7 +8,7 @@ using Okome.Planner.Sample.Tests.Hosting;
 namespace Okome.Planner.Sample.Tests.Api;
 
 /// <summary>
-/// Budget tiers reloaded without a restart (<see cref="BudgetReload"/>): a good configuration reload replaces the limits
+/// Budget tiers reloaded without a restart (<see cref="ConfigurationReload"/>): a good configuration reload replaces the limits
 /// and the key map at once, counters carrying on by name; a bad one is refused with one Warning and the last good tiers stay.
 /// </summary>
 public sealed class BudgetReloadTests
@@ -58,9 +58,9 @@ public sealed class BudgetReloadTests
         (await SendAsync(second, 1)).Should().Equal([HttpStatusCode.TooManyRequests], "the last good gold limit (3) still holds");
         (await SendAsync(third, 3)).Should().Equal(
             [HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests], "the third key is in no tier, so the default tier's 2 apply");
-        var lines = logs.Of(typeof(BudgetReload).FullName!).Select(static entry => entry.Message).ToList();
+        var lines = logs.Of(typeof(ConfigurationReload).FullName!).Select(static entry => entry.Message).ToList();
         lines.Should().HaveCount(2, "one line for the good reload, one Warning for the refused one");
-        lines[0].Should().StartWith("The budget tiers were reloaded");
+        lines[0].Should().Be("The configuration was reloaded: budget tiers applied.");
         lines[1].Should().StartWith("The reloaded configuration was refused")
             .And.Contain("Okome:Budget:Keys has an entry that is not a key hash")
             .And.NotContain("not-a-hash", "a key entry may be a raw API key: never echoed");

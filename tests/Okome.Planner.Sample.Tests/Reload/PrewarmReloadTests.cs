@@ -1,0 +1,78 @@
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+using Okome.Caching;
+using Okome.Planner.Sample.Api;
+using Okome.Planner.Sample.Tests.Hosting;
+using StackExchange.Redis;
+
+namespace Okome.Planner.Sample.Tests.Reload;
+
+/// <summary>
+/// The pre-warm list reloaded without a restart, and a namespace bump followed by pre-warm. The service runs on a fake clock
+/// that never moves, so no pre-warm interval ever elapses: every upstream call counted here came from a reload or a bump.
+/// </summary>
+public sealed class PrewarmReloadTests
+{
+    [Fact]
+    public async Task Reload_RequestAddedToThePrewarmList_WarmedWithoutRestartThenAClientGetsHit()
+    {
+        await using var bed = await ServiceTestbed.StartAsync(withRedis: false);
+        var time = new FakeTimeProvider(TimeProvider.System.GetUtcNow());
+        var settings = new ReloadableSettings();
+        using var service = bed.StartInstance().Reloadable(settings, time);
+        using var client = service.CreateClient();
+        var ct = Chat.Within(60);
+        var body = Chat.Body(Chat.UniquePrompt(), stream: false);
+        _ = service.Services; // started: the pre-warm loop runs, with an empty list
+        var callsBefore = bed.Upstream.Calls;
+
+        settings.Set(("Okome:Prewarm:Requests:0", body));
+        await WaitUntilAsync(() => bed.Upstream.Calls == 1, ct);
+        using var response = await client.SendAsync(Chat.Post(body), ct);
+        var text = await response.Content.ReadAsStringAsync(ct);
+
+        callsBefore.Should().Be(0, "the list was empty at start-up");
+        response.StatusCode.Should().Be(HttpStatusCode.OK, text);
+        response.Header("X-OKOME-Cache").Should().Be("HIT", "the reloaded list was warmed (or is streaming, which the client joins)");
+        bed.Upstream.Calls.Should().Be(1);
+    }
+
+    [Fact]
+    public async Task Bump_NamespaceOfThePrewarmList_ReWarmedAtOnceAndAClientThenGetsHit()
+    {
+        await using var bed = await ServiceTestbed.StartAsync();
+        var body = Chat.Body(Chat.UniquePrompt(), stream: false);
+        bed.With("Okome:Prewarm:Requests:0", body);
+        var time = new FakeTimeProvider(TimeProvider.System.GetUtcNow());
+        using var client = bed.StartInstance(time).CreateClient();
+        var ct = Chat.Within(60);
+        await WaitUntilAsync(() => bed.Upstream.Calls == 1, ct);
+
+        // As `okome cache bump chat` does: through the library, on the service's Redis, from another process's connection.
+        await using (var redis = await ConnectionMultiplexer.ConnectAsync(bed.Redis!.Endpoint))
+        {
+            var cache = ResponseCache.CreateRedis(redis, new ResponseCacheOptions(), TimeProvider.System, NullLoggerFactory.Instance, null);
+            await cache.InvalidateNamespaceAsync(ChatPlannedRequestBuilder.CacheNamespace, ct);
+        }
+
+        await WaitUntilAsync(() => bed.Upstream.Calls == 2, ct);
+        await WaitUntilAsync(() => bed.Upstream.Completed == 2, ct);
+        using var response = await client.SendAsync(Chat.Post(body), ct);
+        var text = await response.Content.ReadAsStringAsync(ct);
+
+        response.StatusCode.Should().Be(HttpStatusCode.OK, text);
+        response.Header("X-OKOME-Cache").Should().Be("HIT", "the bump's pre-warm round stored the entry under the new version");
+        bed.Upstream.Calls.Should().Be(2, "asked once at start-up and once after the bump; the client was answered from the cache");
+    }
+
+    /// <summary>Polls a counter (no fixed sleep), bounded by the test's deadline.</summary>
+    private static async Task WaitUntilAsync(Func<bool> condition, CancellationToken ct)
+    {
+        while (!condition())
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(10), ct);
+        }
+    }
+}
