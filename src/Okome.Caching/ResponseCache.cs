@@ -29,7 +29,7 @@ public abstract class ResponseCache
     public event Action<string>? NamespaceInvalidated;
 
     /// <summary>Raises <see cref="NamespaceInvalidated"/> for a bump the store reported.</summary>
-    private protected void OnStoreEvent(CacheEvent cacheEvent, ILogger logger)
+    private protected void OnStoreEvent(in CacheEvent cacheEvent, ILogger logger)
     {
         if (cacheEvent.Kind != CacheEventKind.NamespaceBumped || cacheEvent.Namespace is not { } name || NamespaceInvalidated is not { } handlers)
         {

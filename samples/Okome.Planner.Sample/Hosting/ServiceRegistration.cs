@@ -237,13 +237,14 @@ internal static class ServiceRegistration
         // No executor policy (PlannerServiceOptions.BudgetPolicyName): every request names its tier's, default tier included
         // (BudgetTiers.PolicyOf), so a reloaded policy is found by name (ConfigurationReload).
         // Configured from the settings in force: the canary split follows a reload (AppliedSettings' change token); the rest
-        // is read once, when the executor is built.
-        services.AddOptions<PlannerServiceOptions>().Configure<AppliedSettings>(static (planner, applied) =>
+        // is read once, when the executor is built. Whether there is a canary at all is the start-up's answer: the pools
+        // are built once, so a canary URL added by a reload (which needs a restart) must not send requests to an empty pool.
+        services.AddOptions<PlannerServiceOptions>().Configure<AppliedSettings, IOptions<SampleOptions>>(static (planner, applied, startUp) =>
         {
             var options = applied.Current;
             planner.GpuCapacity = options.Gpu.MaxConcurrent;
             var executor = planner.Executor;
-            executor.Canary = options.Upstream.CanaryUrls().Count == 0 ? null : Canary(options.Canary);
+            executor.Canary = startUp.Value.Upstream.CanaryUrls().Count == 0 ? null : Canary(options.Canary);
 
             // The host pools and nginx-style next-upstream retry (Okome:Upstream:BaseUrls, Tries, ConnectTimeoutSeconds, …).
             executor.StableHosts = UpstreamRouter.LabelsOf(options.Upstream.StableUrls());

@@ -62,4 +62,27 @@ public sealed class CanaryReloadTests
             "The configuration was reloaded: canary applied.");
         bed.Upstream.Calls.Should().Be(2 + 1 + 1, "stable kept its start-up URL (a restart would change it)");
     }
+
+    [Fact]
+    public async Task Reload_CanaryUrlAddedWithPercent_NeedsARestartAndRequestsStayOnStable()
+    {
+        await using var canary = await FakeOpenAIUpstream.StartAsync();
+        await using var bed = await ServiceTestbed.StartAsync(withRedis: false);
+        var logs = new CapturedLogs();
+        var settings = new ReloadableSettings();
+        using var service = bed.StartInstance(logs).Reloadable(settings);
+        using var client = service.CreateClient();
+        var ct = Chat.Within(120);
+
+        settings.Set(("Okome:Upstream:CanaryBaseUrl", canary.BaseUrlSetting), ("Okome:Canary:Percent", 100));
+        using var response = await client.SendAsync(Chat.Post(Chat.Body(Chat.UniquePrompt(), stream: false), Reloading.NewKey("dave")), ct);
+        var text = await response.Content.ReadAsStringAsync(ct);
+
+        response.StatusCode.Should().Be(HttpStatusCode.OK, text);
+        canary.Calls.Should().Be(0, "the canary pool is built at start-up: a canary URL added by a reload waits for a restart");
+        bed.Upstream.Calls.Should().Be(1);
+        Reloading.Lines(logs).Should().Equal(
+            "The configuration was reloaded: canary applied.",
+            "The reloaded configuration changes settings read only at start-up, which take effect after a restart: Okome:Upstream:CanaryBaseUrl; the rest was applied.");
+    }
 }
