@@ -13,7 +13,7 @@ namespace Okome.Planner.Prewarm;
 /// <summary>
 /// Keeps a list of requests fresh: on a schedule, every entry that is missing, stale, or expires within
 /// <see cref="PrewarmOptions.RefreshAhead"/> is fetched again through the <see cref="PlanExecutor"/> at
-/// <see cref="RequestPriority.Background"/> with <c>Cache-Control: no-cache</c> (a fetch that stores), charged to
+/// <see cref="RequestPriority.Background"/> (with <c>Cache-Control: no-cache</c>, a fetch that stores, when the entry exists), charged to
 /// <see cref="PrewarmOptions.PartitionKey"/>. So pre-warming obeys budgets, health and load shedding like any request: it is
 /// the first to be shed and never queues for the GPU.
 /// </summary>
@@ -150,8 +150,11 @@ internal sealed class Prewarmer
             return new PrewarmItemResult(item.Name, PrewarmOutcome.AlreadyFresh, null);
         }
 
+        // An entry that exists (stale, or fresh for too short) is refreshed with no-cache, a fetch that stores whatever the
+        // entry says. A missing one (never stored, evicted, or its namespace bumped) is asked as a client would: then the
+        // pre-warmers of several nodes woken by one bump join one call under the stampede lease instead of each calling.
         var original = item.Request;
-        var cache = original.Cache with { CacheControl = original.Cache.CacheControl.ForRefresh() };
+        var cache = peek.HasEntry ? original.Cache with { CacheControl = original.Cache.CacheControl.ForRefresh() } : original.Cache;
         var request = new PlannedRequest(cache)
         {
             PartitionKey = _partitionKey,
