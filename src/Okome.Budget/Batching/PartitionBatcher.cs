@@ -6,9 +6,11 @@ namespace Okome.Budget.Batching;
 
 /// <summary>
 /// Coalesces concurrent requests of one partition of one policy into one script call. A lane per (policy, partition): the
-/// first request goes at once; requests that arrive while a call is on its way queue up and go together, in arrival
-/// order, when it returns (at most <see cref="MaxBatch"/> per call). No timer, so a lone request never waits. The acquire
-/// and lease-end batchers differ only in what they send and how a result completes its request. See <c>readme.md</c>.
+/// first request goes at once, sent by its caller itself (<see cref="TryOpenAlone"/>: no queue, no completion source, no
+/// thread hop, so a lone request costs what an unbatched one does); requests that arrive while a call is on its way queue
+/// up and go together, in arrival order, when it returns (at most <see cref="MaxBatch"/> per call). No timer, so a lone
+/// request never waits. The acquire and lease-end batchers differ only in what they send and how a result completes its
+/// request. See <c>readme.md</c>.
 /// </summary>
 /// <typeparam name="TRequest">A queued request, completed with its result.</typeparam>
 /// <typeparam name="TResult">One result per request, in order.</typeparam>
@@ -55,6 +57,38 @@ internal abstract class PartitionBatcher<TRequest, TResult>
         }
     }
 
+    /// <summary>
+    /// Opens the lane of an idle partition for one call its caller sends itself, straight to the connection; null when a
+    /// call of that partition is on its way (then <see cref="Enqueue"/> the request). Requests that arrive meanwhile queue
+    /// in the lane; <see cref="CloseAlone"/>, called when the lone call has its answer, sends them.
+    /// </summary>
+    public object? TryOpenAlone(BudgetPolicy policy, PartitionId partition)
+    {
+        var lane = new Lane { Running = true };
+        return _lanes.TryAdd((policy, partition), lane) ? lane : null;
+    }
+
+    /// <summary>
+    /// Ends the lone call of a lane from <see cref="TryOpenAlone"/>: closes the lane when nothing queued behind the call,
+    /// else sends what queued (in batches, as any lane does) and closes it once dry.
+    /// </summary>
+    public void CloseAlone(BudgetPolicy policy, PartitionId partition, object lane)
+    {
+        var open = (Lane)lane;
+        lock (open)
+        {
+            if (open.IsEmpty)
+            {
+                open.Running = false;
+                open.Closed = true;
+                _lanes.TryRemove(new KeyValuePair<(BudgetPolicy, PartitionId), Lane>((policy, partition), open));
+                return;
+            }
+        }
+
+        _ = RunAsync((policy, partition), open);
+    }
+
     /// <summary>Completes one request with its result from the batch's answer.</summary>
     protected virtual void Complete(TRequest request, TResult result) => request.TrySetResult(result);
 
@@ -65,7 +99,7 @@ internal abstract class PartitionBatcher<TRequest, TResult>
             List<TRequest> batch;
             lock (lane)
             {
-                if (lane.Queue.Count == 0)
+                if (lane.IsEmpty)
                 {
                     // Dry: close the lane so an idle partition holds no memory; a newcomer opens a new one.
                     lane.Running = false;
@@ -101,7 +135,12 @@ internal abstract class PartitionBatcher<TRequest, TResult>
 
     private sealed class Lane
     {
-        public List<TRequest> Queue { get; } = [];
+        // Made when the first request queues: a lone call never needs it.
+        private List<TRequest>? _queue;
+
+        public List<TRequest> Queue => _queue ??= [];
+
+        public bool IsEmpty => _queue is not { Count: > 0 };
 
         public bool Running { get; set; }
 

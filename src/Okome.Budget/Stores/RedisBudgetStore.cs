@@ -121,20 +121,40 @@ internal sealed class RedisBudgetStore : IBudgetStore
             return AcquireSplitAsync(policy, partition, cost, leaseId ?? LeaseIds.Create(), cancellationToken);
         }
 
-        if (_batcher is not null)
-        {
-            var task = _batcher.AcquireAsync(policy, partition, cost, leaseId ?? LeaseIds.Create());
-            return new ValueTask<BudgetDecision>(cancellationToken.CanBeCanceled ? task.WaitAsync(cancellationToken) : task);
-        }
-
         if (leaseId is null && policy.HasLeasedLimits)
         {
             leaseId = LeaseIds.Create();
         }
 
+        if (_batcher is not null)
+        {
+            if (_batcher.TryOpenAlone(policy, partition) is not { } lane)
+            {
+                // A call of this partition is on its way: queue behind it and go with the next batch.
+                var task = _batcher.AcquireAsync(policy, partition, cost, leaseId ?? LeaseIds.Create());
+                return new ValueTask<BudgetDecision>(cancellationToken.CanBeCanceled ? task.WaitAsync(cancellationToken) : task);
+            }
+
+            // The partition is idle: this caller sends its own call, exactly as without batching.
+            return new ValueTask<BudgetDecision>(AcquireAloneAsync(policy, partition, cost, leaseId, lane, cancellationToken));
+        }
+
         // A Task, not a ValueTask over a state machine box: the failure policy waits for it with a timeout (Task.WaitAsync),
         // and AsTask() of a Task costs nothing.
         return new ValueTask<BudgetDecision>(AcquireOneAsync(policy, partition, cost, leaseId, cancellationToken));
+    }
+
+    /// <summary>A lone acquire of an idle partition's lane; sends what queued behind it once it has its answer.</summary>
+    private async Task<BudgetDecision> AcquireAloneAsync(BudgetPolicy policy, PartitionId partition, long cost, string? leaseId, object lane, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await AcquireOneAsync(policy, partition, cost, leaseId, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _batcher!.CloseAlone(policy, partition, lane);
+        }
     }
 
     /// <summary>
@@ -293,12 +313,40 @@ internal sealed class RedisBudgetStore : IBudgetStore
     {
         if (!policy.HasGlobalLimits || !IsCluster)
         {
-            // Coalesced per partition: ends that arrive while one is on its way share the next call (ends.lua).
-            var task = _ends.EndAsync(policy, partition, leaseId, ReferenceEquals(script, BudgetScripts.Settle) ? cost : null);
+            // Coalesced per partition: ends that arrive while one is on its way share the next call (ends.lua); a lone end
+            // of an idle partition is sent by its caller.
+            long? actual = ReferenceEquals(script, BudgetScripts.Settle) ? cost : null;
+            if (_ends.TryOpenAlone(policy, partition) is { } lane)
+            {
+                return new ValueTask<BudgetSettleResult>(EndAloneAsync(policy, partition, leaseId, actual, lane, cancellationToken));
+            }
+
+            var task = _ends.EndAsync(policy, partition, leaseId, actual);
             return new ValueTask<BudgetSettleResult>(cancellationToken.CanBeCanceled ? task.WaitAsync(cancellationToken) : task);
         }
 
         return EachPartThenCombineAsync(script, policy, partition, leaseId, cost, cancellationToken);
+    }
+
+    /// <summary>A lone settle (<paramref name="actualCost"/> given) or release of an idle partition's lane: one settle.lua or release.lua call.</summary>
+    private async Task<BudgetSettleResult> EndAloneAsync(BudgetPolicy policy, PartitionId partition, string leaseId, long? actualCost, object lane, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var shape = Shape(policy);
+            return await RunAsync(
+                actualCost is null ? BudgetScripts.Release : BudgetScripts.Settle,
+                shape.Keys(partition, leaseId),
+                shape.Arguments(leaseId, actualCost ?? 0, createLease: false),
+                shape.LimitCount,
+                static (result, _) => (BudgetSettleResult)(long)((RedisResult[])result!)[0],
+                0,
+                cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _ends.CloseAlone(policy, partition, lane);
+        }
     }
 
     /// <summary>

@@ -24,6 +24,10 @@
 --               ARGV[7 + 3n + 2(j-1)] cost
 -- Refused with an error reply, changing nothing, when a lease record already exists (the tombstone of an aborted lease id);
 -- in a batch, only that request is refused (block { 0, -1, now, zeros }) and the others are decided.
+-- Each limit's state is read once per call and written once per call (not once per request): a batch of k costs a few
+-- Redis commands per request (its lease record) plus a fixed number per call. A quota key's expiry is set only when its
+-- window changes (it is the window's end, the same for every write in the window); a concurrency set's with one
+-- PEXPIRE GT.
 -- Returns, per request in order, { allowed 1|0, first denying limit index or 0, server time (us), then per limit:
 -- remaining, retry-after (us), reset-after (us) }, the blocks concatenated.
 local n = tonumber(ARGV[4])
@@ -37,6 +41,7 @@ end
 local lease_us = tonumber(ARGV[2])
 local k = tonumber(ARGV[7 + 3 * n] or '1')
 local rates_only = ARGV[5] == 'h'
+local create = ARGV[5] == '1'
 
 local function num(x) return string.format('%.0f', x) end
 local function ms(us) local v = math.ceil(us / 1000) if v < 1 then v = 1 end return v end
@@ -44,22 +49,66 @@ local function clamp0(x) if x < 0 then return 0 end return x end
 
 -- A lease id with a record already is a tombstone left by abort.lua: the client gave up on this acquire (it timed out or
 -- failed on the client) and the abort overtook it on the way here (another connection, a reconnect). Refuse it, change
--- nothing: every request of the call is checked before any is applied.
+-- nothing: every request of the call is checked before any is applied (one EXISTS over all of them; one per request
+-- only when some record exists).
 local function lease_key(j) if j == 1 then return KEYS[1] end return KEYS[n + j] end
 local function lease_arg(j) if j == 1 then return ARGV[1], tonumber(ARGV[3]) end return ARGV[6 + 3 * n + 2 * (j - 1)], tonumber(ARGV[7 + 3 * n + 2 * (j - 1)]) end
 -- In a batch (k > 1) only the aborted request is refused (its block says allowed 0, denying index -1, and it changes
 -- nothing): its caller has gone, and the others of the batch must not fail with it.
 local aborted = {}
-if ARGV[5] == '1' then
-  for j = 1, k do
-    if redis.call('EXISTS', lease_key(j)) == 1 then
-      if k == 1 then return redis.error_reply('okome budget: lease aborted') end
-      aborted[j] = true
+if create then
+  if k == 1 then
+    if redis.call('EXISTS', KEYS[1]) == 1 then return redis.error_reply('okome budget: lease aborted') end
+  else
+    local records = {}
+    for j = 1, k do records[j] = lease_key(j) end
+    if redis.call('EXISTS', unpack(records)) > 0 then
+      for j = 1, k do
+        if redis.call('EXISTS', records[j]) == 1 then aborted[j] = true end
+      end
     end
   end
 end
 
+-- Each limit's state, read once: rate {tat}; quota {id, used | cur, prev, elapsed, stored window}; concurrency {count, first expiry}.
+local kinds, as, bs, state = {}, {}, {}, {}
+for i = 1, n do
+  local kind, a, b = ARGV[3 + 3 * i], tonumber(ARGV[4 + 3 * i]), tonumber(ARGV[5 + 3 * i])
+  local key = KEYS[1 + i]
+  kinds[i], as[i], bs[i] = kind, a, b
+  if kind == 'r' then
+    local tat = tonumber(redis.call('GET', key) or '0')
+    state[i] = { tat = tat, tat0 = tat }
+  elseif kind == 'f' then
+    local id = math.floor(now / b)
+    local h = redis.call('HMGET', key, 'w', 'u')
+    local w = tonumber(h[1] or '-1')
+    local used = 0
+    if w == id then used = tonumber(h[2] or '0') end
+    state[i] = { id = id, w = w, used = used, used0 = used }
+  elseif kind == 's' then
+    local id = math.floor(now / b)
+    local h = redis.call('HMGET', key, 'w', 'u', 'p')
+    local w = tonumber(h[1] or '-1')
+    local cur, prev = 0, 0
+    if w == id then
+      cur = tonumber(h[2] or '0')
+      prev = tonumber(h[3] or '0')
+    elseif w == id - 1 then
+      prev = tonumber(h[2] or '0')
+    end
+    state[i] = { id = id, w = w, cur = cur, cur0 = cur, prev = prev, elapsed = now - id * b }
+  elseif kind == 'c' then
+    redis.call('ZREMRANGEBYSCORE', key, '-inf', num(now))
+    local count = redis.call('ZCARD', key)
+    state[i] = { count = count, count0 = count, first = nil, added = {} }
+  else
+    return redis.error_reply('okome budget: unknown limit kind')
+  end
+end
+
 local result = {}
+local leases = {}
 for j = 1, k do
   if aborted[j] then
     result[#result + 1] = 0
@@ -68,15 +117,12 @@ for j = 1, k do
     for i = 1, 3 * n do result[#result + 1] = 0 end
   else
   local lease_id, cost = lease_arg(j)
-  local lease_record = lease_key(j)
   local out = { 1, 0, now }
-  local new_state = {}
   for i = 1, n do
-    local kind, a, b = ARGV[3 + 3 * i], tonumber(ARGV[4 + 3 * i]), tonumber(ARGV[5 + 3 * i])
-    local key = KEYS[1 + i]
+    local kind, a, b, s = kinds[i], as[i], bs[i], state[i]
     local ok, remaining, retry, reset
     if kind == 'r' then
-      local tat = tonumber(redis.call('GET', key) or '0')
+      local tat = s.tat
       if tat < now then tat = now end
       local tau = a * b
       local new_tat = tat + a
@@ -85,30 +131,17 @@ for j = 1, k do
       else
         ok, remaining, retry, reset = true, math.floor((tau - (new_tat - now)) / a), 0, new_tat - now
       end
-      new_state[i] = new_tat
+      s.next = new_tat
     elseif kind == 'f' then
-      local id = math.floor(now / b)
-      local w = tonumber(redis.call('HGET', key, 'w') or '-1')
-      local used = 0
-      if w == id then used = tonumber(redis.call('HGET', key, 'u') or '0') end
-      reset = (id + 1) * b - now
+      local used = s.used
+      reset = (s.id + 1) * b - now
       if used + cost <= a then
         ok, remaining, retry = true, a - used - cost, 0
       else
         ok, remaining, retry = false, a - used, reset
       end
-      new_state[i] = { id, used }
     elseif kind == 's' then
-      local id = math.floor(now / b)
-      local w = tonumber(redis.call('HGET', key, 'w') or '-1')
-      local cur, prev = 0, 0
-      if w == id then
-        cur = tonumber(redis.call('HGET', key, 'u') or '0')
-        prev = tonumber(redis.call('HGET', key, 'p') or '0')
-      elseif w == id - 1 then
-        prev = tonumber(redis.call('HGET', key, 'u') or '0')
-      end
-      local elapsed = now - id * b
+      local cur, prev, elapsed = s.cur, s.prev, s.elapsed
       local estimate = cur + prev * (b - elapsed) / b
       if cur > 0 then reset = 2 * b - elapsed elseif prev > 0 then reset = b - elapsed else reset = 0 end
       if estimate + cost <= a then
@@ -123,19 +156,20 @@ for j = 1, k do
           retry = b - elapsed
         end
       end
-      new_state[i] = { id, cur, prev, elapsed }
-    elseif kind == 'c' then
-      redis.call('ZREMRANGEBYSCORE', key, '-inf', num(now))
-      local count = redis.call('ZCARD', key)
+    else
+      local count = s.count
       reset = 0
       if count + 1 <= a then
         ok, remaining, retry = true, a - count - 1, 0
       else
-        local first = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
-        ok, remaining, retry = false, a - count, tonumber(first[2]) - now
+        -- The earliest slot to end: one read, only when a request is denied by this cap. Slots added in this call end
+        -- last (now + lease duration), so the earliest stored one comes first when there is one.
+        if s.first == nil then
+          local first = redis.call('ZRANGE', KEYS[1 + i], 0, 0, 'WITHSCORES')
+          if first[2] then s.first = tonumber(first[2]) else s.first = now + lease_us end
+        end
+        ok, remaining, retry = false, a - count, s.first - now
       end
-    else
-      return redis.error_reply('okome budget: unknown limit kind')
     end
     if rates_only and kind ~= 'r' then ok, retry = true, 0 end
     if not ok then
@@ -148,38 +182,73 @@ for j = 1, k do
   end
 
   if out[1] == 1 then
-
+    -- Allowed: apply every limit to the state in hand (written once, below).
     for i = 1, n do
-      local kind, a, b = ARGV[3 + 3 * i], tonumber(ARGV[4 + 3 * i]), tonumber(ARGV[5 + 3 * i])
-      local key = KEYS[1 + i]
-      local s = new_state[i]
+      local kind, s = kinds[i], state[i]
       if rates_only and kind ~= 'r' then
         -- a cache answer: only its rate limits are charged
       elseif kind == 'r' then
-        redis.call('SET', key, num(s), 'PX', ms(s - now))
+        s.tat = s.next
       elseif kind == 'f' then
-        redis.call('HSET', key, 'w', num(s[1]), 'u', num(s[2] + cost))
-        redis.call('PEXPIRE', key, ms((s[1] + 1) * b - now))
+        s.used = s.used + cost
       elseif kind == 's' then
-        redis.call('HSET', key, 'w', num(s[1]), 'u', num(s[2] + cost), 'p', num(s[3]))
-        redis.call('PEXPIRE', key, ms(2 * b - s[4]))
-      elseif kind == 'c' then
-        redis.call('ZADD', key, num(now + lease_us), lease_id)
-        if redis.call('PTTL', key) < ms(lease_us) then redis.call('PEXPIRE', key, ms(lease_us)) end
+        s.cur = s.cur + cost
+      else
+        s.count = s.count + 1
+        local added = s.added
+        added[#added + 1] = num(now + lease_us)
+        added[#added + 1] = lease_id
       end
     end
-
-    if ARGV[5] == '1' then
-      redis.call('HSET', lease_record, 'c', num(cost), 's', '0')
-      for i = 1, n do
-        local s = new_state[i]
-        local kind = ARGV[3 + 3 * i]
-        if kind == 'f' or kind == 's' then redis.call('HSET', lease_record, 'w' .. i, num(s[1])) end
-      end
-      redis.call('PEXPIRE', lease_record, ms(lease_us))
-    end
+    if create then leases[#leases + 1] = { lease_key(j), cost } end
   end
   for x = 1, #out do result[#result + 1] = out[x] end
+  end
+end
+
+-- Write each limit's state once, only where a request changed it.
+for i = 1, n do
+  local kind, b, s = kinds[i], bs[i], state[i]
+  local key = KEYS[1 + i]
+  if kind == 'r' then
+    if s.tat ~= s.tat0 then redis.call('SET', key, num(s.tat), 'PX', ms(s.tat - now)) end
+  elseif kind == 'f' then
+    if s.used ~= s.used0 then
+      redis.call('HSET', key, 'w', num(s.id), 'u', num(s.used))
+      -- The key lives until its window ends: set once per window (a write in the same window found it set).
+      if s.w ~= s.id then redis.call('PEXPIRE', key, ms((s.id + 1) * b - now)) end
+    end
+  elseif kind == 's' then
+    if s.cur ~= s.cur0 then
+      redis.call('HSET', key, 'w', num(s.id), 'u', num(s.cur), 'p', num(s.prev))
+      if s.w ~= s.id then redis.call('PEXPIRE', key, ms(2 * b - s.elapsed)) end
+    end
+  elseif #s.added > 0 then
+    redis.call('ZADD', key, unpack(s.added))
+    -- The set lives as long as its latest slot: a new set gets the lease duration, an existing one (which always has an
+    -- expiry) only a later one.
+    if s.count0 == 0 then
+      redis.call('PEXPIRE', key, ms(lease_us))
+    else
+      redis.call('PEXPIRE', key, ms(lease_us), 'GT')
+    end
+  end
+end
+
+-- The lease record of each allowed request: reserved cost, open, and the window each quota charged it to.
+if #leases > 0 then
+  local windows = {}
+  for i = 1, n do
+    local kind = kinds[i]
+    if kind == 'f' or kind == 's' then
+      windows[#windows + 1] = 'w' .. i
+      windows[#windows + 1] = num(state[i].id)
+    end
+  end
+  for x = 1, #leases do
+    local record = leases[x][1]
+    redis.call('HSET', record, 'c', num(leases[x][2]), 's', '0', unpack(windows))
+    redis.call('PEXPIRE', record, ms(lease_us))
   end
 end
 return result
