@@ -1,6 +1,7 @@
 -- ends.lua: k settles and releases of leases of one partition of one policy in one call (coalesced lease ends), each exactly
 -- as settle.lua or release.lua would do it, one after the other in order. The bodies below are those two scripts' bodies,
--- made functions; keep them the same (the contract tests run every end through both paths).
+-- made functions; keep them the same (the contract tests run every end through both paths), except that a batch reads each
+-- record with one HMGET (its charged windows included) and frees the slots of every end with one ZREM per set, at the end.
 -- KEYS[1]       the lease record of end 1; KEYS[1 + i] the state key of limit i, in policy order; KEYS[n + j] the lease record of end j >= 2
 -- ARGV[1]       lease id of end 1; ARGV[2] lease duration (us); ARGV[3] its actual cost (settle); ARGV[4] n; ARGV[5] 's' settle or 'r' release
 -- ARGV[3 + 3i], ARGV[4 + 3i], ARGV[5 + 3i]   limit i: kind, a, b (see acquire.lua)
@@ -21,8 +22,24 @@ local k = tonumber(ARGV[7 + 3 * n] or '1')
 local function num(x) return string.format('%.0f', x) end
 local function ms(us) local v = math.ceil(us / 1000) if v < 1 then v = 1 end return v end
 
+-- The slots freed by the ends, per concurrency limit: removed with one ZREM per set after the loop (nothing in this
+-- script reads the sets, so the order of removals does not matter).
+local freed = {}
+for i = 1, n do if ARGV[3 + 3 * i] == 'c' then freed[i] = {} end end
+
+-- The record's fields: c, s, a, then the charged window of every quota limit (w<i>), in one read.
+local fields = { 'c', 's', 'a' }
+local window_at = {}
+for i = 1, n do
+  local kind = ARGV[3 + 3 * i]
+  if kind == 'f' or kind == 's' then
+    fields[#fields + 1] = 'w' .. i
+    window_at[i] = #fields
+  end
+end
+
 local function settle(record, lease_id, actual)
-  local lease = redis.call('HMGET', record, 'c', 's', 'a')
+  local lease = redis.call('HMGET', record, unpack(fields))
   if not lease[1] then return 0, 0 end
   if lease[2] == '1' then return 2, tonumber(lease[3]) end
   local delta = actual - tonumber(lease[1])
@@ -30,9 +47,10 @@ local function settle(record, lease_id, actual)
     local kind, b = ARGV[3 + 3 * i], tonumber(ARGV[5 + 3 * i])
     local key = KEYS[1 + i]
     if kind == 'c' then
-      redis.call('ZREM', key, lease_id)
+      local list = freed[i]
+      list[#list + 1] = lease_id
     elseif (kind == 'f' or kind == 's') and delta ~= 0 then
-      local charged_w = tonumber(redis.call('HGET', record, 'w' .. i))
+      local charged_w = tonumber(lease[window_at[i]])
       local id = math.floor(now / b)
       local w = tonumber(redis.call('HGET', key, 'w') or '-1')
       if delta < 0 then
@@ -75,7 +93,10 @@ local function release(record, lease_id)
   if not lease[1] then return 0, 0 end
   if lease[2] == '1' then return 2, tonumber(lease[3]) end
   for i = 1, n do
-    if ARGV[3 + 3 * i] == 'c' then redis.call('ZREM', KEYS[1 + i], lease_id) end
+    if ARGV[3 + 3 * i] == 'c' then
+      local list = freed[i]
+      list[#list + 1] = lease_id
+    end
   end
   redis.call('HSET', record, 's', '1', 'a', lease[1])
   redis.call('PEXPIRE', record, ms(lease_us))
@@ -95,5 +116,9 @@ for j = 1, k do
   if mode == 's' then outcome, charged = settle(record, lease_id, cost) else outcome, charged = release(record, lease_id) end
   result[#result + 1] = outcome
   result[#result + 1] = charged
+end
+for i = 1, n do
+  local list = freed[i]
+  if list and #list > 0 then redis.call('ZREM', KEYS[1 + i], unpack(list)) end
 end
 return result

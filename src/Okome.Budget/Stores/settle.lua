@@ -10,13 +10,6 @@
 -- ARGV[3 + 3i], ARGV[4 + 3i], ARGV[5 + 3i]   limit i: kind, a, b (see acquire.lua)
 -- ARGV[6 + 3n]  optional: now (us) from the client's measured server-clock offset; empty or absent = read TIME
 -- Returns { outcome, charged }: outcome 0 = no such lease (expired or unknown), 1 = settled now, 2 = settled before
-local now
-if ARGV[6 + 3 * tonumber(ARGV[4])] and ARGV[6 + 3 * tonumber(ARGV[4])] ~= '' then
-  now = tonumber(ARGV[6 + 3 * tonumber(ARGV[4])])
-else
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-end
 local lease_id = ARGV[1]
 local lease_us = tonumber(ARGV[2])
 local actual = tonumber(ARGV[3])
@@ -29,6 +22,18 @@ local lease = redis.call('HMGET', KEYS[1], 'c', 's', 'a')
 if not lease[1] then return { 0, 0 } end
 if lease[2] == '1' then return { 2, tonumber(lease[3]) } end
 local delta = actual - tonumber(lease[1])
+
+-- The time matters only when a quota is corrected (a settle at the estimate, the common case, needs none); it is still read
+-- before anything is written.
+local now = 0
+if delta ~= 0 then
+  if ARGV[6 + 3 * n] and ARGV[6 + 3 * n] ~= '' then
+    now = tonumber(ARGV[6 + 3 * n])
+  else
+    local t = redis.call('TIME')
+    now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+  end
+end
 
 for i = 1, n do
   local kind, b = ARGV[3 + 3 * i], tonumber(ARGV[5 + 3 * i])
