@@ -67,8 +67,10 @@ internal sealed class LeaseEnds
             static (done, state) =>
             {
                 var ends = (LeaseEnds)state!;
-                ends._inFlight.TryRemove(done, out _);
+
+                // Counted down before it leaves the set: a flush that sees the set empty then sees the count at zero too.
                 Interlocked.Decrement(ref ends._count);
+                ends._inFlight.TryRemove(done, out _);
             },
             this,
             CancellationToken.None,

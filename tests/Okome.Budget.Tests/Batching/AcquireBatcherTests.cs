@@ -62,6 +62,45 @@ public sealed class AcquireBatcherTests
     }
 
     [Fact]
+    public void TryOpenAlone_IdlePartition_OpensOnceAndClosesWhenNothingQueued()
+    {
+        var send = new HeldSend();
+        var batcher = new AcquireBatcher(send.SendAsync);
+        var partition = PartitionId.FromKey("lone");
+
+        var lane = batcher.TryOpenAlone(Policy, partition);
+        var second = batcher.TryOpenAlone(Policy, partition);
+
+        lane.Should().NotBeNull("an idle partition's caller sends its own call");
+        second.Should().BeNull("a call of that partition is on its way: the next request queues");
+        batcher.CloseAlone(Policy, partition, lane!);
+        batcher.LaneCount.Should().Be(0);
+        send.Batches.Should().BeEmpty("a lone call never goes through the send function");
+        batcher.TryOpenAlone(Policy, partition).Should().NotBeNull("the closed lane can be opened again");
+    }
+
+    [Fact]
+    public async Task CloseAlone_RequestsQueuedDuringTheLoneCall_GoTogetherAfterIt()
+    {
+        var send = new HeldSend();
+        var batcher = new AcquireBatcher(send.SendAsync);
+        var partition = PartitionId.FromKey("lone-then-busy");
+        var lane = batcher.TryOpenAlone(Policy, partition)!;
+
+        var followers = Enumerable.Range(2, 3).Select(cost => batcher.AcquireAsync(Policy, partition, cost, LeaseIds.Create())).ToArray();
+        send.Batches.Should().BeEmpty("they wait for the lone call");
+        batcher.CloseAlone(Policy, partition, lane);
+        await WaitForBatchesAsync(send, 1);
+        send.Gates[0].SetResult();
+        var answers = await Task.WhenAll(followers);
+
+        send.Batches.Should().ContainSingle().Which.Should().Equal(2, 3, 4);
+        answers.Select(a => a.ReservedCost).Should().Equal(2, 3, 4);
+        await WaitForAsync(() => batcher.LaneCount == 0);
+        batcher.LaneCount.Should().Be(0, "the lane closes once its queue ran dry");
+    }
+
+    [Fact]
     public async Task AcquireAsync_OtherPartitions_DoNotWaitForEachOther()
     {
         var send = new HeldSend();

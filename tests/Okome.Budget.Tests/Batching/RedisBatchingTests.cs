@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Okome.Budget.Batching;
+using Okome.Budget.Decisions;
 using Okome.Budget.Policies;
 using Okome.Budget.Stores;
 using Okome.Testing;
@@ -77,6 +78,27 @@ public sealed class RedisBatchingTests
                 await connection.DisposeAsync();
             }
         }
+    }
+
+    [Fact]
+    public async Task AcquireAsync_LoneRequestWithBatching_OneCallAndNoLaneLeftOpen()
+    {
+        var redis = await TestRedis.GetAsync();
+        var store = new RedisBudgetStore(redis.Multiplexer, TestRedis.UniqueNamespace(), BudgetServerTime.Auto, batchHotPartitions: true, TimeProvider.System, NullLogger.Instance);
+        var policy = new BudgetPolicy("p", [BudgetLimit.Rate("rate", 3, TimeSpan.FromHours(1), 3), BudgetLimit.Concurrency("gpu", 2)]);
+        var partition = PartitionId.FromKey("lone");
+
+        var decisions = new List<BudgetDecision>();
+        for (var i = 0; i < 3; i++)
+        {
+            decisions.Add(await store.AcquireAsync(policy, partition, 0, CancellationToken.None));
+        }
+
+        store.ScriptCalls.Should().Be(3, "one call per lone request");
+        store.Batcher!.LaneCount.Should().Be(0, "a lone call closes its lane when it has its answer");
+        decisions.Select(d => d.IsAllowed).Should().Equal(true, true, false);
+        decisions[2].DeniedBy.Should().Be("gpu");
+        decisions[0].LeaseId.Should().NotBeNull();
     }
 
     [Fact]
