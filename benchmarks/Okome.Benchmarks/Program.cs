@@ -20,6 +20,8 @@ public static class Program
                 return await BudgetExactnessMode.RunAsync(args[1..]);
             case BudgetExactnessWorker.Command:
                 return await BudgetExactnessWorker.RunAsync(args[1..]);
+            case BudgetCostMode.Command:
+                return await BudgetCostMode.RunAsync(args[1..]);
 
             case StampedeMode.Command:
                 return await StampedeMode.RunAsync(args[1..]);
