@@ -89,6 +89,23 @@ public readonly struct CacheResponse
     public IAsyncEnumerable<ReadOnlyMemory<byte>> Body
         => _live is not null ? _live.ReadAsync() : Replay(_entry);
 
+    /// <summary>
+    /// The whole body as one block of memory when this response replays a stored entry whose chunks lie end to end (the
+    /// bytes of <see cref="Body"/>'s chunks, in order): a writer can send a replay with one write. False for a live body.
+    /// </summary>
+    /// <param name="body">The body; valid as long as <see cref="Body"/>'s chunks are, never written.</param>
+    /// <returns>Whether the body is a stored one, all in <paramref name="body"/>.</returns>
+    public bool TryGetStoredBody(out ReadOnlyMemory<byte> body)
+    {
+        if (_entry is { } entry)
+        {
+            return entry.TryGetPayload(out body);
+        }
+
+        body = default;
+        return false;
+    }
+
     internal static CacheResponse GatewayTimeout => new(504);
 
     private DateTimeOffset AnsweredAt => new(_answeredAtTicks, TimeSpan.Zero);

@@ -72,12 +72,43 @@ internal sealed class ChatUsageReader
         }
     }
 
+    /// <summary>
+    /// Reads the usage of a whole stream held in one block (a stored replay) from its end: the last complete line that
+    /// holds a usage object is the one the forward pass would keep, and the scan stops there instead of reading every line.
+    /// </summary>
+    public void ObserveWhole(ReadOnlySpan<byte> stream)
+    {
+        // Only lines ended by a newline count, as in the forward pass (an unfinished last line is never read there).
+        var end = stream.LastIndexOf((byte)'\n');
+        while (end >= 0)
+        {
+            var start = stream[..end].LastIndexOf((byte)'\n') + 1;
+            if (TryRead(stream[start..end], out var usage))
+            {
+                Usage = usage;
+                return;
+            }
+
+            end = start - 1;
+        }
+    }
+
     private void Line(ReadOnlySpan<byte> line)
     {
+        if (TryRead(line, out var usage))
+        {
+            Usage = usage;
+        }
+    }
+
+    /// <summary>The usage of one event line, when it is a <c>data:</c> line with a whole JSON object whose <c>"usage"</c> is an object.</summary>
+    private static bool TryRead(ReadOnlySpan<byte> line, out ChatUsage usage)
+    {
+        usage = default;
         line = line.Trim(" \t\r"u8);
         if (!line.StartsWith("data:"u8) || !MayHoldUsage(line))
         {
-            return;
+            return false;
         }
 
         try
@@ -86,17 +117,17 @@ internal sealed class ChatUsageReader
             var reader = new Utf8JsonReader(line["data:"u8.Length..], new JsonReaderOptions { MaxDepth = 32 });
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
             {
-                return;
+                return false;
             }
 
-            ChatUsage? usage = null;
+            ChatUsage? found = null;
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
                 var isUsage = reader.ValueTextEquals("usage"u8);
                 reader.Read();
                 if (isUsage)
                 {
-                    usage = reader.TokenType == JsonTokenType.StartObject ? ReadUsage(ref reader) : null;
+                    found = reader.TokenType == JsonTokenType.StartObject ? ReadUsage(ref reader) : null;
                 }
                 else
                 {
@@ -104,14 +135,18 @@ internal sealed class ChatUsageReader
                 }
             }
 
-            if (usage is { } read)
+            if (found is { } read)
             {
-                Usage = read;
+                usage = read;
+                return true;
             }
+
+            return false;
         }
         catch (JsonException)
         {
             // Not JSON: not a usage event.
+            return false;
         }
     }
 

@@ -165,6 +165,16 @@ internal static partial class PlannedResponseWriter
         context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
         await response.StartAsync(cancellationToken).ConfigureAwait(false);
 
+        if (planned.TryGetStoredBody(out var stored))
+        {
+            // A replay whose body is one block: one write into Kestrel's pipe and one flush, no enumerator and no write
+            // per chunk (the SSE framing is in the bytes). Its usage is its last usage event, read from the end.
+            response.BodyWriter.Write(stored.Span);
+            usage?.ObserveWhole(stored.Span);
+            await FlushAsync(response.BodyWriter, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
         // A replay's usage is its last event: read only the stored last chunks (they stay valid until the response is
         // disposed). A live stream's chunks are read as they pass, since the client may go away before the end.
         try

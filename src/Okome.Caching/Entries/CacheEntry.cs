@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Collections.ObjectModel;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace Okome.Caching.Entries;
@@ -41,6 +42,11 @@ internal sealed class CacheEntry
     private readonly ReadOnlyMemory<byte>[] _chunks;
     private ReadOnlyCollection<KeyValuePair<string, string>>? _headerList;
     private ReadOnlyCollection<ReadOnlyMemory<byte>>? _chunkList;
+
+    // The whole payload as one block when the chunks lie end to end in one array (always when the entry made the copy, and
+    // when the serializer copied the payload): a replay can be written with one write instead of one per chunk.
+    private readonly ReadOnlyMemory<byte> _payload;
+    private readonly bool _isContiguous;
 
     /// <summary>Creates an entry whose payload is a single chunk (a response that was not streamed).</summary>
     /// <param name="keyHash">The <see cref="Keys.CacheKey.Hash"/> the entry is stored under.</param>
@@ -175,6 +181,8 @@ internal sealed class CacheEntry
         PayloadLength = payloadLength;
         _headers = headerArray;
         _chunks = chunkArray;
+        _payload = payload;
+        _isContiguous = true;
     }
 
     /// <summary>Creates an entry from values the serializer has already validated; takes ownership of the arrays.</summary>
@@ -202,6 +210,7 @@ internal sealed class CacheEntry
         PayloadLength = payloadLength;
         _headers = headers;
         _chunks = chunks;
+        _isContiguous = TryJoin(chunks, out _payload);
     }
 
     /// <summary>The <see cref="Keys.CacheKey.Hash"/> the entry was stored under; a read compares it to detect a foreign entry.</summary>
@@ -238,6 +247,18 @@ internal sealed class CacheEntry
 
     /// <summary>The chunks themselves, for the library's own readers (a hit replays them without the read-only wrapper); never written.</summary>
     internal ReadOnlySpan<ReadOnlyMemory<byte>> ChunkSpan => _chunks;
+
+    /// <summary>
+    /// The whole payload as one block of memory when its chunks lie end to end in one array (the chunk framing is kept by
+    /// <see cref="ChunkSpan"/>; the bytes are the same); false when they do not (a payload sliced out of a v1 envelope).
+    /// </summary>
+    /// <param name="payload">The payload; never written.</param>
+    /// <returns>Whether the payload is one block.</returns>
+    internal bool TryGetPayload(out ReadOnlyMemory<byte> payload)
+    {
+        payload = _payload;
+        return _isContiguous;
+    }
 
     /// <summary>The payload length in bytes: the sum of the chunk lengths.</summary>
     public long PayloadLength { get; }
@@ -294,6 +315,35 @@ internal sealed class CacheEntry
     {
         var view = items.Length == 0 ? ReadOnlyCollection<T>.Empty : new ReadOnlyCollection<T>(items);
         return Interlocked.CompareExchange(ref field, view, null) ?? view;
+    }
+
+    /// <summary>The chunks as one block when each starts where the one before ended, in the same array.</summary>
+    private static bool TryJoin(ReadOnlyMemory<byte>[] chunks, out ReadOnlyMemory<byte> payload)
+    {
+        payload = default;
+        if (chunks.Length == 0)
+        {
+            return true;
+        }
+
+        if (!MemoryMarshal.TryGetArray(chunks[0], out var first) || first.Array is not { } array)
+        {
+            return false;
+        }
+
+        var end = first.Offset + first.Count;
+        for (var i = 1; i < chunks.Length; i++)
+        {
+            if (!MemoryMarshal.TryGetArray(chunks[i], out var next) || next.Array != array || next.Offset != end)
+            {
+                return false;
+            }
+
+            end += next.Count;
+        }
+
+        payload = new ReadOnlyMemory<byte>(array, first.Offset, end - first.Offset);
+        return true;
     }
 
     private static DateTimeOffset Normalize(DateTimeOffset value)

@@ -65,6 +65,24 @@ public sealed class PlannedResponse : IAsyncDisposable
     /// </summary>
     public IAsyncEnumerable<ReadOnlyMemory<byte>> Body { get; }
 
+    /// <summary>
+    /// The whole body as one block of memory when it is a stored response replayed (the bytes <see cref="Body"/> would
+    /// give, in order; its chunk framing is in the bytes): write it at once instead of enumerating <see cref="Body"/>.
+    /// False for a live or generated body. Valid until this response is disposed.
+    /// </summary>
+    /// <param name="body">The body; never written.</param>
+    /// <returns>Whether the body is all in <paramref name="body"/>.</returns>
+    public bool TryGetStoredBody(out ReadOnlyMemory<byte> body)
+    {
+        if (IsGenerated)
+        {
+            body = default;
+            return false;
+        }
+
+        return _cacheResponse.TryGetStoredBody(out body);
+    }
+
     /// <summary>The request id sent in <c>X-Request-ID</c>.</summary>
     public string RequestId { get; }
 

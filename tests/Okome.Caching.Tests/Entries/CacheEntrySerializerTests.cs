@@ -239,6 +239,32 @@ public sealed class CacheEntrySerializerTests
         arrays.Should().ContainSingle().Which.Should().NotBeSameAs(bytes).And.HaveCount((int)read.PayloadLength);
     }
 
+    [Theory]
+    [MemberData(nameof(ShapesAndVersions))]
+    public void TryGetPayload_EveryShapeReadBothWays_IsTheChunksJoinedWhenReported(string shape, byte version)
+    {
+        var entry = s_shapes[shape]();
+        var bytes = CacheEntrySerializer.Serialize(entry, version);
+        CacheEntrySerializer.TryRead(bytes.AsSpan(), entry.KeyHash, out var copied).Should().Be(EntryReadStatus.Ok);
+        CacheEntrySerializer.TryRead(bytes.AsMemory(), entry.KeyHash, out var sliced).Should().Be(EntryReadStatus.Ok);
+        var joined = entry.Chunks.SelectMany(chunk => chunk.ToArray()).ToArray();
+
+        // The constructor and a copying read always make one block; a v1 read without a copy slices chunks that have
+        // length prefixes between them, so it is one block only when there is at most one chunk.
+        foreach (var read in new[] { entry, copied!, sliced! })
+        {
+            var whole = read.TryGetPayload(out var payload);
+            if (read == sliced && version == CacheEntrySerializer.Version1 && entry.Chunks.Count > 1)
+            {
+                whole.Should().BeFalse();
+                continue;
+            }
+
+            whole.Should().BeTrue();
+            payload.ToArray().Should().Equal(joined);
+        }
+    }
+
     [Fact]
     public void Serialize_Minimal_IsTheMinimumLength()
     {

@@ -65,4 +65,36 @@ public sealed class ChatUsageReaderTests
 
         reader.Usage.Should().Be(new ChatUsage(3, 4));
     }
+
+    [Theory]
+    [InlineData(Stream)]
+    [InlineData("data: {\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":2}}\n\ndata: {\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":4}}\n\ndata: {\"usage\":null}\n\n")]
+    [InlineData("data: {\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":2}}\n\ndata: {\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":4}}")]
+    [InlineData("data: {\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":6}}\ndata: {\"usage\": not json\n")]
+    [InlineData("\n\n\n")]
+    [InlineData("")]
+    [InlineData("data: {\"usage\":{\"prompt_tokens\":\"x\"}}\n")]
+    [InlineData("data: {\"usage\":null,\"x\":{\"usage\":{\"prompt_tokens\":5}}}\n")]
+    [InlineData("data: {\"usage\" :\t {\"prompt_tokens\":3,\"completion_tokens\":4}} \r\n: comment\n")]
+    public void ObserveWhole_AnyStream_ReadsWhatTheForwardPassReads(string stream)
+    {
+        var bytes = Encoding.UTF8.GetBytes(stream);
+        var forward = new ChatUsageReader();
+        forward.Observe(bytes);
+        var whole = new ChatUsageReader();
+
+        whole.ObserveWhole(bytes);
+
+        whole.Usage.Should().Be(forward.Usage);
+    }
+
+    [Fact]
+    public void ObserveWhole_StoredCompletion_ReadsItsLastUsage()
+    {
+        var reader = new ChatUsageReader();
+
+        reader.ObserveWhole(Encoding.UTF8.GetBytes(Stream));
+
+        reader.Usage.Should().Be(new ChatUsage(12, 7));
+    }
 }

@@ -41,6 +41,30 @@ public sealed class PlanExecutorTests
         Value(second.Headers, "X-Upstream").Should().Be("cache");
     }
 
+    [Fact]
+    public async Task TryGetStoredBody_LiveMissThenReplayedHit_OnlyTheHitIsOneBlockOfTheSameBytes()
+    {
+        using var harness = new ExecutorHarness();
+        var upstream = FakeUpstream.Chunks("data: a\n\n", "data: bb\n\n", "data: [DONE]\n\n");
+
+        var miss = await harness.Executor.ExecuteAsync(ExecutorHarness.Request(1), upstream.Delegate, CancellationToken.None);
+        string missBody;
+        await using (miss)
+        {
+            miss.TryGetStoredBody(out _).Should().BeFalse();
+            missBody = await ExecutorHarness.ReadAsync(miss);
+        }
+
+        var hit = await harness.Executor.ExecuteAsync(ExecutorHarness.Request(1), upstream.Delegate, CancellationToken.None);
+        await using (hit)
+        {
+            ExecutorHarness.Header(hit, "X-OKOME-Cache").Should().Be("HIT");
+            hit.TryGetStoredBody(out var stored).Should().BeTrue();
+            System.Text.Encoding.UTF8.GetString(stored.Span).Should().Be(missBody).And.Be("data: a\n\ndata: bb\n\ndata: [DONE]\n\n");
+            (await ExecutorHarness.ReadAsync(hit)).Should().Be(missBody);
+        }
+    }
+
     [Theory]
     [InlineData(null)]
     [InlineData("")]
@@ -164,6 +188,7 @@ public sealed class PlanExecutorTests
         {
             response.StatusCode.Should().Be(504);
             response.IsGenerated.Should().BeTrue();
+            response.TryGetStoredBody(out _).Should().BeFalse();
             response.Plan.Kind.Should().Be(PlanKind.GatewayTimeout);
             ExecutorHarness.Header(response, "X-OKOME-Cache").Should().Be("MISS");
             ExecutorHarness.Header(response, "Cache-Status").Should().BeNull();
