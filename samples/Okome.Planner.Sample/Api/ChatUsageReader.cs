@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 
 namespace Okome.Planner.Sample.Api;
@@ -13,9 +15,14 @@ internal sealed class ChatUsageReader
 {
     private const int MaxLineBytes = 64 * 1024;
 
+    // The usage of each stored body read so far, by the array that holds it: a stored body never changes, and a hot entry
+    // is replayed thousands of times a second. Weak keys: the note goes when the entry's array does.
+    private static readonly ConditionalWeakTable<byte[], StoredUsage> s_stored = new();
+
     // Only a line split across chunks is copied here; a line whole in one chunk is read where it is.
     private ArrayBufferWriter<byte>? _line;
     private bool _skipping;
+    private bool _found;
 
     /// <summary>The last usage read.</summary>
     public ChatUsage Usage { get; private set; }
@@ -86,10 +93,37 @@ internal sealed class ChatUsageReader
             if (TryRead(stream[start..end], out var usage))
             {
                 Usage = usage;
+                _found = true;
                 return;
             }
 
             end = start - 1;
+        }
+    }
+
+    /// <summary>
+    /// <see cref="ObserveWhole"/> for a stored body, which never changes: read once per body, then remembered (by its
+    /// array, offset and length) for the next replays of it.
+    /// </summary>
+    public void ObserveStored(ReadOnlyMemory<byte> body)
+    {
+        if (!MemoryMarshal.TryGetArray(body, out var segment) || segment.Array is not { } array)
+        {
+            ObserveWhole(body.Span);
+            return;
+        }
+
+        if (!s_stored.TryGetValue(array, out var known) || known.Offset != segment.Offset || known.Length != segment.Count)
+        {
+            var reader = new ChatUsageReader();
+            reader.ObserveWhole(body.Span);
+            known = new StoredUsage(segment.Offset, segment.Count, reader._found ? reader.Usage : null);
+            s_stored.AddOrUpdate(array, known);
+        }
+
+        if (known.Usage is { } usage)
+        {
+            Usage = usage;
         }
     }
 
@@ -199,4 +233,7 @@ internal sealed class ChatUsageReader
 
     private static long Tokens(ref Utf8JsonReader reader)
         => reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var tokens) ? tokens : 0;
+
+    /// <summary>What <see cref="ObserveWhole"/> read from one stored body: its place in the array, and its usage or none.</summary>
+    private sealed record StoredUsage(int Offset, int Length, ChatUsage? Usage);
 }

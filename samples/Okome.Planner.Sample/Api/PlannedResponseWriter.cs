@@ -168,9 +168,10 @@ internal static partial class PlannedResponseWriter
         if (planned.TryGetStoredBody(out var stored))
         {
             // A replay whose body is one block: one write into Kestrel's pipe and one flush, no enumerator and no write
-            // per chunk (the SSE framing is in the bytes). Its usage is its last usage event, read from the end.
+            // per chunk (the SSE framing is in the bytes). Its usage is its last usage event, read from
+            // the end once per stored body and remembered.
             response.BodyWriter.Write(stored.Span);
-            usage?.ObserveWhole(stored.Span);
+            usage?.ObserveStored(stored);
             await FlushAsync(response.BodyWriter, cancellationToken).ConfigureAwait(false);
             return;
         }

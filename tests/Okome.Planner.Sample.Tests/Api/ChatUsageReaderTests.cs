@@ -97,4 +97,23 @@ public sealed class ChatUsageReaderTests
 
         reader.Usage.Should().Be(new ChatUsage(12, 7));
     }
+
+    [Fact]
+    public void ObserveStored_SameBodyAgainAndAnotherSliceOfItsArray_EachReadsItsOwnUsage()
+    {
+        var first = "data: {\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":2}}\n\n";
+        var second = "data: {\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":4}}\n\n";
+        var array = Encoding.UTF8.GetBytes(first + second + "data: [DONE]\n\n");
+        var whole = array.AsMemory();
+        var firstOnly = array.AsMemory(0, Encoding.UTF8.GetByteCount(first));
+
+        var readings = new[] { whole, whole, firstOnly, whole, ReadOnlyMemory<byte>.Empty }.Select(body =>
+        {
+            var reader = new ChatUsageReader();
+            reader.ObserveStored(body);
+            return reader.Usage;
+        });
+
+        readings.Should().Equal(new ChatUsage(3, 4), new ChatUsage(3, 4), new ChatUsage(1, 2), new ChatUsage(3, 4), default(ChatUsage));
+    }
 }
