@@ -15,7 +15,7 @@ namespace Okome.Benchmarks.Modes;
 /// Redis). The <c>kestrel</c> target is the floor: the same bytes from a bare ASP.NET Core endpoint. Each row also has the
 /// server's CPU time per request and, for the service, its managed bytes allocated per request (the figure that holds
 /// still on a shared machine) and, on Redis, its Redis commands per request. <c>--compare</c> runs a second build of the
-/// sample as the <c>memory-compare</c> target; <c>--rounds</c> interleaves the targets and reports medians.
+/// sample as the <c>memory-compare</c> and <c>redis-compare</c> targets; <c>--rounds</c> interleaves the targets and reports medians.
 /// Needs <c>apt-get install -y nginx wrk</c> and redis-server on PATH; installs nothing.
 /// Exit code: 0 every request a 2xx HIT and no upstream call after the warm-up, 1 otherwise, 2 error, 64 bad arguments.
 /// </summary>
@@ -25,8 +25,8 @@ internal static partial class HitPathMode
     public const string Command = "hit-path";
 
     private const string Usage =
-        "usage: hit-path [--seconds 5] [--threads 2] [--connections 32] [--tokens 49] [--warmup-seconds 2] [--access-log on|off] [--targets nginx,kestrel,memory,redis,memory-compare] "
-        + "[--rounds 1] [--sample PATH/Okome.Planner.Sample.dll (another build)] [--compare PATH/Okome.Planner.Sample.dll (the memory-compare target's build)]";
+        "usage: hit-path [--seconds 5] [--threads 2] [--connections 32] [--tokens 49] [--warmup-seconds 2] [--access-log on|off] [--targets nginx,kestrel,memory,redis,memory-compare,redis-compare] "
+        + "[--rounds 1] [--sample PATH/Okome.Planner.Sample.dll (another build)] [--compare PATH/Okome.Planner.Sample.dll (the build of the memory-compare and redis-compare targets)]";
 
     private const string Route = "v1/chat/completions";
 
@@ -39,6 +39,7 @@ internal static partial class HitPathMode
     private const string MemoryTarget = "OKOME in memory";
     private const string RedisTarget = "OKOME on Redis";
     private const string CompareTarget = "OKOME in memory, --compare build";
+    private const string RedisCompareTarget = "OKOME on Redis, --compare build";
 
     private const double MemoryGoal = 0.6;
     private const double RedisGoal = 0.4;
@@ -69,16 +70,16 @@ internal static partial class HitPathMode
                 var other => throw new ModeUsageException($"--access-log is on or off; got '{other}'."),
             };
             targets = (options.GetString("targets") ?? "nginx,kestrel,memory,redis").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            if (targets.Length == 0 || targets.Any(t => t is not ("nginx" or "memory" or "redis" or "kestrel" or "memory-compare")))
+            if (targets.Length == 0 || targets.Any(t => t is not ("nginx" or "memory" or "redis" or "kestrel" or "memory-compare" or "redis-compare")))
             {
-                throw new ModeUsageException("--targets is a comma-separated list of nginx, memory, redis, kestrel, memory-compare.");
+                throw new ModeUsageException("--targets is a comma-separated list of nginx, memory, redis, kestrel, memory-compare, redis-compare.");
             }
 
             rounds = options.GetInt32("rounds", 1, 1);
             comparePath = options.GetString("compare") is { } compare ? Path.GetFullPath(compare) : null;
-            if (targets.Contains("memory-compare") != (comparePath is not null))
+            if ((targets.Contains("memory-compare") || targets.Contains("redis-compare")) != (comparePath is not null))
             {
-                throw new ModeUsageException("--compare PATH and the memory-compare target go together.");
+                throw new ModeUsageException("--compare PATH goes with the memory-compare or redis-compare target.");
             }
 
             samplePath = Path.GetFullPath(options.GetString("sample") ?? ServiceProcess.BuiltSamplePath);
@@ -97,7 +98,7 @@ internal static partial class HitPathMode
             var nginx = targets.Contains("nginx")
                 ? NginxProcess.FindExecutable() ?? throw new InvalidOperationException("nginx is not installed: apt-get install -y nginx.")
                 : null;
-            var redisServer = targets.Contains("redis")
+            var redisServer = targets.Contains("redis") || targets.Contains("redis-compare")
                 ? RedisProcess.FindExecutable() ?? throw new InvalidOperationException("redis-server is not on PATH: apt-get install -y redis-server.")
                 : null;
 
@@ -121,7 +122,8 @@ internal static partial class HitPathMode
                         "kestrel" => await RunKestrelAsync(upstream, wrk, load, logDirectory),
                         "memory" => await RunServiceAsync(MemoryTarget, null, samplePath, 0, upstream, accessLog, wrk, load, logDirectory),
                         "memory-compare" => await RunServiceAsync(CompareTarget, null, comparePath!, 2, upstream, accessLog, wrk, load, logDirectory),
-                        _ => await RunOnRedisAsync(redisServer!, samplePath, upstream, accessLog, wrk, load, logDirectory),
+                        "redis-compare" => await RunOnRedisAsync(RedisCompareTarget, redisServer!, comparePath!, 3, upstream, accessLog, wrk, load, logDirectory),
+                        _ => await RunOnRedisAsync(RedisTarget, redisServer!, samplePath, 1, upstream, accessLog, wrk, load, logDirectory),
                     };
                     runs.Add(run);
                     if (run.Non2xx > 0 || run.SocketErrors > 0)
@@ -168,10 +170,10 @@ internal static partial class HitPathMode
         => LoadAsync(wrk, "bare Kestrel, bytes from memory", upstream.ReplayUrl, Environment.ProcessId, load, logDirectory);
 
     private static async Task<WrkRun> RunOnRedisAsync(
-        string redisServer, string samplePath, HitPathUpstream upstream, bool accessLog, string wrk, Load load, string logDirectory)
+        string target, string redisServer, string samplePath, int index, HitPathUpstream upstream, bool accessLog, string wrk, Load load, string logDirectory)
     {
         await using var redis = await RedisProcess.StartAsync(redisServer);
-        return await RunServiceAsync(RedisTarget, redis.Endpoint, samplePath, 1, upstream, accessLog, wrk, load, logDirectory);
+        return await RunServiceAsync(target, redis.Endpoint, samplePath, index, upstream, accessLog, wrk, load, logDirectory);
     }
 
     private static async Task<WrkRun> RunServiceAsync(
