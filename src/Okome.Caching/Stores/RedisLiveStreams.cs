@@ -96,6 +96,11 @@ internal sealed class RedisLiveStreams : ILiveStreams
         return true;
     }
 
+    /// <summary>
+    /// Sends every command fire-and-forget through the client's asynchronous path: its synchronous methods write and flush
+    /// the socket on the calling thread even when fire-and-forget, which blocks a pool thread. A leader with many callers on
+    /// a starved thread pool is exactly where that hurts (stalls of about a second for every caller of the process).
+    /// </summary>
     private sealed class Writer(IDatabase database, RedisKeys keys, CacheKey key, TimeSpan timeToLive) : LiveStreamWriter
     {
         private readonly RedisKey _stream = keys.Stream(key);
@@ -104,9 +109,16 @@ internal sealed class RedisLiveStreams : ILiveStreams
         public void Start(byte[] head, RedisChannel events, byte[] startedMessage)
         {
             // Commands on one connection keep their order, so fire-and-forget still delivers head, chunks and end in order.
-            database.KeyDelete(_stream, CommandFlags.FireAndForget);
-            Add('h', head);
-            database.Publish(events, startedMessage, CommandFlags.FireAndForget);
+            try
+            {
+                Send(database.KeyDeleteAsync(_stream, CommandFlags.FireAndForget));
+                Add('h', head);
+                Send(database.PublishAsync(events, startedMessage, CommandFlags.FireAndForget));
+            }
+            catch (RedisException)
+            {
+                // Not connected: see Send.
+            }
         }
 
         public override void Append(ReadOnlySpan<byte> chunk) => Add('c', chunk.ToArray());
@@ -117,23 +129,40 @@ internal sealed class RedisLiveStreams : ILiveStreams
 
         private void End(char kind)
         {
-            Add(kind, RedisValue.EmptyString);
+            try
+            {
+                Add(kind, RedisValue.EmptyString);
 
-            // Followers still reading have a few seconds to finish; then the key goes.
-            database.KeyExpire(_stream, TimeSpan.FromSeconds(10), CommandFlags.FireAndForget);
+                // Followers still reading have a few seconds to finish; then the key goes.
+                Send(database.KeyExpireAsync(_stream, TimeSpan.FromSeconds(10), flags: CommandFlags.FireAndForget));
+            }
+            catch (RedisException)
+            {
+                // Not connected: see Send.
+            }
         }
 
         private void Add(char kind, RedisValue value)
         {
             try
             {
-                database.StreamAdd(_stream, [new NameValueEntry(KindField, kind.ToString()), new NameValueEntry(ValueField, value)], flags: CommandFlags.FireAndForget);
-                database.KeyExpire(_stream, timeToLive, CommandFlags.FireAndForget);
-                database.Publish(_notifications, Ping, CommandFlags.FireAndForget);
+                Send(database.StreamAddAsync(_stream, [new NameValueEntry(KindField, kind.ToString()), new NameValueEntry(ValueField, value)], flags: CommandFlags.FireAndForget));
+                Send(database.KeyExpireAsync(_stream, timeToLive, flags: CommandFlags.FireAndForget));
+                Send(database.PublishAsync(_notifications, Ping, CommandFlags.FireAndForget));
             }
             catch (RedisException)
             {
-                // Not connected: followers notice the silence and fall back to the stored entry or fail.
+                // Not connected: see Send.
+            }
+        }
+
+        // A fire-and-forget command completes at once; one that could not be sent (not connected) is dropped: followers
+        // notice the silence and fall back to the stored entry or fail.
+        private static void Send(Task sent)
+        {
+            if (!sent.IsCompletedSuccessfully)
+            {
+                _ = sent.ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             }
         }
     }
