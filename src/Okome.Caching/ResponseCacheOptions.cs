@@ -75,7 +75,10 @@ public sealed class ResponseCacheOptions
     /// <value>Default 2 s.</value>
     public TimeSpan AbandonedStreamDrain { get; set; } = TimeSpan.FromSeconds(2);
 
-    /// <summary>How often a waiter looks again if no notification came (a lost pub/sub message).</summary>
+    /// <summary>
+    /// The longest a waiter waits for a notification before it looks again (a lost pub/sub message, a crashed holder): it
+    /// looks after 50 ms first, then twice as long each time up to this.
+    /// </summary>
     /// <value>Default 1 s.</value>
     public TimeSpan RecheckInterval { get; set; } = TimeSpan.FromSeconds(1);
 

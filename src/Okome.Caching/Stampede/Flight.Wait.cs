@@ -15,6 +15,7 @@ internal sealed partial class Flight
         var token = LeaseToken.NewToken();
         var started = Time.GetTimestamp();
         var stamp = _read.Stamp;
+        var recheck = new RecheckSchedule(Options.RecheckInterval);
         while (true)
         {
             _cancel.Token.ThrowIfCancellationRequested();
@@ -66,7 +67,8 @@ internal sealed partial class Flight
                 return;
             }
 
-            if (Store.Live is { } live && await TryFollowAsync(live).ConfigureAwait(false))
+            // Only a holder that has begun its live stream can be followed (the lease request said so: no second round trip).
+            if (attempt.HolderStreaming && Store.Live is { } live && await TryFollowAsync(live).ConfigureAwait(false))
             {
                 return;
             }
@@ -79,17 +81,21 @@ internal sealed partial class Flight
                 return;
             }
 
-            var wait = Min(Min(attempt.HolderRemaining + LeaseGrace, Options.RecheckInterval), budgetLeft);
-            CacheEvent woke = default;
+            var wait = Min(Min(attempt.HolderRemaining + LeaseGrace, recheck.Next()), budgetLeft);
+            CacheEvent woke;
             try
             {
                 woke = await signal.WaitAsync(wait, Time, _cancel.Token).ConfigureAwait(false);
             }
             catch (TimeoutException)
             {
-                // No notification (lost, or the holder crashed): look again, and take the lease over if it ran out.
+                // No notification (lost, a stalled client, or the holder is slow or crashed): look again with one lease
+                // request, which answers everything at once: a commit since (EntryChanged), a stream begun, a lease run out.
                 Store.Events.Forget(key.Hash, signal);
+                continue;
             }
+
+            recheck.Reset();
 
             var followUp = woke.Kind == CacheEventKind.StreamStarted ? Store.Events.FollowUp(signal) : null;
             if (followUp is { IsCompletedSuccessfully: true })

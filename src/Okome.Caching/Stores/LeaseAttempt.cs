@@ -1,13 +1,19 @@
 namespace Okome.Caching.Stores;
 
 /// <summary>The answer to a lease request.</summary>
-internal readonly record struct LeaseAttempt(LeaseOutcome Outcome, TimeSpan HolderRemaining)
+/// <param name="Outcome">What became of the request.</param>
+/// <param name="HolderRemaining">How long the other holder's lease still runs (<see cref="LeaseOutcome.HeldByAnother"/>).</param>
+/// <param name="HolderStreaming">
+/// Whether the other holder has begun a live stream that followers can read (<see cref="LeaseOutcome.HeldByAnother"/> on a
+/// store with live streams): a waiter asks to follow only then, so a look at the lease costs one round trip, not two.
+/// </param>
+internal readonly record struct LeaseAttempt(LeaseOutcome Outcome, TimeSpan HolderRemaining, bool HolderStreaming = false)
 {
     public static LeaseAttempt Acquired => new(LeaseOutcome.Acquired, TimeSpan.Zero);
 
     public static LeaseAttempt EntryChanged => new(LeaseOutcome.EntryChanged, TimeSpan.Zero);
 
-    public static LeaseAttempt Held(TimeSpan remaining) => new(LeaseOutcome.HeldByAnother, remaining);
+    public static LeaseAttempt Held(TimeSpan remaining, bool streaming = false) => new(LeaseOutcome.HeldByAnother, remaining, streaming);
 }
 
 /// <summary>What became of a lease request.</summary>

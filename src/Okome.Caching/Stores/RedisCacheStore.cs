@@ -148,12 +148,12 @@ internal sealed class RedisCacheStore : ICacheStore
     {
         var result = (RedisResult[])(await RedisScripts.Acquire.EvaluateAsync(
             Database,
-            [_keys.Entry(key), _keys.Lease(key)],
+            [_keys.Entry(key), _keys.Lease(key), _keys.Stream(key)],
             [token.Value, Milliseconds(duration), observed.ToBytes()], cancellationToken).ConfigureAwait(false))!;
         return (long)result[0] switch
         {
             0 => LeaseAttempt.Acquired,
-            1 => LeaseAttempt.Held(TimeSpan.FromMilliseconds(Math.Max(0, (long)result[1]))),
+            1 => LeaseAttempt.Held(TimeSpan.FromMilliseconds(Math.Max(0, (long)result[1])), result.Length > 2 && (long)result[2] == 1),
             _ => LeaseAttempt.EntryChanged,
         };
     }

@@ -8,7 +8,7 @@ namespace Okome.Caching.Stores;
 /// <summary>
 /// Live streams on Redis. The holder appends each record to a Redis stream under <c>okome:{hash}:s</c> (same hash tag as
 /// the entry and the lease) and pings the key's notification channel; a follower reads the records after the last one it
-/// saw whenever it is pinged (and once a second in case a ping was lost). Records: <c>h</c> head, <c>c</c> chunk,
+/// saw whenever it is pinged (and, in case a ping was lost, after 50 ms without one, then 100 ms… up to once a second). Records: <c>h</c> head, <c>c</c> chunk,
 /// <c>e</c> end, <c>f</c> failure. StackExchange.Redis cannot block on <c>XREAD</c> on a shared connection, hence the pings.
 /// </summary>
 internal sealed class RedisLiveStreams : ILiveStreams
@@ -34,7 +34,10 @@ internal sealed class RedisLiveStreams : ILiveStreams
         _startedMessage = startedMessage;
     }
 
-    /// <summary>How long a follower waits for a ping before it looks anyway.</summary>
+    /// <summary>
+    /// The longest a follower waits for a ping before it looks anyway (it starts at <see cref="RecheckSchedule.First"/>).
+    /// The semaphore's own timeout, so a wait that timed out leaves no waiter behind to swallow the next ping.
+    /// </summary>
     internal static TimeSpan Recheck { get; } = TimeSpan.FromSeconds(1);
 
     public LiveStreamWriter? Begin(CacheKey key, ResponseHead head, TimeSpan timeToLive)
@@ -181,6 +184,7 @@ internal sealed class RedisLiveStreams : ILiveStreams
             Action<RedisChannel, RedisValue> onPing = (_, _) => pinged.Release();
             var last = headId;
             var delivered = 0;
+            var recheck = new RecheckSchedule(Recheck);
             try
             {
                 await subscriber.SubscribeAsync(channel, onPing).WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -210,8 +214,11 @@ internal sealed class RedisLiveStreams : ILiveStreams
                         continue;
                     }
 
-                    if (!await WaitAsync(pinged, cancellationToken).ConfigureAwait(false)
-                        && !await database.KeyExistsAsync(streams._keys.Lease(key)).WaitAsync(cancellationToken).ConfigureAwait(false))
+                    if (await pinged.WaitAsync(recheck.Next(), cancellationToken).ConfigureAwait(false))
+                    {
+                        recheck.Reset();
+                    }
+                    else if (!await database.KeyExistsAsync(streams._keys.Lease(key)).WaitAsync(cancellationToken).ConfigureAwait(false))
                     {
                         // No ping and no holder: the holder committed and its end record was lost, or it crashed.
                         return await FinishFromEntryAsync(capture, delivered, cancellationToken).ConfigureAwait(false);
@@ -240,9 +247,6 @@ internal sealed class RedisLiveStreams : ILiveStreams
                 pinged.Dispose();
             }
         }
-
-        // The semaphore's own timeout, so a wait that timed out leaves no waiter behind to swallow the next ping.
-        private static Task<bool> WaitAsync(SemaphoreSlim pinged, CancellationToken cancellationToken) => pinged.WaitAsync(Recheck, cancellationToken);
 
         private async Task<LiveStreamEnd> FinishFromEntryAsync(StreamCapture capture, int delivered, CancellationToken cancellationToken)
         {

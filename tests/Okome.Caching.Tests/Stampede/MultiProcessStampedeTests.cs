@@ -63,8 +63,8 @@ public sealed class MultiProcessStampedeTests
         (await database.KeyExistsAsync(RedisKeys.Default.Lease(key))).Should().BeTrue("the hanging holder has the lease");
         survivor.Go();
 
-        // A caller that found the lease held looks for a live stream to follow before it waits: the survivor is waiting.
-        await commands.WaitForAsync("XRANGE", (string)RedisKeys.Default.Stream(key)!, timeout.Token);
+        // The survivor's lease request (it names the key's live stream, to learn whether the holder streams): it now waits.
+        await commands.WaitForKeyAsync((string)RedisKeys.Default.Stream(key)!, timeout.Token);
         holder.Kill();
         var report = await StampedeWorkers.ReportAsync(survivor, timeout.Token);
 

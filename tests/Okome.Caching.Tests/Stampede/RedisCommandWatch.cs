@@ -61,6 +61,20 @@ internal sealed class RedisCommandWatch : IDisposable
         }
     }
 
+    /// <summary>Waits until the server runs any command with <paramref name="key"/> among its arguments.</summary>
+    public async Task WaitForKeyAsync(string key, CancellationToken cancellationToken)
+    {
+        var argument = $" \"{key}\"";
+        while (true)
+        {
+            var line = await _reader.ReadLineAsync(cancellationToken) ?? throw new InvalidOperationException("The MONITOR connection closed.");
+            if (line.Contains(argument, StringComparison.Ordinal))
+            {
+                return;
+            }
+        }
+    }
+
     public void Dispose()
     {
         _reader.Dispose();
