@@ -16,6 +16,8 @@ internal sealed partial class Flight
         var started = Time.GetTimestamp();
         var stamp = _read.Stamp;
         var recheck = new RecheckSchedule(Options.RecheckInterval);
+        var rechecking = false;
+        var streamSeen = false;
         while (true)
         {
             _cancel.Token.ThrowIfCancellationRequested();
@@ -39,6 +41,13 @@ internal sealed partial class Flight
                 attempt = await _host.StoreCallAsync(
                     Store.TryAcquireLeaseAsync(key, token, Options.LeaseDuration, stamp, _cancel.Token), "lease", _cancel.Token).ConfigureAwait(false);
             }
+            catch (StoreUnavailableException) when (rechecking && !_host.StoreSkipped)
+            {
+                // Only a re-check failed (a slow store on a loaded machine): the holder is still there as far as anyone
+                // knows, and its notification can still come. Wait on; an upstream call of our own would be a second one.
+                signal = Store.Events.NextEventAsync(key.Hash);
+                attempt = LeaseAttempt.Held(Options.RecheckInterval);
+            }
             catch (StoreUnavailableException)
             {
                 await CallUncachedAsync(CacheStatus.Bypass, storeDown: true).ConfigureAwait(false);
@@ -51,7 +60,9 @@ internal sealed partial class Flight
                     await LeadAsync(token).ConfigureAwait(false);
                     return;
                 case LeaseOutcome.EntryChanged:
-                    if (await TryTakeStoredAsync(started).ConfigureAwait(false))
+                    // Most often a commit that its notification has not reached yet (a re-check or a first look just after
+                    // it): the read races that notification, whose entry needs no round trip.
+                    if (await TryTakeStoredAsync(started, signal).ConfigureAwait(false))
                     {
                         return;
                     }
@@ -68,7 +79,12 @@ internal sealed partial class Flight
             }
 
             // Only a holder that has begun its live stream can be followed (the lease request said so: no second round trip).
-            if (attempt.HolderStreaming && Store.Live is { } live && await TryFollowAsync(live).ConfigureAwait(false))
+            // A re-check that finds the stream for the first time waits once more instead: its start's notification went out
+            // just before and a short answer's commit right behind it, taken from the message with no round trip, where
+            // following costs several. Seen on two looks in a row (the start's message was lost), the stream is followed.
+            var follow = attempt.HolderStreaming && (!rechecking || streamSeen);
+            streamSeen = attempt.HolderStreaming;
+            if (follow && Store.Live is { } live && await TryFollowAsync(live).ConfigureAwait(false))
             {
                 return;
             }
@@ -77,6 +93,7 @@ internal sealed partial class Flight
             var budgetLeft = Options.WaitTimeout - waited;
             if (budgetLeft <= TimeSpan.Zero)
             {
+                Store.Events.Forget(key.Hash, signal);
                 await WaitTimedOutAsync(waited).ConfigureAwait(false);
                 return;
             }
@@ -87,14 +104,21 @@ internal sealed partial class Flight
             {
                 woke = await signal.WaitAsync(wait, Time, _cancel.Token).ConfigureAwait(false);
             }
-            catch (TimeoutException)
+            catch (TimeoutException) when (!signal.IsCompleted)
             {
                 // No notification (lost, a stalled client, or the holder is slow or crashed): look again with one lease
                 // request, which answers everything at once: a commit since (EntryChanged), a stream begun, a lease run out.
-                Store.Events.Forget(key.Hash, signal);
+                // The signal stays registered (the next look finds it again), so a notification arriving meanwhile still counts.
+                rechecking = true;
                 continue;
             }
+            catch (TimeoutException)
+            {
+                // The notification came just as the wait ran out.
+                woke = await signal.ConfigureAwait(false);
+            }
 
+            rechecking = false;
             recheck.Reset();
 
             var followUp = woke.Kind == CacheEventKind.StreamStarted ? Store.Events.FollowUp(signal) : null;

@@ -150,6 +150,37 @@ public sealed class StampedeWakeUpTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task GetOrCreateAsync_TheStreamsStartNotificationIsLost_ARecheckWaitsOnceMoreThenFollowsTheStream()
+    {
+        var cache = await _nodes.NodeAsync(0);
+        var key = TestEntries.NewKey("unheard-" + Guid.NewGuid().ToString("N")[..8]);
+        var redis = (await TestRedis.GetAsync()).Multiplexer;
+        await redis.GetDatabase().StringSetAsync(RedisKeys.Default.Lease(key), "another node", TimeSpan.FromMinutes(10));
+
+        // The holder's live stream, its start announced on a channel nobody hears: the start's notification is lost.
+        var holder = new RedisLiveStreams(redis, _time, RedisKeys.Default, (_, _) => ValueTask.FromResult(StoreRead.Miss), StackExchange.Redis.RedisChannel.Literal("nobody-listens"), _ => [1]);
+        var first = _time.TimerCreatedAsync(RecheckSchedule.First);
+        var call = cache.GetOrCreateAsync(new CacheRequest(key), FakeUpstream.Fixed("mine", new FakeUpstream()), default).AsTask();
+        await first.WaitAsync(Bound);
+        var mirror = holder.Begin(key, new ResponseHead(200, [new("content-type", "text/event-stream")], IsStreamed: true), TimeSpan.FromMinutes(1))!;
+        mirror.Append("data: a\n\n"u8);
+
+        var second = _time.TimerCreatedAsync(RecheckSchedule.First * 2);
+        _time.Clock.Advance(RecheckSchedule.First);
+        await second.WaitAsync(Bound);
+        var followsAfterTheFirstSight = Operations("follow");
+        _time.Clock.Advance(RecheckSchedule.First * 2);
+        var response = await call.WaitAsync(Bound);
+        mirror.Append("data: b\n\n"u8);
+        mirror.Complete();
+
+        followsAfterTheFirstSight.Should().Be(0, "the first re-check that sees the stream waits for its notifications once more");
+        Operations("follow").Should().Be(1, "the second sees it again and follows it");
+        response.Status.Should().Be(CacheStatus.Hit);
+        (await ResponseCacheContract.BodyAsync(response).WaitAsync(Bound)).Should().Be("data: a\n\ndata: b\n\n");
+    }
+
+    [Fact]
     public async Task TryAcquireLeaseAsync_HeldByAnother_SaysWhetherItsHolderHasBegunALiveStream()
     {
         var store = new RedisCacheStore((await TestRedis.GetAsync()).Multiplexer, _time);
