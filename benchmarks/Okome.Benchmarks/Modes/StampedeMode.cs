@@ -11,7 +11,8 @@ namespace Okome.Benchmarks.Modes;
 /// <c>--callers</c> concurrent callers ask for one key that nobody has (fresh per library) at the same moment; the upstream
 /// takes <c>--factory-ms</c> and counts itself in Redis (INCR), so calls are counted across processes. Prints per library the
 /// upstream calls, the statuses, the waiters' latency (every caller but those that called the upstream, from <c>go</c>) and
-/// how far the waiters trail the first caller that called the upstream (on the wall clock the processes share).
+/// how far the waiters trail the first caller that called the upstream (on the wall clock the processes share), and the
+/// Redis commands the stampede sent (<c>INFO commandstats</c> before <c>go</c> and after the last report).
 /// OKOME's goal: exactly one call, and waiters that trail that caller's end by at most 10 ms (p99).
 /// Exit code: 0 done (OKOME made one call, if it ran), 1 OKOME called the upstream more than once, 2 error, 64 bad arguments.
 /// </summary>
@@ -27,6 +28,8 @@ internal static class StampedeMode
         "usage: stampede [--processes 4] [--callers 50] [--factory-ms 50] [--redis HOST:PORT] [--libraries okome,hybrid,fusion] [--timeout-seconds 120]";
 
     private const double LatencyGoalMilliseconds = 10;
+
+    private static readonly string[] ReadingsOwn = ["quit", "echo", "client|setname", "client|id", "config|get", "cluster|nodes", "subscribe"];
 
     private static readonly string[] Options = ["processes", "callers", "factory-ms", "redis", "libraries", "timeout-seconds"];
 
@@ -93,6 +96,7 @@ internal static class StampedeMode
         ];
         var workers = new List<Okome.Testing.WorkerProcess>(processes);
         StampedeWorkerReport[] reports;
+        IReadOnlyDictionary<string, long> commandsBefore, commandsAfter;
         try
         {
             for (var i = 0; i < processes; i++)
@@ -102,12 +106,14 @@ internal static class StampedeMode
 
             // Every worker connects and warms up first; then all start together, so their callers really contend.
             await Task.WhenAll(workers.Select(worker => worker.Ready)).WaitAsync(cancellationToken);
+            commandsBefore = await RedisCommandStats.ReadAsync(endpoint);
             foreach (var worker in workers)
             {
                 worker.Go();
             }
 
             var lines = await Task.WhenAll(workers.Select(worker => worker.ResultAsync(cancellationToken)));
+            commandsAfter = await RedisCommandStats.ReadAsync(endpoint);
             reports = lines.Select(line => JsonSerializer.Deserialize<StampedeWorkerReport>(line)
                 ?? throw new InvalidOperationException($"A {library} worker printed no report.")).ToArray();
         }
@@ -140,6 +146,7 @@ internal static class StampedeMode
         Console.WriteLine(Invariant($"{library,-7} upstream calls {calls}; {string.Join(", ", statuses)}; {reports.Sum(r => r.Collapsed)} waited for another caller's call; {bodies} distinct bodies"));
         Console.WriteLine(Invariant($"        waiters ({waiters.Length}) from go: p50 {Percentile(waiters, 0.50):F1} ms, p99 {Percentile(waiters, 0.99):F1} ms, max {Percentile(waiters, 1):F1} ms; factory {factoryMilliseconds} ms; the callers that called the upstream ({callerLatencies.Length}) finished at p50 {Percentile(callerLatencies, 0.50):F1} ms"));
         Console.WriteLine(Invariant($"        waiters after the first upstream caller's end: p50 {Percentile(trail, 0.50):F1} ms, p99 {Percentile(trail, 0.99):F1} ms, max {Percentile(trail, 1):F1} ms (its process ({trailOwn.Length}) p99 {Percentile(trailOwn, 0.99):F1} ms; other processes ({trailOthers.Length}) p50 {Percentile(trailOthers, 0.50):F1} ms, p99 {Percentile(trailOthers, 0.99):F1} ms); go reached the workers within {goSpread:F1} ms"));
+        Console.WriteLine(Invariant($"        Redis commands during the stampede (a script's own commands counted too): {Commands(commandsBefore, commandsAfter)}"));
         if (library == "okome")
         {
             var p99 = Percentile(trail, 0.99);
@@ -154,6 +161,13 @@ internal static class StampedeMode
     // The waiters' ends (callers that did not call the upstream, in the processes chosen) after the leader's end, sorted.
     private static double[] Trail((int Process, double End, string Status)[] callers, (int Process, double End, string Status)? leader, Func<int, bool> process)
         => leader is not { } first ? [] : callers.Where(c => c.Status != "Miss" && process(c.Process)).Select(c => c.End - first.End).Order().ToArray();
+
+    // Calls per command between two readings, the most frequent first; without the set-up and the QUIT of the connection
+    // each reading opens (its SUBSCRIBE is the client's own tracer channel, so SUBSCRIBE is left out as well).
+    private static string Commands(IReadOnlyDictionary<string, long> before, IReadOnlyDictionary<string, long> after)
+        => string.Join(", ", after.Select(pair => (Command: pair.Key, Calls: pair.Value - before.GetValueOrDefault(pair.Key)))
+            .Where(pair => pair.Calls > 0 && !ReadingsOwn.Contains(pair.Command)).OrderByDescending(pair => pair.Calls)
+            .Select(pair => Invariant($"{pair.Command} {pair.Calls}")));
 
     // Nearest rank: the smallest value with at least the fraction q of the values at or below it.
     private static double Percentile(double[] sorted, double q)
