@@ -38,8 +38,37 @@ internal sealed partial class Flight
 
                 // Register before asking for the lease, so a notification between the two is not lost.
                 signal = Store.Events.NextEventAsync(key.Hash);
-                attempt = await _host.StoreCallAsync(
-                    Store.TryAcquireLeaseAsync(key, token, Options.LeaseDuration, stamp, _cancel.Token), "lease", _cancel.Token).ConfigureAwait(false);
+                if (rechecking)
+                {
+                    // A re-check often lands on the holder's end: it only looks (takes nothing), so when the notification
+                    // comes first it is taken at once and the look's answer dropped, instead of waiting out a round trip.
+                    var look = _host.StoreCallAsync(Store.LookAtLeaseAsync(key, stamp, _cancel.Token), "look", _cancel.Token).AsTask();
+                    if (await Task.WhenAny(look, signal).ConfigureAwait(false) == signal)
+                    {
+                        _ = look.ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                        rechecking = false;
+                        recheck.Reset();
+                        if (await TakeWokenAsync(await signal.ConfigureAwait(false), signal, started).ConfigureAwait(false))
+                        {
+                            return;
+                        }
+
+                        stamp = _read.Stamp;
+                        continue;
+                    }
+
+                    attempt = await look.ConfigureAwait(false);
+                }
+                else
+                {
+                    attempt = LeaseAttempt.Free;
+                }
+
+                if (attempt.Outcome == LeaseOutcome.Free)
+                {
+                    attempt = await _host.StoreCallAsync(
+                        Store.TryAcquireLeaseAsync(key, token, Options.LeaseDuration, stamp, _cancel.Token), "lease", _cancel.Token).ConfigureAwait(false);
+                }
             }
             catch (StoreUnavailableException) when (rechecking && !_host.StoreSkipped)
             {
@@ -61,8 +90,11 @@ internal sealed partial class Flight
                     return;
                 case LeaseOutcome.EntryChanged:
                     // Most often a commit that its notification has not reached yet (a re-check or a first look just after
-                    // it): the read races that notification, whose entry needs no round trip.
-                    if (await TryTakeStoredAsync(started, signal).ConfigureAwait(false))
+                    // it): the read races that notification, whose entry needs no round trip (behind a start, in its follow-up).
+                    var commit = signal is { IsCompletedSuccessfully: true, Result.Kind: CacheEventKind.StreamStarted }
+                        ? Store.Events.FollowUp(signal) ?? signal
+                        : signal;
+                    if (await TryTakeStoredAsync(started, commit).ConfigureAwait(false))
                     {
                         return;
                     }
@@ -106,8 +138,8 @@ internal sealed partial class Flight
             }
             catch (TimeoutException) when (!signal.IsCompleted)
             {
-                // No notification (lost, a stalled client, or the holder is slow or crashed): look again with one lease
-                // request, which answers everything at once: a commit since (EntryChanged), a stream begun, a lease run out.
+                // No notification (lost, a stalled client, or the holder is slow or crashed): look again, with one request
+                // that answers everything at once: a commit since (EntryChanged), a stream begun, a lease run out (Free).
                 // The signal stays registered (the next look finds it again), so a notification arriving meanwhile still counts.
                 rechecking = true;
                 continue;
@@ -120,28 +152,36 @@ internal sealed partial class Flight
 
             rechecking = false;
             recheck.Reset();
-
-            var followUp = woke.Kind == CacheEventKind.StreamStarted ? Store.Events.FollowUp(signal) : null;
-            if (followUp is { IsCompletedSuccessfully: true })
-            {
-                // The commit came right behind the start: take it without sending a read at all.
-                woke = followUp.Result;
-                followUp = null;
-            }
-
-            if (woke.Kind == CacheEventKind.Committed && !woke.Envelope.IsEmpty && TryTakeCommitted(woke.Envelope, started))
-            {
-                return;
-            }
-
-            // After a start, a short response's commit follows right behind it: the read races the commit's notification.
-            if (await TryTakeStoredAsync(started, followUp).ConfigureAwait(false))
+            if (await TakeWokenAsync(woke, signal, started).ConfigureAwait(false))
             {
                 return;
             }
 
             stamp = _read.Stamp;
         }
+    }
+
+    /// <summary>
+    /// After the key's event: takes the commit's entry from its message (also when it came right behind a start), or reads
+    /// the store, racing a start's follow-up commit. False when nothing new is there yet: the caller asks for the lease again.
+    /// </summary>
+    private async ValueTask<bool> TakeWokenAsync(CacheEvent woke, Task<CacheEvent> signal, long started)
+    {
+        var followUp = woke.Kind == CacheEventKind.StreamStarted ? Store.Events.FollowUp(signal) : null;
+        if (followUp is { IsCompletedSuccessfully: true })
+        {
+            // The commit came right behind the start: take it without sending a read at all.
+            woke = followUp.Result;
+            followUp = null;
+        }
+
+        if (woke.Kind == CacheEventKind.Committed && !woke.Envelope.IsEmpty && TryTakeCommitted(woke.Envelope, started))
+        {
+            return true;
+        }
+
+        // After a start, a short response's commit follows right behind it: the read races the commit's notification.
+        return await TryTakeStoredAsync(started, followUp).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -202,6 +242,13 @@ internal sealed partial class Flight
 
                 read = await pending.ConfigureAwait(false);
             }
+        }
+        catch (StoreUnavailableException) when (!_host.StoreSkipped)
+        {
+            // A read that failed after the holder's end (a slow store on a loaded machine): what it stored is there, so
+            // the waiter asks again (each failure took the store timeout, and the breaker counts them) rather than call
+            // the upstream a second time. Once the breaker opens, the loop's top goes on without the store.
+            return false;
         }
         catch (StoreUnavailableException)
         {

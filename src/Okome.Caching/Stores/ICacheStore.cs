@@ -86,6 +86,13 @@ internal interface ICacheStore
     /// </summary>
     ValueTask<LeaseAttempt> TryAcquireLeaseAsync(CacheKey key, LeaseToken token, TimeSpan duration, EntryStamp observed, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Looks at the key's lease without taking it: <see cref="LeaseOutcome.EntryChanged"/>, <see cref="LeaseOutcome.HeldByAnother"/>
+    /// (with whether its holder streams) or <see cref="LeaseOutcome.Free"/>. A waiter's re-check: since it takes nothing, its
+    /// answer may be dropped when the holder's notification arrives first.
+    /// </summary>
+    ValueTask<LeaseAttempt> LookAtLeaseAsync(CacheKey key, EntryStamp observed, CancellationToken cancellationToken);
+
     /// <summary>Extends the lease while <paramref name="token"/> still holds it.</summary>
     ValueTask<bool> RenewLeaseAsync(CacheKey key, LeaseToken token, TimeSpan duration, CancellationToken cancellationToken);
 

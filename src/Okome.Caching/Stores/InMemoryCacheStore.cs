@@ -164,6 +164,19 @@ internal sealed class InMemoryCacheStore : ICacheStore
         }
     }
 
+    public ValueTask<LeaseAttempt> LookAtLeaseAsync(CacheKey key, EntryStamp observed, CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow();
+        if (CurrentStamp(key) != observed)
+        {
+            return ValueTask.FromResult(LeaseAttempt.EntryChanged);
+        }
+
+        return ValueTask.FromResult(_leases.TryGetValue(key.Hash, out var held) && held.ExpiresAt > now
+            ? LeaseAttempt.Held(held.ExpiresAt - now)
+            : LeaseAttempt.Free);
+    }
+
     public ValueTask<bool> RenewLeaseAsync(CacheKey key, LeaseToken token, TimeSpan duration, CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow();

@@ -13,6 +13,8 @@ internal readonly record struct LeaseAttempt(LeaseOutcome Outcome, TimeSpan Hold
 
     public static LeaseAttempt EntryChanged => new(LeaseOutcome.EntryChanged, TimeSpan.Zero);
 
+    public static LeaseAttempt Free => new(LeaseOutcome.Free, TimeSpan.Zero);
+
     public static LeaseAttempt Held(TimeSpan remaining, bool streaming = false) => new(LeaseOutcome.HeldByAnother, remaining, streaming);
 }
 
@@ -27,4 +29,7 @@ internal enum LeaseOutcome
 
     /// <summary>A new entry was stored since the caller read; read it instead.</summary>
     EntryChanged,
+
+    /// <summary>Nobody holds it and the entry is unchanged (an answer to a look only): ask for it.</summary>
+    Free,
 }

@@ -21,8 +21,10 @@ internal sealed class RedisCacheStore : ICacheStore
     /// </summary>
     internal const int InlineEntryLimit = 16 * 1024;
 
+    // '1' / '0' flags of the scripts: commit's "append the envelope", acquire's "look only" ('1') or "take" ('0').
     private static readonly RedisValue Inline = "1";
     private static readonly RedisValue NotInline = "0";
+    private static readonly RedisValue Take = NotInline;
 
     private readonly IConnectionMultiplexer _redis;
     private readonly TimeProvider _time;
@@ -144,16 +146,23 @@ internal sealed class RedisCacheStore : ICacheStore
         return (long)removed == 1;
     }
 
-    public async ValueTask<LeaseAttempt> TryAcquireLeaseAsync(CacheKey key, LeaseToken token, TimeSpan duration, EntryStamp observed, CancellationToken cancellationToken)
+    public ValueTask<LeaseAttempt> TryAcquireLeaseAsync(CacheKey key, LeaseToken token, TimeSpan duration, EntryStamp observed, CancellationToken cancellationToken)
+        => LeaseScriptAsync(key, token.Value, Milliseconds(duration), observed, Take, cancellationToken);
+
+    public ValueTask<LeaseAttempt> LookAtLeaseAsync(CacheKey key, EntryStamp observed, CancellationToken cancellationToken)
+        => LeaseScriptAsync(key, RedisValue.EmptyString, 1, observed, Inline, cancellationToken);
+
+    private async ValueTask<LeaseAttempt> LeaseScriptAsync(CacheKey key, RedisValue token, long milliseconds, EntryStamp observed, RedisValue lookOnly, CancellationToken cancellationToken)
     {
         var result = (RedisResult[])(await RedisScripts.Acquire.EvaluateAsync(
             Database,
             [_keys.Entry(key), _keys.Lease(key), _keys.Stream(key)],
-            [token.Value, Milliseconds(duration), observed.ToBytes()], cancellationToken).ConfigureAwait(false))!;
+            [token, milliseconds, observed.ToBytes(), lookOnly], cancellationToken).ConfigureAwait(false))!;
         return (long)result[0] switch
         {
             0 => LeaseAttempt.Acquired,
             1 => LeaseAttempt.Held(TimeSpan.FromMilliseconds(Math.Max(0, (long)result[1])), result.Length > 2 && (long)result[2] == 1),
+            3 => LeaseAttempt.Free,
             _ => LeaseAttempt.EntryChanged,
         };
     }

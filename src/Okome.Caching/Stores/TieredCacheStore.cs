@@ -102,6 +102,9 @@ internal sealed class TieredCacheStore : ICacheStore
     public ValueTask<LeaseAttempt> TryAcquireLeaseAsync(CacheKey key, LeaseToken token, TimeSpan duration, EntryStamp observed, CancellationToken cancellationToken)
         => _shared.TryAcquireLeaseAsync(key, token, duration, observed, cancellationToken);
 
+    public ValueTask<LeaseAttempt> LookAtLeaseAsync(CacheKey key, EntryStamp observed, CancellationToken cancellationToken)
+        => _shared.LookAtLeaseAsync(key, observed, cancellationToken);
+
     public ValueTask<bool> RenewLeaseAsync(CacheKey key, LeaseToken token, TimeSpan duration, CancellationToken cancellationToken)
         => _shared.RenewLeaseAsync(key, token, duration, cancellationToken);
 

@@ -28,7 +28,7 @@ public sealed class MultiProcessStampedeTests
 
             var reports = await Task.WhenAll(workers.Select(w => StampedeWorkers.ReportAsync(w, timeout.Token)));
 
-            ((long)await redis.Multiplexer.GetDatabase().StringGetAsync(counter)).Should().Be(1, "one upstream call for 200 callers in 4 processes");
+            ((long)await redis.Multiplexer.GetDatabase().StringGetAsync(counter)).Should().Be(1, "one upstream call for 200 callers in 4 processes (statuses per process: " + string.Join(" / ", reports.Select(r => string.Join(",", r.Statuses.Select(s => s.Key + "=" + s.Value)))) + ")");
             reports.SelectMany(r => r.Bodies).Distinct().Should().ContainSingle("every caller got the one result");
             reports.Sum(r => r.Statuses.GetValueOrDefault("Miss")).Should().Be(1);
             reports.Sum(r => r.Statuses.GetValueOrDefault("Hit")).Should().Be(199, "waiters report HIT, as nginx's lock waiters do");
