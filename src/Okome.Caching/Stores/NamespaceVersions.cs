@@ -133,6 +133,7 @@ internal sealed class NamespaceVersions
 
     private async Task<long> ReadCoreAsync(string @namespace)
     {
+        ListenForBumps();
         _known.TryGetValue(@namespace, out var before);
         var resets = Interlocked.Read(ref _resets);
         var readAt = _cache.Time.GetUtcNow();
@@ -147,6 +148,21 @@ internal sealed class NamespaceVersions
         }
 
         return version;
+    }
+
+    /// <summary>
+    /// Starts hearing other nodes' events, if nothing has yet (the store subscribes on first need, and a node that only
+    /// serves hits never waits on a flight): a copy is dropped by a bump only if the bump is heard. Not awaited: a bump
+    /// published before the subscription is in place is caught by the refresh interval, as a lost message is.
+    /// </summary>
+    private void ListenForBumps()
+    {
+        var listening = _cache.Store.Listening;
+        if (!listening.IsCompleted)
+        {
+            // Observed here; the waiters that await it see the failure themselves.
+            _ = listening.ContinueWith(static task => _ = task.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
     }
 
     /// <summary>Keeps <paramref name="version"/>, which this node just set in the store.</summary>

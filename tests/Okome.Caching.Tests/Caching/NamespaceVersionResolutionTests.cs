@@ -102,4 +102,35 @@ public sealed class NamespaceVersionResolutionTests : IAsyncDisposable
         after.Status.Should().Be(CacheStatus.Miss, "the reader resolves the same key to the new version without waiting for the refresh interval");
         (await ResponseCacheContract.BodyAsync(after)).Should().Be("new");
     }
+    [Fact]
+    public async Task InvalidateNamespaceAsync_OnAnotherNode_ReachesANodeThatOnlyServedHits()
+    {
+        var writer = await _nodes.NodeAsync(0);
+        var reader = await _nodes.NodeAsync(1);
+        var upstream = new FakeUpstream();
+        var request = new CacheRequest(TestEntries.NewKey("ver-" + Guid.NewGuid().ToString("N")[..8]));
+        await ResponseCacheContract.BodyAsync(await writer.GetOrCreateAsync(request, FakeUpstream.Fixed("stored", upstream), default));
+
+        // The reader only ever hits: it never waits on a flight, which is where the store used to start listening.
+        var hit = await reader.GetOrCreateAsync(request, FakeUpstream.Fixed("unused", upstream), default);
+        var heard = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        reader.NamespaceInvalidated += name =>
+        {
+            if (name == request.Key.Namespace)
+            {
+                heard.TrySetResult();
+            }
+        };
+
+        // Bumped until the reader hears one (the read does not await its subscription), at most 50 times.
+        for (var bump = 0; bump < 50 && !heard.Task.IsCompleted; bump++)
+        {
+            await writer.InvalidateNamespaceAsync(request.Key.Namespace, default);
+            await Task.WhenAny(heard.Task, Task.Delay(TimeSpan.FromMilliseconds(100), TimeProvider.System));
+        }
+
+        hit.Status.Should().Be(CacheStatus.Hit);
+        upstream.Calls.Should().Be(1);
+        heard.Task.IsCompleted.Should().BeTrue("a node that read the namespace's version listens for its bumps");
+    }
 }
