@@ -41,6 +41,7 @@ public sealed class BudgetService : IAsyncDisposable, IDisposable
     private volatile Dictionary<string, BudgetPolicy> _policies; // swapped whole by ReplacePolicies; readers see the old map or the new
     private readonly ILogger _logger;
     private readonly LeaseEnds _leaseEnds;
+    private readonly LeaseRenewals _renewals;
 
     internal BudgetService(
         IBudgetStore store, Func<bool> isConnected, BudgetOptions options, TimeProvider timeProvider, ILoggerFactory? loggerFactory, IMeterFactory? meterFactory,
@@ -53,6 +54,7 @@ public sealed class BudgetService : IAsyncDisposable, IDisposable
         _store = new GuardedBudgetStore(store, isConnected, options, timeProvider, Metrics, _logger, ping);
         _deniedCache = new DeniedCache(timeProvider);
         _leaseEnds = new LeaseEnds(_store, Metrics, _logger);
+        _renewals = new LeaseRenewals(timeProvider);
         _policies = options.Policies.ToDictionary(static p => p.Name, StringComparer.Ordinal);
     }
 
@@ -61,6 +63,9 @@ public sealed class BudgetService : IAsyncDisposable, IDisposable
 
     /// <summary>The settles and releases on their way; for tests.</summary>
     internal LeaseEnds LeaseEnds => _leaseEnds;
+
+    /// <summary>The open leases being renewed; for tests.</summary>
+    internal LeaseRenewals Renewals => _renewals;
 
     /// <summary>The local denied-until cache; for tests and the rate limiter adapter.</summary>
     internal DeniedCache DeniedCache => _deniedCache;
@@ -349,7 +354,7 @@ public sealed class BudgetService : IAsyncDisposable, IDisposable
     }
 
     internal BudgetLease CreateLease(BudgetPolicy policy, PartitionId partition, BudgetDecision decision)
-        => new(_leaseEnds, policy, partition, decision, _timeProvider);
+        => new(_leaseEnds, _renewals, policy, partition, decision);
 
     /// <summary>The denied-until entry a rate limiter keeps for its partition (never null: an unused one when the cache is off).</summary>
     internal DeniedEntry EntryFor(BudgetPolicy policy, PartitionId partition)

@@ -16,20 +16,21 @@ public sealed class BudgetLease : IAsyncDisposable
     private readonly LeaseEnds _ends;
     private readonly BudgetPolicy _policy;
     private readonly PartitionId _partition;
-    private readonly ITimer? _renewal;
+    private readonly LeaseRenewals _renewals;
     private int _renewing;
     private int _finished;
 
-    internal BudgetLease(LeaseEnds ends, BudgetPolicy policy, PartitionId partition, BudgetDecision decision, TimeProvider timeProvider)
+    internal BudgetLease(LeaseEnds ends, LeaseRenewals renewals, BudgetPolicy policy, PartitionId partition, BudgetDecision decision)
     {
         _ends = ends;
+        _renewals = renewals;
         _policy = policy;
         _partition = partition;
         Decision = decision;
         if (decision.LeaseId is not null)
         {
-            var period = policy.LeaseDuration / 3;
-            _renewal = timeProvider.CreateTimer(static state => ((BudgetLease)state!).OnRenewalDue(), this, period, period);
+            // One shared timer per lease duration renews it (LeaseRenewals), not a timer of its own.
+            renewals.Add(this, policy.LeaseDuration);
         }
     }
 
@@ -88,7 +89,7 @@ public sealed class BudgetLease : IAsyncDisposable
             return ValueTask.CompletedTask;
         }
 
-        _renewal?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        StopRenewing();
         return _ends.EndAsync(_policy, _partition, LeaseId, actualCost);
     }
 
@@ -99,16 +100,12 @@ public sealed class BudgetLease : IAsyncDisposable
     /// </summary>
     public async ValueTask DisposeAsync()
     {
-        var first = Interlocked.Exchange(ref _finished, 1) == 0;
-        if (_renewal is not null)
-        {
-            await _renewal.DisposeAsync().ConfigureAwait(false);
-        }
-
-        if (!first || LeaseId is null)
+        if (Interlocked.Exchange(ref _finished, 1) != 0 || LeaseId is null)
         {
             return;
         }
+
+        StopRenewing();
 
         try
         {
@@ -121,7 +118,7 @@ public sealed class BudgetLease : IAsyncDisposable
         }
     }
 
-    /// <summary>Runs one renewal now (the timer calls this); for tests.</summary>
+    /// <summary>Runs one renewal now (the shared renewal timer calls this, <see cref="LeaseRenewals"/>); for tests.</summary>
     internal async Task RenewNowAsync()
     {
         if (LeaseId is null || Volatile.Read(ref _finished) != 0 || Interlocked.Exchange(ref _renewing, 1) != 0)
@@ -135,7 +132,7 @@ public sealed class BudgetLease : IAsyncDisposable
                 && Volatile.Read(ref _finished) == 0)
             {
                 IsLost = true;
-                _renewal?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+                StopRenewing();
             }
         }
 #pragma warning disable CA1031 // A failed renewal is retried at the next tick; the lease only ends when its duration passes.
@@ -149,14 +146,20 @@ public sealed class BudgetLease : IAsyncDisposable
         }
     }
 
-    private void OnRenewalDue() => _ = RenewNowAsync();
-
     private void Finish()
     {
         // A settled lease needs no renewal, and disposal has nothing left to release.
         if (Interlocked.Exchange(ref _finished, 1) == 0)
         {
-            _renewal?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            StopRenewing();
+        }
+    }
+
+    private void StopRenewing()
+    {
+        if (LeaseId is not null)
+        {
+            _renewals.Remove(this, _policy.LeaseDuration);
         }
     }
 }

@@ -79,6 +79,33 @@ public sealed class BudgetLeaseTests
     }
 
     [Fact]
+    public async Task Renewal_SharedTimer_StopsWhenIdleAndRenewsTheNextLease()
+    {
+        var budgets = BudgetService.CreateInMemory(_time);
+        await using (var first = await budgets.AcquireAsync(_policy, "tenant", 10, CancellationToken.None))
+        {
+            budgets.Renewals.Count.Should().Be(1);
+            await first.SettleAsync(10, CancellationToken.None);
+            budgets.Renewals.Count.Should().Be(0, "a settled lease is no longer renewed");
+        }
+
+        // The shared timer ticks once more, finds nothing to renew and stops; the next lease must start it again.
+        _time.Advance(TimeSpan.FromSeconds(6));
+        _time.Advance(TimeSpan.FromSeconds(3));
+        await using var lease = await budgets.AcquireAsync(_policy, "tenant", 10, CancellationToken.None);
+        for (var i = 0; i < 120; i++)
+        {
+            _time.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        var other = await budgets.AcquireAsync(_policy, "tenant", 10, CancellationToken.None);
+        other.IsAcquired.Should().BeFalse("two minutes in, the lease acquired after the timer stopped still holds the slot");
+        lease.IsLost.Should().BeFalse();
+        await lease.DisposeAsync();
+        budgets.Renewals.Count.Should().Be(0, "a disposed lease is no longer renewed");
+    }
+
+    [Fact]
     public async Task SettleAsync_DeniedLease_NotFound()
     {
         var budgets = BudgetService.CreateInMemory(_time);
