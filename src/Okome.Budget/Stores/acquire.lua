@@ -22,10 +22,12 @@
 --               scripts; empty or absent = read TIME
 -- ARGV[7 + 3n]  optional: k, the number of requests (absent = 1); request j >= 2 is ARGV[6 + 3n + 2(j-1)] lease id and
 --               ARGV[7 + 3n + 2(j-1)] cost
--- Refused with an error reply, changing nothing, when a lease record already exists (the tombstone of an aborted lease id);
--- in a batch, only that request is refused (block { 0, -1, now, zeros }) and the others are decided.
+-- Refused with an error reply, changing nothing, when an allowed request's lease record already exists (the tombstone of an
+-- aborted lease id; a lone request that is denied anyway is answered as denied, which changes nothing either); in a batch,
+-- only that request is refused (block { 0, -1, now, zeros }) and the others are decided.
 -- Each limit's state is read once per call and written once per call (not once per request): a batch of k costs a few
--- Redis commands per request (its lease record) plus a fixed number per call. A quota key's expiry is set only when its
+-- Redis commands per request (its lease record) plus a fixed number per call. A concurrency cap's live slots are counted
+-- with ZCOUNT; ended slots are swept by one call in 16. A quota key's expiry is set only when its
 -- window changes (it is the window's end, the same for every write in the window); a concurrency set's with one
 -- PEXPIRE GT.
 -- Returns, per request in order, { allowed 1|0, first denying limit index or 0, server time (us), then per limit:
@@ -55,11 +57,10 @@ local function lease_key(j) if j == 1 then return KEYS[1] end return KEYS[n + j]
 local function lease_arg(j) if j == 1 then return ARGV[1], tonumber(ARGV[3]) end return ARGV[6 + 3 * n + 2 * (j - 1)], tonumber(ARGV[7 + 3 * n + 2 * (j - 1)]) end
 -- In a batch (k > 1) only the aborted request is refused (its block says allowed 0, denying index -1, and it changes
 -- nothing): its caller has gone, and the others of the batch must not fail with it.
+-- A lone request (k = 1) sends no EXISTS: its record's HSET, written before any state, says whether a field was there.
 local aborted = {}
 if create then
-  if k == 1 then
-    if redis.call('EXISTS', KEYS[1]) == 1 then return redis.error_reply('okome budget: lease aborted') end
-  else
+  if k > 1 then
     local records = {}
     for j = 1, k do records[j] = lease_key(j) end
     if redis.call('EXISTS', unpack(records)) > 0 then
@@ -99,8 +100,10 @@ for i = 1, n do
     end
     state[i] = { id = id, w = w, cur = cur, cur0 = cur, prev = prev, elapsed = now - id * b }
   elseif kind == 'c' then
-    redis.call('ZREMRANGEBYSCORE', key, '-inf', num(now))
-    local count = redis.call('ZCARD', key)
+    -- Live slots are those ending after now: counted with one ZCOUNT. Ended ones (a holder that crashed) are removed by
+    -- one call in 16 (by the clock's microseconds, so the replicated effects stay deterministic), not by every call.
+    if now % 16 == 0 then redis.call('ZREMRANGEBYSCORE', key, '-inf', num(now)) end
+    local count = redis.call('ZCOUNT', key, '(' .. num(now), '+inf')
     state[i] = { count = count, count0 = count, first = nil, added = {} }
   else
     return redis.error_reply('okome budget: unknown limit kind')
@@ -162,10 +165,10 @@ for j = 1, k do
       if count + 1 <= a then
         ok, remaining, retry = true, a - count - 1, 0
       else
-        -- The earliest slot to end: one read, only when a request is denied by this cap. Slots added in this call end
+        -- The earliest live slot to end: one read, only when a request is denied by this cap. Slots added in this call end
         -- last (now + lease duration), so the earliest stored one comes first when there is one.
         if s.first == nil then
-          local first = redis.call('ZRANGE', KEYS[1 + i], 0, 0, 'WITHSCORES')
+          local first = redis.call('ZRANGE', KEYS[1 + i], '(' .. num(now), '+inf', 'BYSCORE', 'LIMIT', 0, 1, 'WITHSCORES')
           if first[2] then s.first = tonumber(first[2]) else s.first = now + lease_us end
         end
         ok, remaining, retry = false, a - count, s.first - now
@@ -206,6 +209,32 @@ for j = 1, k do
   end
 end
 
+-- The lease record of each allowed request: reserved cost, open, and the window each quota charged it to. Written before
+-- any state: for a lone request, HSET's count of new fields is the tombstone check (a field already there is abort.lua's
+-- tombstone; lease ids are random, so no other record can have this one's key).
+if #leases > 0 then
+  local windows = {}
+  for i = 1, n do
+    local kind = kinds[i]
+    if kind == 'f' or kind == 's' then
+      windows[#windows + 1] = 'w' .. i
+      windows[#windows + 1] = num(state[i].id)
+    end
+  end
+  for x = 1, #leases do
+    local record = leases[x][1]
+    local added = redis.call('HSET', record, 'c', num(leases[x][2]), 's', '0', unpack(windows))
+    if k == 1 and added < 2 + #windows / 2 then
+      -- Aborted: put the tombstone back as abort.lua leaves it and refuse; no limit's state has been written.
+      redis.call('DEL', record)
+      redis.call('HSET', record, 's', 'x')
+      redis.call('PEXPIRE', record, ms(lease_us))
+      return redis.error_reply('okome budget: lease aborted')
+    end
+    redis.call('PEXPIRE', record, ms(lease_us))
+  end
+end
+
 -- Write each limit's state once, only where a request changed it.
 for i = 1, n do
   local kind, b, s = kinds[i], bs[i], state[i]
@@ -235,20 +264,4 @@ for i = 1, n do
   end
 end
 
--- The lease record of each allowed request: reserved cost, open, and the window each quota charged it to.
-if #leases > 0 then
-  local windows = {}
-  for i = 1, n do
-    local kind = kinds[i]
-    if kind == 'f' or kind == 's' then
-      windows[#windows + 1] = 'w' .. i
-      windows[#windows + 1] = num(state[i].id)
-    end
-  end
-  for x = 1, #leases do
-    local record = leases[x][1]
-    redis.call('HSET', record, 'c', num(leases[x][2]), 's', '0', unpack(windows))
-    redis.call('PEXPIRE', record, ms(lease_us))
-  end
-end
 return result

@@ -40,6 +40,28 @@ public sealed class RedisBudgetStoreTests : BudgetStoreContract, IAsyncLifetime
     protected override Task PassTimeAsync(TimeSpan duration) => Task.Delay(duration, TimeProvider.System);
 
     [Fact]
+    public async Task Acquire_EndedSlotStillInTheSet_NotCountedAndRetryAfterFromEarliestLiveSlot()
+    {
+        var store = new RedisBudgetStore(_redis.Multiplexer, _prefix);
+        var policy = new Okome.Budget.Policies.BudgetPolicy("slots", [Okome.Budget.Policies.BudgetLimit.Concurrency("gpu", 2)], TimeSpan.FromMinutes(1));
+        var partition = PartitionId.FromKey("tenant");
+        var held = await store.AcquireAsync(policy, partition, 0, CancellationToken.None);
+
+        // A crashed holder's slot that ended long ago and was not swept yet (acquire.lua sweeps one call in 16).
+        var server = _redis.Multiplexer.GetServers()[0];
+        var database = _redis.Multiplexer.GetDatabase();
+        var set = server.Keys(pattern: _prefix + ":*").Single(k => database.KeyType(k) == RedisType.SortedSet);
+        await database.SortedSetAddAsync(set, "crashed", 1);
+        var second = await store.AcquireAsync(policy, partition, 0, CancellationToken.None);
+        var third = await store.AcquireAsync(policy, partition, 0, CancellationToken.None);
+
+        held.IsAllowed.Should().BeTrue();
+        second.IsAllowed.Should().BeTrue("the ended slot does not count against the cap of 2");
+        third.IsAllowed.Should().BeFalse();
+        third.RetryAfter.Should().BeGreaterThan(TimeSpan.FromSeconds(30), "the earliest live slot ends a lease duration (1 min) after it was taken; the ended one is not it");
+    }
+
+    [Fact]
     public async Task Acquire_Keys_ShareOneHashTagAndHoldNoRawPartitionKey()
     {
         var store = new RedisBudgetStore(_redis.Multiplexer, _prefix);
