@@ -13,6 +13,15 @@ internal static class ApiKeys
     /// <summary>The partition of requests without a bearer key.</summary>
     public const string Anonymous = "anonymous";
 
+    // The last header value hashed on this thread and its partition: a client sends the same key on every request, and
+    // hashing it (UTF-8 copy, XxHash128, 32 hex digits) is ~1 % of a cached HIT. One entry per thread: nothing shared,
+    // nothing to bound; the key stays only as long as the header's string would.
+    [ThreadStatic]
+    private static string? t_lastAuthorization;
+
+    [ThreadStatic]
+    private static string? t_lastPartition;
+
     /// <summary>The partition of an <c>Authorization</c> header value, and whether one was sent at all.</summary>
     public static (string Partition, bool HasAuthorization) Partition(string? authorization)
     {
@@ -34,8 +43,21 @@ internal static class ApiKeys
             return (Anonymous, true);
         }
 
+        if (string.Equals(t_lastAuthorization, authorization, StringComparison.Ordinal) && t_lastPartition is { } known)
+        {
+            return (known, true);
+        }
+
         var bytes = Encoding.UTF8.GetBytes(token.ToString());
         var hash = XxHash128.HashToUInt128(bytes);
-        return ("key-" + hash.ToString("x32", CultureInfo.InvariantCulture), true);
+        var partition = string.Create(36, hash, static (span, hash) =>
+        {
+            "key-".CopyTo(span);
+            ((ulong)(hash >> 64)).TryFormat(span[4..], out _, "x16", CultureInfo.InvariantCulture);
+            ((ulong)hash).TryFormat(span[20..], out _, "x16", CultureInfo.InvariantCulture);
+        });
+        t_lastAuthorization = authorization;
+        t_lastPartition = partition;
+        return (partition, true);
     }
 }

@@ -80,7 +80,12 @@ public readonly struct CacheKey : IEquatable<CacheKey>
     }
 
     /// <summary>The hash as 32 lower-case hexadecimal digits.</summary>
-    public string HashText => Hash.ToString("x32", CultureInfo.InvariantCulture);
+    public string HashText => string.Create(32, Hash, static (span, hash) =>
+    {
+        // Two 64-bit halves: UInt128's own "x32" takes its slow general path (a division per digit).
+        ((ulong)(hash >> 64)).TryFormat(span, out _, "x16", CultureInfo.InvariantCulture);
+        ((ulong)hash).TryFormat(span[16..], out _, "x16", CultureInfo.InvariantCulture);
+    });
 
     /// <inheritdoc />
     public bool Equals(CacheKey other) => Hash == other.Hash && string.Equals(Namespace, other.Namespace, StringComparison.Ordinal);
