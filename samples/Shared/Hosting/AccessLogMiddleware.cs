@@ -48,17 +48,9 @@ internal abstract class AccessLogMiddleware<TFeature>
         var countingBody = new CountingResponseBodyFeature(body);
         context.Features.Set<IHttpResponseBodyFeature>(countingBody);
 
-        long firstByte = 0;
-        response.OnStarting(() =>
-        {
-            firstByte = _time.GetTimestamp();
-            if (!response.Headers.ContainsKey(RequestIdHeader))
-            {
-                response.Headers[RequestIdHeader] = requestId;
-            }
-
-            return Task.CompletedTask;
-        });
+        // State and a static callback rather than a closure: no delegate made per request.
+        var starting = new ResponseStarting(response, requestId, _time);
+        response.OnStarting(static state => ((ResponseStarting)state).OnStarting(), starting);
 
         try
         {
@@ -80,10 +72,28 @@ internal abstract class AccessLogMiddleware<TFeature>
                 Status = disconnected && !response.HasStarted ? ClientClosedRequest : response.StatusCode,
                 CacheStatus = response.Headers[OkomeCacheHeader.Name].ToString() is { Length: > 0 } cache ? cache : null,
                 Bytes = countingBody.Written,
-                TimeToFirstByte = firstByte == 0 ? null : _time.GetElapsedTime(start, firstByte),
+                TimeToFirstByte = starting.FirstByte == 0 ? null : _time.GetElapsedTime(start, starting.FirstByte),
                 Duration = _time.GetElapsedTime(start),
                 ClientDisconnected = disconnected,
             }));
+        }
+    }
+
+    /// <summary>When the response started (the time to first byte), and its <c>X-Request-ID</c> if no handler set one.</summary>
+    private sealed class ResponseStarting(HttpResponse response, string requestId, TimeProvider time)
+    {
+        /// <summary>The timestamp of the response's start, or 0 while it has not started.</summary>
+        public long FirstByte { get; private set; }
+
+        public Task OnStarting()
+        {
+            FirstByte = time.GetTimestamp();
+            if (!response.Headers.ContainsKey(RequestIdHeader))
+            {
+                response.Headers[RequestIdHeader] = requestId;
+            }
+
+            return Task.CompletedTask;
         }
     }
 

@@ -13,18 +13,19 @@ internal sealed class CountingResponseBodyFeature : IHttpResponseBodyFeature
 {
     private readonly IHttpResponseBodyFeature _inner;
     private long _written;
+    private CountingStream? _stream;
 
     public CountingResponseBodyFeature(IHttpResponseBodyFeature inner)
     {
         _inner = inner;
-        Stream = new CountingStream(inner.Stream, this);
         Writer = new CountingPipeWriter(inner.Writer, this);
     }
 
     /// <summary>The bytes written so far, through either way.</summary>
     public long Written => _written;
 
-    public Stream Stream { get; }
+    /// <summary>Made when first asked for: the chat routes write through <see cref="Writer"/> only.</summary>
+    public Stream Stream => _stream ??= new CountingStream(_inner.Stream, this);
 
     public PipeWriter Writer { get; }
 
