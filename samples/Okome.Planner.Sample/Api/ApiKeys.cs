@@ -15,7 +15,7 @@ internal static class ApiKeys
 
     // The last header value hashed on this thread and its partition: a client sends the same key on every request, and
     // hashing it (UTF-8 copy, XxHash128, 32 hex digits) is ~1 % of a cached HIT. One entry per thread: nothing shared,
-    // nothing to bound; the key stays only as long as the header's string would.
+    // nothing to bound; the last key a thread saw stays referenced until it sees another (no log, metric or store sees it).
     [ThreadStatic]
     private static string? t_lastAuthorization;
 
