@@ -68,21 +68,4 @@ public sealed class SharedOptions
         /// </summary>
         public Dictionary<string, string> Keys { get; set; } = new(StringComparer.OrdinalIgnoreCase);
     }
-
-    /// <summary>The limits of one named tier (the service's keys): each off when not set.</summary>
-    public sealed class BudgetTierSettings
-    {
-        /// <summary>Requests per minute in the long run; unset or 0 turns the rate limit off.</summary>
-        public int? RequestsPerMinute { get; set; }
-
-        /// <summary>Requests allowed at once after a quiet spell.</summary>
-        /// <value>Default (unset): <see cref="RequestsPerMinute"/>.</value>
-        public int? Burst { get; set; }
-
-        /// <summary>Read by the service (the token quota is not enforced at the edge); listed so that one configuration serves both.</summary>
-        public long? TokensPerDay { get; set; }
-
-        /// <summary>Requests in flight at once; unset or 0 turns the cap off.</summary>
-        public int? MaxConcurrent { get; set; }
-    }
 }

@@ -27,43 +27,7 @@ internal sealed class SharedOptionsValidator : IValidateOptions<SharedOptions>
         Check(errors, Enum.IsDefined(budget.FailureMode), "Okome:Budget:FailureMode", budget.FailureMode, "must be LocalFallback, FailOpen or FailClosed");
         Check(errors, budget.LocalFallbackShare is > 0 and <= 1, "Okome:Budget:LocalFallbackShare", budget.LocalFallbackShare, "must be above 0 and at most 1");
 
-        var tiers = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var (tierName, tier) in budget.Tiers ?? [])
-        {
-            var key = "Okome:Budget:Tiers:" + tierName;
-            if (!BudgetTiers.IsTierName(tierName))
-            {
-                errors.Add(string.Create(CultureInfo.InvariantCulture, $"{key} must be named with 1 to {BudgetTiers.MaxTierNameLength} ASCII letters, digits, '-' or '_'"));
-                continue;
-            }
-
-            tiers.Add(tierName);
-            var limits = tier ?? new SharedOptions.BudgetTierSettings();
-            Check(errors, limits.RequestsPerMinute is null or (>= 0 and <= 60_000_000), key + ":RequestsPerMinute", limits.RequestsPerMinute, "must be from 0 (off) to 60000000");
-            Check(errors, limits.Burst is null or (>= 1 and <= 1_000_000), key + ":Burst", limits.Burst, "must be from 1 to 1000000");
-            Check(errors, limits.Burst is null || limits.RequestsPerMinute > 0, key + ":Burst", limits.Burst, "needs RequestsPerMinute above 0");
-            Check(errors, limits.TokensPerDay is null or (>= 0 and <= BudgetLimit.MaxQuota), key + ":TokensPerDay", limits.TokensPerDay, "must be from 0 (off) to 2^50");
-            Check(errors, limits.MaxConcurrent is null or (>= 0 and <= BudgetLimit.MaxConcurrency), key + ":MaxConcurrent", limits.MaxConcurrent, "must be from 0 (off) to 1000000");
-            if (!(limits.RequestsPerMinute > 0 || limits.TokensPerDay > 0 || limits.MaxConcurrent > 0))
-            {
-                errors.Add($"{key} has no limits: set at least one of RequestsPerMinute, TokensPerDay or MaxConcurrent above 0");
-            }
-        }
-
-        foreach (var (hash, tier) in budget.Keys ?? [])
-        {
-            if (!BudgetTiers.IsKeyHash(hash))
-            {
-                errors.Add("Okome:Budget:Keys has an entry that is not a key hash (key- and 32 hex digits, as `okome key-hash <key>` prints it); the entry is not shown, since it may be a raw API key");
-                continue;
-            }
-
-            if (string.IsNullOrWhiteSpace(tier) || !tiers.Contains(tier))
-            {
-                errors.Add($"Okome:Budget:Keys:{hash} names the tier '{tier}', which Okome:Budget:Tiers does not define");
-            }
-        }
-
+        BudgetTiers.Validate(errors, budget);
         Check(errors, options.StoreTimeoutMs is null or (>= 10 and <= 60_000), "Okome:StoreTimeoutMs", options.StoreTimeoutMs, "must be from 10 to 60000 (milliseconds)");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }

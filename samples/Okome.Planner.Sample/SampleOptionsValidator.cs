@@ -67,7 +67,7 @@ internal sealed class SampleOptionsValidator : IValidateOptions<SampleOptions>
         Check(budget.DefaultMaxTokens is >= 1 and <= 10_000_000, "Budget:DefaultMaxTokens", budget.DefaultMaxTokens, "must be from 1 to 10000000");
         Check(Enum.IsDefined(budget.FailureMode), "Budget:FailureMode", budget.FailureMode, "must be LocalFallback, FailOpen or FailClosed");
         Check(budget.LocalFallbackShare is > 0 and <= 1, "Budget:LocalFallbackShare", budget.LocalFallbackShare, "must be above 0 and at most 1 (1 / the number of instances)");
-        CheckTiers(errors, budget);
+        BudgetTiers.Validate(errors, budget);
 
         var cache = options.Cache ?? new SampleOptions.CacheSettings();
         Check(cache.FreshSeconds is >= 1 and <= 31_536_000, "Cache:FreshSeconds", cache.FreshSeconds, "must be from 1 to 31536000 (a year)");
@@ -115,59 +115,6 @@ internal sealed class SampleOptionsValidator : IValidateOptions<SampleOptions>
         Check(options.AdminKey is null || options.AdminKey.Length == 0 || options.AdminKey.Trim().Length >= 8, "AdminKey", null, "must be empty (admin endpoints off) or at least 8 characters");
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
-    }
-
-    /// <summary>
-    /// The named tiers (<c>Okome:Budget:Tiers:{name}:*</c>: a valid name, limits in the default tier's ranges, at least one
-    /// limit on) and the key map (<c>Okome:Budget:Keys:{hash} = {tier}</c>: a hash as <c>okome key-hash</c> prints it, a
-    /// defined tier). A key that is not a hash may be a raw API key pasted by mistake: it is never echoed.
-    /// </summary>
-    private static void CheckTiers(List<string> errors, SampleOptions.BudgetSettings budget)
-    {
-        var tiers = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var (name, tier) in budget.Tiers ?? [])
-        {
-            var key = "Okome:Budget:Tiers:" + name;
-            if (!BudgetTiers.IsTierName(name))
-            {
-                errors.Add(string.Create(CultureInfo.InvariantCulture, $"{key} must be named with 1 to {BudgetTiers.MaxTierNameLength} ASCII letters, digits, '-' or '_'"));
-                continue;
-            }
-
-            tiers.Add(name);
-            var limits = tier ?? new SampleOptions.BudgetTierSettings();
-            void Range(bool ok, string limit, object? value, string rule)
-            {
-                if (!ok)
-                {
-                    errors.Add(string.Create(CultureInfo.InvariantCulture, $"{key}:{limit} {rule} (was {value})"));
-                }
-            }
-
-            Range(limits.RequestsPerMinute is null or (>= 0 and <= 60_000_000), "RequestsPerMinute", limits.RequestsPerMinute, "must be from 0 (off) to 60000000");
-            Range(limits.Burst is null or (>= 1 and <= 1_000_000), "Burst", limits.Burst, "must be from 1 to 1000000");
-            Range(limits.Burst is null || limits.RequestsPerMinute > 0, "Burst", limits.Burst, "needs RequestsPerMinute above 0");
-            Range(limits.TokensPerDay is null or (>= 0 and <= BudgetLimit.MaxQuota), "TokensPerDay", limits.TokensPerDay, "must be from 0 (off) to 2^50");
-            Range(limits.MaxConcurrent is null or (>= 0 and <= BudgetLimit.MaxConcurrency), "MaxConcurrent", limits.MaxConcurrent, "must be from 0 (off) to 1000000");
-            if (!(limits.RequestsPerMinute > 0 || limits.TokensPerDay > 0 || limits.MaxConcurrent > 0))
-            {
-                errors.Add($"{key} has no limits: set at least one of RequestsPerMinute, TokensPerDay or MaxConcurrent above 0");
-            }
-        }
-
-        foreach (var (hash, tier) in budget.Keys ?? [])
-        {
-            if (!BudgetTiers.IsKeyHash(hash))
-            {
-                errors.Add("Okome:Budget:Keys has an entry that is not a key hash (key- and 32 hex digits, as `okome key-hash <key>` prints it); the entry is not shown, since it may be a raw API key");
-                continue;
-            }
-
-            if (string.IsNullOrWhiteSpace(tier) || !tiers.Contains(tier))
-            {
-                errors.Add($"Okome:Budget:Keys:{hash} names the tier '{tier}', which Okome:Budget:Tiers does not define");
-            }
-        }
     }
 
     /// <summary>
